@@ -1,0 +1,5 @@
+"""Allow ``python -m cloudnet``."""
+
+from cloudnet.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""The ``cloudnet`` command line (shared/DESIGN.md, "Command line").
+
+Subcommands import their machinery lazily so that ``cloudnet crds`` does not
+pay for kopf and ``cloudnet sim`` does not pay for the Kubernetes client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cloudnet", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the operator")
+    run.add_argument(
+        "--namespace",
+        "-n",
+        action="append",
+        default=[],
+        help="watch only this namespace (repeatable; default: all namespaces)",
+    )
+    run.add_argument("--verbose", action="store_true", help="debug logging")
+
+    sim = sub.add_parser("sim", help="run the cloud simulator")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=18900)
+    sim.add_argument("--inventory", type=Path, help="inventory YAML (default: the bundled one)")
+    sim.add_argument("--state", type=Path, help="persist state here; an existing file wins")
+    sim.add_argument("--admin", action="store_true", help="enable the /_sim/ admin endpoints")
+
+    crds = sub.add_parser("crds", help="write the CRD YAML generated from the models")
+    crds.add_argument("--output", type=Path, default=Path("crds"))
+
+    sub.add_parser("demo", help="simulator + test Kubernetes API + operator + examples")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "crds":
+        from cloudnet.api.crds import write_crds
+
+        for path in write_crds(args.output):
+            print(path)
+        return 0
+    if args.command == "sim":
+        from cloudnet.sim.server import serve
+
+        serve(
+            host=args.host,
+            port=args.port,
+            inventory=args.inventory,
+            state=args.state,
+            admin=args.admin,
+        )
+        return 0
+    if args.command == "run":
+        try:
+            from cloudnet.handlers.run import run_operator
+        except ImportError:
+            print("cloudnet run: the operator is not built yet (issue: Huawei operator)", file=sys.stderr)
+            return 2
+        return run_operator(namespaces=args.namespace, verbose=args.verbose)
+    if args.command == "demo":
+        try:
+            from cloudnet.demo import run_demo
+        except ImportError:
+            print("cloudnet demo: not built yet (issue: Huawei operator)", file=sys.stderr)
+            return 2
+        return run_demo()
+    raise AssertionError(args.command)  # argparse enforces the choices
+
+
+if __name__ == "__main__":
+    sys.exit(main())
