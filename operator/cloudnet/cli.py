@@ -63,7 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             from cloudnet.handlers.run import run_operator
         except ImportError:
-            print("cloudnet run: the operator is not built yet (issue: Huawei operator)", file=sys.stderr)
+            print(
+                "cloudnet run: the operator is not built yet (issue: Huawei operator)",
+                file=sys.stderr,
+            )
             return 2
         return run_operator(namespaces=args.namespace, verbose=args.verbose)
     if args.command == "demo":

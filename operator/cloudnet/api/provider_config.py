@@ -1,0 +1,106 @@
+"""The ``ProviderConfig`` kind: which cloud, where, and with which credentials.
+
+Namespaced on purpose: a resource may use only a ProviderConfig of its own
+namespace, so a namespace's owners decide which credentials their rules use.
+The credentials themselves stay in a Secret; only its name is here.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import ClassVar, Literal, Self
+
+from pydantic import Field, model_validator
+
+from cloudnet.api.common import LocalObjectReference, Model, cel
+
+
+class Provider(enum.StrEnum):
+    HUAWEI_NAT = "huawei-nat"
+    ALIBABA_ENS = "alibaba-ens"
+    ALIBABA_SAG = "alibaba-sag"
+    ALIBABA_ECS = "alibaba-ecs"
+
+
+class ProviderConfigSpec(Model):
+    """Which cloud API, region and endpoint, and the Secret holding the credentials."""
+
+    cel_rules: ClassVar[list[dict[str, str]]] = [
+        cel(
+            "self.provider != 'huawei-nat' || has(self.projectId)",
+            "projectId is required for provider huawei-nat",
+        ),
+        cel(
+            "self.provider == 'huawei-nat' || !has(self.projectId)",
+            "projectId is for provider huawei-nat only",
+        ),
+    ]
+
+    provider: Literal["huawei-nat", "alibaba-ens", "alibaba-sag", "alibaba-ecs"] = Field(
+        description="The cloud API: huawei-nat, alibaba-ens, alibaba-sag or alibaba-ecs.",
+    )
+    region: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description=(
+            "The cloud region, e.g. cn-north-4. A resource's own regionId, where its API has "
+            "one, wins."
+        ),
+    )
+    project_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9]+$",
+        description=(
+            "Huawei only: the project ID of the region (the {project_id} of the API paths)."
+        ),
+    )
+    endpoint: str | None = Field(
+        default=None,
+        max_length=2048,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description=(
+            "Base URL of the API, e.g. http://127.0.0.1:18900 for the bundled simulator. "
+            "Absent: the cloud's public endpoint for the region."
+        ),
+    )
+    credentials_secret_ref: LocalObjectReference = Field(
+        description=(
+            "The Secret, in this namespace, with data keys accessKeyId + accessKeySecret "
+            "(Alibaba; Huawei AK/SK) or token (Huawei)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _project_id_for_huawei(self) -> Self:
+        if (self.provider == "huawei-nat") != (self.project_id is not None):
+            raise ValueError(
+                "projectId is required for provider huawei-nat"
+                if self.provider == "huawei-nat"
+                else "projectId is for provider huawei-nat only"
+            )
+        return self
+
+    def public_endpoint(self) -> str:
+        """The endpoint to call: the configured one, or the cloud's public one for the region."""
+        if self.endpoint:
+            return self.endpoint.rstrip("/")
+        return {
+            Provider.HUAWEI_NAT: f"https://nat.{self.region}.myhuaweicloud.com",
+            Provider.ALIBABA_ENS: "https://ens.aliyuncs.com",
+            Provider.ALIBABA_SAG: f"https://smartag.{self.region}.aliyuncs.com",
+            Provider.ALIBABA_ECS: f"https://ecs.{self.region}.aliyuncs.com",
+        }[Provider(self.provider)]
+
+
+class ProviderConfig(Model):
+    """The whole resource as the operator reads it."""
+
+    model_config = Model.model_config | {"extra": "ignore"}
+
+    api_version: str = Field(alias="apiVersion")
+    kind: Literal["ProviderConfig"]
+    metadata: dict[str, object]
+    spec: ProviderConfigSpec
