@@ -16,6 +16,7 @@ from urllib.parse import quote, unquote
 
 HUAWEI_ALGORITHM = "SDK-HMAC-SHA256"
 HUAWEI_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+HUAWEI_CONTENT_SHA256_HEADER = "x-sdk-content-sha256"
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
@@ -51,7 +52,13 @@ def huawei_signature(
     """The hex signature of a request; ``headers`` must hold X-Sdk-Date and Host."""
     lowered = {k.lower(): str(v).strip() for k, v in headers.items()}
     canonical_headers = "".join(f"{h}:{lowered.get(h, '')}\n" for h in signed_headers)
-    body_hash = _EMPTY_SHA256 if not body else hashlib.sha256(body).hexdigest()
+    # Like the SDK: an empty body hashes as "", and a non-empty body whose
+    # X-Sdk-Content-Sha256 header is set (the SDK sets UNSIGNED-PAYLOAD for
+    # non-JSON content types) is represented by that header's value.
+    if not body:
+        body_hash = _EMPTY_SHA256
+    else:
+        body_hash = lowered.get(HUAWEI_CONTENT_SHA256_HEADER) or hashlib.sha256(body).hexdigest()
     canonical_request = "\n".join(
         [
             method.upper(),
@@ -93,7 +100,10 @@ def huawei_authorization(
         body=body,
         secret_key=secret_key,
     )
-    return f"{HUAWEI_ALGORITHM} Access={access_key}, SignedHeaders={';'.join(signed)}, Signature={signature}"
+    return (
+        f"{HUAWEI_ALGORITHM} Access={access_key}, "
+        f"SignedHeaders={';'.join(signed)}, Signature={signature}"
+    )
 
 
 def parse_huawei_authorization(value: str) -> tuple[str, list[str], str] | None:

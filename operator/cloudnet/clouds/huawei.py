@@ -1,0 +1,490 @@
+"""Huawei Cloud NAT Gateway v2 client for DNAT rules: async, signed, with one error table.
+
+Why hand-written: the official ``huaweicloudsdknat`` is synchronous (its
+"async" client runs requests on a thread pool) and owns its HTTP stack, so it
+cannot take the ``httpx.AsyncClient`` that tests point at the simulator. The
+wire format follows that SDK: the same paths, JSON envelopes, query encoding
+(list filters repeat their key, booleans are ``true``/``false``), and the
+headers ``BasicCredentials.sign_request`` adds (``X-Project-Id``, then the
+signer's ``X-Sdk-Date`` and ``Host``).
+
+Every call returns a :class:`CloudResponse` (parsed body and the
+``X-Request-Id``) or raises :class:`~cloudnet.clouds.errors.CloudError`
+classified by :data:`HUAWEI_NAT_ERRORS`, or
+:class:`~cloudnet.clouds.errors.CloudTransportError` when no answer came.
+
+Error classification (:func:`classify_huawei_error`), in this order:
+
+1. A 404 on a path that names our own rule (show, update, delete) means the
+   rule is gone (``NotFound``), whatever the NAT code, because Huawei's table
+   has no code of its own for a missing DNAT rule: the simulator, like the
+   table, answers NAT.0013 (its only 404). Reading NAT.0013 there as "rule
+   gone" is also right when the *gateway* is what is missing: a gateway
+   cannot be deleted while it holds rules (NAT.0006), so our rule went first.
+   The one exception is APIG's own 404, APIGW.0101 ("no such API": a wrong
+   endpoint or region), which must never read as "our rule is gone".
+2. The exact code in :data:`HUAWEI_NAT_ERRORS`; never a prefix.
+3. Otherwise by status, as the last resort for codes nobody listed:
+   429 → ``Throttled``; 5xx → ``Transient``; 401/403 → ``AuthFailed``;
+   404 → ``DependencyNotFound`` (a create or list that names something
+   unknown); 409 → ``Conflict``; any other status → ``InvalidSpec`` (a 4xx
+   we do not know means "the request is wrong": wait for a spec change
+   rather than hammer the API).
+
+Quota: a public gateway holds at most 200 DNAT rules; the table has no quota
+code, so the cloud's answer is NAT.0009 "resource in use" (what the simulator
+sends), a ``Conflict`` that frees up when another rule goes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import MappingProxyType
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
+
+from cloudnet.clouds.errors import CloudError, CloudTransportError, ErrorClass
+from cloudnet.clouds.ratelimit import RateLimiter
+from cloudnet.clouds.signing import (
+    HUAWEI_DATE_FORMAT,
+    huawei_authorization,
+    huawei_canonical_query,
+)
+
+__all__ = [
+    "DNAT_RULE_LIST_FILTERS",
+    "HUAWEI_NAT_ERRORS",
+    "INVALID_RESPONSE_CODE",
+    "CloudResponse",
+    "HuaweiCredentials",
+    "HuaweiNatClient",
+    "classify_huawei_error",
+    "parse_huawei_error",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The one table: exact Huawei error code → retry class (shared/DESIGN.md, "Errors");
+#: :func:`classify_huawei_error` adds the own-rule 404 rule and the status fallback.
+#: Codes and statuses come from the NAT Gateway API reference's "Error Codes" /
+#: "Error Code Description v2" pages and the API Gateway error-code page.
+HUAWEI_NAT_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
+    {
+        # --- NAT Gateway, common module ---
+        "NAT.0001": ErrorClass.INVALID_SPEC,  # 400 invalid created_at timestamp
+        "NAT.0002": ErrorClass.INVALID_SPEC,  # 400 invalid parameters
+        "NAT.0004": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 router does not exist
+        "NAT.0005": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 network does not exist
+        "NAT.0006": ErrorClass.CONFLICT,  # 400 rules not deleted yet (gateway delete)
+        "NAT.0007": ErrorClass.TRANSIENT,  # 400 "DB Error": a server fault despite the 400
+        "NAT.0009": ErrorClass.CONFLICT,  # 400 resource in use by another
+        # 404 NAT gateway not found; on our own rule's path: NotFound (docstring rule 1)
+        "NAT.0013": ErrorClass.DEPENDENCY_NOT_FOUND,
+        "NAT.0014": ErrorClass.INVALID_SPEC,  # 400 description longer than 255
+        "NAT.0025": ErrorClass.AUTH_FAILED,  # 401 token expired
+        "VPC.0008": ErrorClass.AUTH_FAILED,  # 401 invalid token in the header
+        # --- NAT Gateway, DNAT rule module ---
+        "NAT.0308": ErrorClass.CONFLICT,  # 400 private_ip already used by another DNAT rule
+        # --- API Gateway (APIG) in front of every Huawei API ---
+        # 404 "API does not exist or is not published": a wrong endpoint or
+        # region in the ProviderConfig, not our rule missing; grouped with the
+        # credential errors because only a ProviderConfig change fixes it.
+        "APIGW.0101": ErrorClass.AUTH_FAILED,
+        "APIGW.0301": ErrorClass.AUTH_FAILED,  # 401 IAM authentication failed (bad signature/token)
+        "APIGW.0302": ErrorClass.AUTH_FAILED,  # 403 IAM user not authorized for the API
+        "APIGW.0303": ErrorClass.AUTH_FAILED,  # 401 app authentication failed
+        "APIGW.0304": ErrorClass.AUTH_FAILED,  # 403 app not authorized for the API
+        "APIGW.0305": ErrorClass.AUTH_FAILED,  # 401 authentication information missing or wrong
+        "APIGW.0306": ErrorClass.AUTH_FAILED,  # 403 API access denied
+        "APIGW.0307": ErrorClass.AUTH_FAILED,  # 401 token must be refreshed
+        "APIGW.0308": ErrorClass.THROTTLED,  # 429 throttling threshold reached
+    }
+)
+
+#: Query filters of ListNatGatewayDnatRulesRequest (huaweicloudsdknat v2), paging excluded.
+DNAT_RULE_LIST_FILTERS = frozenset(
+    {
+        "admin_state_up",
+        "created_at",
+        "description",
+        "external_service_port",
+        "floating_ip_address",
+        "floating_ip_id",
+        "global_eip_address",
+        "global_eip_id",
+        "id",
+        "internal_service_port",
+        "nat_gateway_id",
+        "port_id",
+        "private_ip",
+        "protocol",
+        "status",
+    }
+)
+
+#: Default page size of :meth:`HuaweiNatClient.list_dnat_rules`: a gateway's whole
+#: DNAT quota (200) in one call, and well under the API's maximum (2000), so no
+#: server-side cap can silently shorten a full page and end the paging early.
+DEFAULT_PAGE_SIZE = 200
+
+#: Our own code (not Huawei's) for a 2xx answer whose body is not a JSON object.
+INVALID_RESPONSE_CODE = "InvalidResponse"
+
+_MAX_MESSAGE = 1024  # keep HTML error pages from proxies out of status conditions
+
+FilterValue = str | int | bool | Sequence[str | int]
+
+
+class HuaweiCredentials(BaseModel):
+    """AK/SK or an IAM token; secrets are SecretStr, so repr and logs show ``**********``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    access_key: str | None = None
+    secret_key: SecretStr | None = None
+    token: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        aksk = self.access_key is not None or self.secret_key is not None
+        if aksk and (
+            not self.access_key or self.secret_key is None or not self.secret_key.get_secret_value()
+        ):
+            raise ValueError("AK/SK credentials need both access_key and secret_key")
+        if aksk == (self.token is not None):
+            raise ValueError("give either access_key + secret_key or token, not both or neither")
+        if self.token is not None and not self.token.get_secret_value():
+            raise ValueError("token must not be empty")
+        return self
+
+    @classmethod
+    def from_aksk(cls, access_key: str, secret_key: str) -> HuaweiCredentials:
+        return cls(access_key=access_key, secret_key=SecretStr(secret_key))
+
+    @classmethod
+    def from_token(cls, token: str) -> HuaweiCredentials:
+        return cls(token=SecretStr(token))
+
+    @classmethod
+    def from_secret_data(cls, data: Mapping[str, str]) -> HuaweiCredentials:
+        """From a Secret's decoded data: ``accessKeyId`` + ``accessKeySecret``, or ``token``."""
+        if "token" in data and "accessKeyId" not in data:
+            return cls.from_token(data["token"])
+        try:
+            return cls.from_aksk(data["accessKeyId"], data["accessKeySecret"])
+        except KeyError as exc:
+            raise ValueError("credentials need accessKeyId and accessKeySecret, or token") from exc
+
+    def redact(self, text: str) -> str:
+        """``text`` with any secret value blanked, for messages that echo request data."""
+        for secret in (self.secret_key, self.token):
+            if secret is not None and (value := secret.get_secret_value()):
+                text = text.replace(value, "**********")
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class CloudResponse:
+    """A successful answer: HTTP status, parsed JSON object ({} when empty), request id."""
+
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+    request_id: str | None = None
+
+
+def classify_huawei_error(code: str, http_status: int, *, own_object: bool = False) -> ErrorClass:
+    """The retry class of an error; the order of the rules is in the module docstring.
+
+    ``own_object`` says the request path names our own rule (show, update,
+    delete), where a 404 means the rule is gone.
+    """
+    known = HUAWEI_NAT_ERRORS.get(code)
+    if own_object and http_status == 404 and known is not ErrorClass.AUTH_FAILED:
+        return ErrorClass.NOT_FOUND
+    if known is not None:
+        return known
+    if http_status == 404:
+        return ErrorClass.DEPENDENCY_NOT_FOUND
+    if http_status == 429:
+        return ErrorClass.THROTTLED
+    if http_status >= 500:
+        return ErrorClass.TRANSIENT
+    if http_status in (401, 403):
+        return ErrorClass.AUTH_FAILED
+    if http_status == 409:
+        return ErrorClass.CONFLICT
+    return ErrorClass.INVALID_SPEC
+
+
+def _find_code(body: Mapping[str, Any]) -> tuple[str, str] | None:
+    # The pairs the official SDK's DefaultExceptionHandler looks for, in its
+    # order, then the same search one level down ({"error": {...}} shapes).
+    for code_key, msg_key in (
+        ("error_code", "error_msg"),
+        ("errorCode", "errorMsg"),
+        ("code", "message"),
+    ):
+        if code_key in body and msg_key in body:
+            return str(body[code_key]), str(body[msg_key])
+    for value in body.values():
+        if isinstance(value, Mapping) and (found := _find_code(value)) is not None:
+            return found
+    return None
+
+
+def parse_huawei_error(http_status: int, content: bytes) -> tuple[str, str, str | None]:
+    """(code, message, body request id) of an error answer.
+
+    Handles NAT's ``{"error_code", "error_msg"}``, the API gateway's shape
+    with ``request_id``, nested ``{"error": {"code", "message"}}`` and bodies
+    that are not JSON at all; like the SDK, a body without a code yields the
+    HTTP status as the code.
+    """
+    text = content.decode("utf-8", errors="replace")
+    try:
+        parsed = json.loads(text) if text.strip() else None
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        request_id = parsed.get("request_id")
+        found = _find_code(parsed)
+        if found is not None:
+            code, message = found
+            return code, message[:_MAX_MESSAGE], str(request_id) if request_id else None
+    return str(http_status), text.strip()[:_MAX_MESSAGE] or f"HTTP {http_status}", None
+
+
+def _retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date; None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - now).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def _query_pairs(filters: Mapping[str, FilterValue | None]) -> list[tuple[str, str]]:
+    # The SDK sends list filters in "multi" format (the key repeated) and
+    # booleans as true/false; None means "not given".
+    pairs: list[tuple[str, str]] = []
+    for key, value in filters.items():
+        if value is None:
+            continue
+        values: Iterable[str | int | bool]
+        values = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+        for item in values:
+            pairs.append((key, str(item).lower() if isinstance(item, bool) else str(item)))
+    return pairs
+
+
+class HuaweiNatClient:
+    """NAT Gateway v2 DNAT-rule calls against one endpoint and project."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        endpoint: str,
+        project_id: str,
+        credentials: HuaweiCredentials,
+        rate_limiter: RateLimiter | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._http = http
+        self._endpoint = endpoint.rstrip("/")
+        self._project_id = project_id
+        self._credentials = credentials
+        self._rate_limiter = rate_limiter
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"HuaweiNatClient(endpoint={self._endpoint!r}, project_id={self._project_id!r})"
+
+    def _path(self, *segments: str) -> str:
+        # Path parameters are quoted with safe='' like the SDK's _parse_path_params.
+        return "/v2/" + "/".join(quote(s, safe="") for s in (self._project_id, *segments))
+
+    # --- DNAT rules ------------------------------------------------------
+
+    async def create_dnat_rule(self, rule: Mapping[str, Any]) -> CloudResponse:
+        """POST /v2/{project_id}/dnat_rules; answers 201 with ``{"dnat_rule": {...}}``."""
+        return await self._call("POST", self._path("dnat_rules"), body={"dnat_rule": dict(rule)})
+
+    async def show_dnat_rule(self, rule_id: str) -> CloudResponse:
+        """GET /v2/{project_id}/dnat_rules/{id}; a vanished rule raises NotFound."""
+        return await self._call("GET", self._path("dnat_rules", rule_id), own_object=True)
+
+    async def update_dnat_rule(self, rule_id: str, changes: Mapping[str, Any]) -> CloudResponse:
+        """PUT /v2/{project_id}/dnat_rules/{id} with ``{"dnat_rule": changes}``."""
+        return await self._call(
+            "PUT",
+            self._path("dnat_rules", rule_id),
+            body={"dnat_rule": dict(changes)},
+            own_object=True,
+        )
+
+    async def delete_dnat_rule(self, nat_gateway_id: str, rule_id: str) -> CloudResponse:
+        """DELETE /v2/{project_id}/nat_gateways/{gw}/dnat_rules/{id}; answers 204."""
+        return await self._call(
+            "DELETE",
+            self._path("nat_gateways", nat_gateway_id, "dnat_rules", rule_id),
+            own_object=True,
+        )
+
+    async def list_dnat_rules_page(
+        self, *, limit: int = DEFAULT_PAGE_SIZE, marker: str | None = None, **filters: FilterValue
+    ) -> CloudResponse:
+        """One page of GET /v2/{project_id}/dnat_rules; the body is ``{"dnat_rules": [...]}``."""
+        unknown = set(filters) - DNAT_RULE_LIST_FILTERS
+        if unknown:
+            raise TypeError(f"unknown DNAT rule filters: {sorted(unknown)}")
+        query = _query_pairs({"limit": limit, "marker": marker or None, **filters})
+        return await self._call("GET", self._path("dnat_rules"), query=query)
+
+    async def list_dnat_rules(
+        self, *, page_size: int = DEFAULT_PAGE_SIZE, **filters: FilterValue
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every matching rule, page by page: ``marker`` is the last id of the previous page.
+
+        The v2 list answer carries no next-page hint, so paging stops at the
+        first page shorter than ``page_size`` (or when the marker would not
+        advance, so a server that ignores ``marker`` cannot loop us forever).
+        """
+        if page_size < 1:
+            raise ValueError("page_size must be positive")
+        marker: str | None = None
+        while True:
+            page = await self.list_dnat_rules_page(limit=page_size, marker=marker, **filters)
+            rules = page.body.get("dnat_rules") or []
+            for rule in rules:
+                yield rule
+            if len(rules) < page_size:
+                return
+            last = rules[-1].get("id")
+            if not last or last == marker:
+                return
+            marker = str(last)
+
+    # --- transport, signing, errors ----------------------------------------
+
+    def _headers(
+        self, method: str, path: str, query: list[tuple[str, str]], host: str, body: bytes
+    ) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "X-Project-Id": self._project_id}
+        creds = self._credentials
+        if creds.token is not None:
+            headers["X-Auth-Token"] = creds.token.get_secret_value()
+            return headers
+        assert (
+            creds.access_key is not None and creds.secret_key is not None
+        )  # the validator ensures it
+        headers["Host"] = host
+        headers["X-Sdk-Date"] = self._clock().astimezone(UTC).strftime(HUAWEI_DATE_FORMAT)
+        headers["Authorization"] = huawei_authorization(
+            method=method,
+            path=path,
+            query=query,
+            headers=headers,
+            body=body,
+            access_key=creds.access_key,
+            secret_key=creds.secret_key.get_secret_value(),
+        )
+        return headers
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: Mapping[str, Any] | None = None,
+        own_object: bool = False,
+    ) -> CloudResponse:
+        query = query or []
+        content = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        # The URL carries the canonical query string itself (as the SDK's
+        # Signer.process_request_uri does), so what is signed is what is sent.
+        canonical_query = huawei_canonical_query(query)
+        url = httpx.URL(self._endpoint + path + (f"?{canonical_query}" if canonical_query else ""))
+        # Sign the path as it goes on the wire, including any endpoint prefix.
+        wire_path = url.raw_path.split(b"?", 1)[0].decode("ascii")
+        headers = self._headers(method, wire_path, query, url.netloc.decode("ascii"), content)
+        if self._rate_limiter is not None:
+            await self._rate_limiter.acquire()
+        try:
+            response = await self._http.request(
+                method, url, headers=headers, content=content or None
+            )
+        except httpx.TransportError as exc:
+            logger.debug("huawei %s %s: %s", method, path, type(exc).__name__)
+            raise CloudTransportError(
+                f"Huawei NAT {method} {path}: {type(exc).__name__}: "
+                f"{self._credentials.redact(str(exc)) or 'no answer'}"
+            ) from exc
+        request_id = response.headers.get("X-Request-Id")
+        logger.debug(
+            "huawei %s %s -> %d (request id %s)", method, path, response.status_code, request_id
+        )
+        if response.status_code >= 400:
+            raise self._error(response, request_id=request_id, own_object=own_object)
+        return CloudResponse(
+            status=response.status_code,
+            body=_json_object(response, request_id=request_id),
+            request_id=request_id,
+        )
+
+    def _error(
+        self, response: httpx.Response, *, request_id: str | None, own_object: bool
+    ) -> CloudError:
+        code, message, body_request_id = parse_huawei_error(response.status_code, response.content)
+        return CloudError(
+            code=code,
+            message=self._credentials.redact(message),
+            error_class=classify_huawei_error(code, response.status_code, own_object=own_object),
+            http_status=response.status_code,
+            request_id=request_id or body_request_id,
+            retry_after=_retry_after(response.headers.get("Retry-After"), self._clock()),
+        )
+
+
+def _json_object(response: httpx.Response, *, request_id: str | None) -> dict[str, Any]:
+    """The body of a success as a dict; {} for an empty body (204).
+
+    A success whose body is not a JSON object (a proxy's HTML page, a cut-off
+    answer) raises a Transient error rather than pass for an empty rule.
+    """
+    if not response.content.strip():
+        return {}
+    try:
+        parsed = json.loads(response.content)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise CloudError(
+            code=INVALID_RESPONSE_CODE,
+            message=f"HTTP {response.status_code} with a body that is not a JSON object",
+            error_class=ErrorClass.TRANSIENT,
+            http_status=response.status_code,
+            request_id=request_id,
+        )
+    return parsed

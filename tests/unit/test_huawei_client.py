@@ -1,0 +1,488 @@
+"""HuaweiNatClient request building and error handling.
+
+httpx.MockTransport is only a transport seam here: it records each request
+and answers with cloud-shaped responses. Behaviour against the simulator is
+covered by the client-vs-simulator tests, not in this file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+
+from cloudnet.clouds.errors import CloudError, CloudTransportError, ErrorClass
+from cloudnet.clouds.huawei import CloudResponse, HuaweiCredentials, HuaweiNatClient
+from cloudnet.clouds.ratelimit import RateLimiterRegistry, TokenBucket
+from cloudnet.clouds.signing import huawei_signature, parse_huawei_authorization
+
+AK = "QTWAOYTTINDUT2QVKYUC"
+SK = "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc"
+TOKEN = "MIIEhQYJKoZIhvcNAQcCoIIEdjCCBHICAQExDTALBglghkgBZQMEAgEwggLXBgkqhkiG9w0"
+PROJECT = "0123456789abcdef0123456789abcdef"
+ENDPOINT = "http://127.0.0.1:18900"
+NOW = datetime(2024, 6, 11, 8, 30, 15, tzinfo=UTC)
+GW = "cda3a125-2406-456c-a11f-598e10578541"
+RULE: dict[str, Any] = {
+    "id": "5b95c675-69c2-4656-ba06-58ff72e1d338",
+    "nat_gateway_id": GW,
+    "floating_ip_id": "bf99c679-9f41-4dac-8513-9c9228e713e1",
+    "port_id": "9a469561-daac-4c94-88f5-39366e5ea193",
+    "internal_service_port": 993,
+    "external_service_port": 242,
+    "protocol": "tcp",
+    "status": "ACTIVE",
+}
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Recorder:
+    """A MockTransport handler that keeps every request and replays scripted answers."""
+
+    def __init__(self, *answers: httpx.Response | Handler | Exception) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        if isinstance(answer, httpx.Response):
+            return answer
+        return answer(request)
+
+
+def answer(
+    status: int, body: Any = None, *, request_id: str = "req-1", **headers: str
+) -> httpx.Response:
+    content = (
+        b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    )
+    return httpx.Response(status, content=content, headers={"X-Request-Id": request_id, **headers})
+
+
+def make_client(
+    recorder: Recorder, credentials: HuaweiCredentials | None = None
+) -> HuaweiNatClient:
+    http = httpx.AsyncClient(transport=httpx.MockTransport(recorder))
+    return HuaweiNatClient(
+        http,
+        endpoint=ENDPOINT + "/",
+        project_id=PROJECT,
+        credentials=credentials or HuaweiCredentials.from_aksk(AK, SK),
+        clock=lambda: NOW,
+    )
+
+
+def assert_signed(request: httpx.Request) -> None:
+    """Verify the request the way a server does: from what arrived on the wire."""
+    parsed = parse_huawei_authorization(request.headers["Authorization"])
+    assert parsed is not None
+    access, signed_headers, signature = parsed
+    assert access == AK
+    assert signed_headers == ["content-type", "host", "x-project-id", "x-sdk-date"]
+    raw_path, _, raw_query = request.url.raw_path.decode().partition("?")
+    expected = huawei_signature(
+        method=request.method,
+        path=raw_path,
+        query=parse_qsl(raw_query, keep_blank_values=True),
+        headers={name: request.headers[name] for name in signed_headers},
+        signed_headers=signed_headers,
+        body=request.content,
+        secret_key=SK,
+    )
+    assert signature == expected
+
+
+# --- request building -----------------------------------------------------
+
+
+async def test_create_builds_signed_post() -> None:
+    recorder = Recorder(answer(201, {"dnat_rule": RULE}, request_id="create-1"))
+    client = make_client(recorder)
+    spec = {k: v for k, v in RULE.items() if k not in ("id", "status")}
+
+    result = await client.create_dnat_rule(spec)
+
+    assert result == CloudResponse(status=201, body={"dnat_rule": RULE}, request_id="create-1")
+    (request,) = recorder.requests
+    assert request.method == "POST"
+    assert request.url.path == f"/v2/{PROJECT}/dnat_rules"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Host"] == "127.0.0.1:18900"
+    assert request.headers["X-Sdk-Date"] == "20240611T083015Z"
+    assert request.headers["X-Project-Id"] == PROJECT
+    assert "X-Auth-Token" not in request.headers
+    assert json.loads(request.content) == {"dnat_rule": spec}
+    assert_signed(request)
+
+
+async def test_show_update_delete_paths() -> None:
+    recorder = Recorder(
+        answer(200, {"dnat_rule": RULE}),
+        answer(200, {"dnat_rule": {**RULE, "description": "x"}}),
+        answer(204),
+    )
+    client = make_client(recorder)
+
+    shown = await client.show_dnat_rule(RULE["id"])
+    updated = await client.update_dnat_rule(RULE["id"], {"description": "x"})
+    deleted = await client.delete_dnat_rule(GW, RULE["id"])
+
+    assert shown.body["dnat_rule"]["id"] == RULE["id"]
+    assert updated.body["dnat_rule"]["description"] == "x"
+    assert deleted == CloudResponse(status=204, body={}, request_id="req-1")
+    show, update, delete = recorder.requests
+    assert (show.method, show.url.path) == ("GET", f"/v2/{PROJECT}/dnat_rules/{RULE['id']}")
+    assert show.content == b""
+    assert (update.method, update.url.path) == ("PUT", f"/v2/{PROJECT}/dnat_rules/{RULE['id']}")
+    assert json.loads(update.content) == {"dnat_rule": {"description": "x"}}
+    assert (delete.method, delete.url.path) == (
+        "DELETE",
+        f"/v2/{PROJECT}/nat_gateways/{GW}/dnat_rules/{RULE['id']}",
+    )
+    for request in recorder.requests:
+        assert_signed(request)
+
+
+async def test_path_parameters_are_quoted_and_signed() -> None:
+    recorder = Recorder(answer(200, {"dnat_rule": RULE}))
+    await make_client(recorder).show_dnat_rule("a b/c?d")
+    (request,) = recorder.requests
+    assert request.url.raw_path.decode() == f"/v2/{PROJECT}/dnat_rules/a%20b%2Fc%3Fd"
+    assert_signed(request)
+
+
+async def test_token_credentials_send_x_auth_token_only() -> None:
+    recorder = Recorder(answer(200, {"dnat_rule": RULE}))
+    client = make_client(recorder, HuaweiCredentials.from_token(TOKEN))
+    await client.show_dnat_rule(RULE["id"])
+    (request,) = recorder.requests
+    assert request.headers["X-Auth-Token"] == TOKEN
+    assert request.headers["X-Project-Id"] == PROJECT
+    assert "Authorization" not in request.headers
+    assert "X-Sdk-Date" not in request.headers
+
+
+async def test_endpoint_path_prefix_is_signed() -> None:
+    recorder = Recorder(answer(200, {"dnat_rule": RULE}))
+    http = httpx.AsyncClient(transport=httpx.MockTransport(recorder))
+    client = HuaweiNatClient(
+        http,
+        endpoint="https://proxy.example.com/nat",
+        project_id=PROJECT,
+        credentials=HuaweiCredentials.from_aksk(AK, SK),
+        clock=lambda: NOW,
+    )
+    await client.show_dnat_rule("r1")
+    (request,) = recorder.requests
+    assert request.url.path == f"/nat/v2/{PROJECT}/dnat_rules/r1"
+    assert request.headers["Host"] == "proxy.example.com"
+    assert_signed(request)
+
+
+# --- listing ----------------------------------------------------------------
+
+
+async def test_list_pages_with_marker_until_a_short_page() -> None:
+    rules = [{**RULE, "id": f"rule-{i:02d}"} for i in range(7)]
+    recorder = Recorder(
+        answer(200, {"dnat_rules": rules[0:3]}),
+        answer(200, {"dnat_rules": rules[3:6]}),
+        answer(200, {"dnat_rules": rules[6:7]}),
+    )
+    client = make_client(recorder)
+
+    seen = [
+        rule
+        async for rule in client.list_dnat_rules(
+            page_size=3, nat_gateway_id=GW, protocol=["tcp", "udp"], admin_state_up=True
+        )
+    ]
+
+    assert [r["id"] for r in seen] == [r["id"] for r in rules]
+    queries = [parse_qsl(r.url.query.decode(), keep_blank_values=True) for r in recorder.requests]
+    # The wire query is the canonical one: sorted, list filters as repeated keys.
+    head = [("admin_state_up", "true"), ("limit", "3")]
+    tail = [("nat_gateway_id", GW), ("protocol", "tcp"), ("protocol", "udp")]
+    assert queries[0] == [*head, *tail]
+    assert queries[1] == [*head, ("marker", "rule-02"), *tail]
+    assert queries[2] == [*head, ("marker", "rule-05"), *tail]
+    for request in recorder.requests:
+        assert request.method == "GET"
+        assert request.url.path == f"/v2/{PROJECT}/dnat_rules"
+        assert_signed(request)
+
+
+async def test_list_stops_on_an_exactly_full_last_page_after_an_empty_page() -> None:
+    recorder = Recorder(
+        answer(200, {"dnat_rules": [{**RULE, "id": "a"}, {**RULE, "id": "b"}]}),
+        answer(200, {"dnat_rules": []}),
+    )
+    seen = [r async for r in make_client(recorder).list_dnat_rules(page_size=2)]
+    assert [r["id"] for r in seen] == ["a", "b"]
+    assert len(recorder.requests) == 2
+
+
+async def test_list_stops_when_the_server_ignores_the_marker() -> None:
+    page = answer(200, {"dnat_rules": [{**RULE, "id": "a"}, {**RULE, "id": "b"}]})
+    recorder = Recorder(page, page)
+    seen = [r async for r in make_client(recorder).list_dnat_rules(page_size=2)]
+    assert len(seen) == 4
+    assert len(recorder.requests) == 2
+
+
+async def test_list_rejects_unknown_filters() -> None:
+    client = make_client(Recorder())
+    with pytest.raises(TypeError, match="natgw"):
+        await client.list_dnat_rules_page(natgw="x")
+
+
+# --- errors -----------------------------------------------------------------
+
+
+async def test_error_body_is_parsed_and_classified() -> None:
+    recorder = Recorder(
+        answer(
+            400, {"error_code": "NAT.0002", "error_msg": "Invalid parameters."}, request_id="bad-1"
+        )
+    )
+    with pytest.raises(CloudError) as caught:
+        await make_client(recorder).create_dnat_rule({"protocol": "icmp"})
+    error = caught.value
+    assert (error.code, error.message, error.http_status) == (
+        "NAT.0002",
+        "Invalid parameters.",
+        400,
+    )
+    assert error.error_class is ErrorClass.INVALID_SPEC
+    assert error.request_id == "bad-1"
+    assert error.retry_after is None
+
+
+async def test_apigw_body_request_id_is_used_when_the_header_is_missing() -> None:
+    response = httpx.Response(
+        401,
+        json={
+            "error_msg": "Incorrect IAM authentication information",
+            "error_code": "APIGW.0301",
+            "request_id": "gw-77",
+        },
+    )
+    with pytest.raises(CloudError) as caught:
+        await make_client(Recorder(response)).show_dnat_rule("r1")
+    assert caught.value.error_class is ErrorClass.AUTH_FAILED
+    assert caught.value.request_id == "gw-77"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("3", 3.0),
+        ("0.5", 0.5),
+        ("Tue, 11 Jun 2024 08:30:25 GMT", 10.0),
+        ("soon", None),
+        ("-4", 0.0),
+    ],
+)
+async def test_throttling_honours_retry_after(header: str, expected: float | None) -> None:
+    recorder = Recorder(
+        answer(
+            429,
+            {"error_code": "APIGW.0308", "error_msg": "The throttling threshold has been reached"},
+            **{"Retry-After": header},
+        )
+    )
+    with pytest.raises(CloudError) as caught:
+        await make_client(recorder).show_dnat_rule("r1")
+    assert caught.value.error_class is ErrorClass.THROTTLED
+    assert caught.value.retry_after == expected
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        ("show", ErrorClass.NOT_FOUND),
+        ("update", ErrorClass.NOT_FOUND),
+        ("delete", ErrorClass.NOT_FOUND),
+        ("create", ErrorClass.DEPENDENCY_NOT_FOUND),
+        ("list", ErrorClass.DEPENDENCY_NOT_FOUND),
+    ],
+)
+async def test_unknown_404_code_depends_on_whose_path_it_is(
+    call: str, expected: ErrorClass
+) -> None:
+    recorder = Recorder(answer(404, {"error_code": "NAT.0999", "error_msg": "not found"}))
+    client = make_client(recorder)
+    with pytest.raises(CloudError) as caught:
+        if call == "show":
+            await client.show_dnat_rule("r1")
+        elif call == "update":
+            await client.update_dnat_rule("r1", {"description": "d"})
+        elif call == "delete":
+            await client.delete_dnat_rule(GW, "r1")
+        elif call == "create":
+            await client.create_dnat_rule({"nat_gateway_id": GW})
+        else:
+            await client.list_dnat_rules_page()
+    assert caught.value.error_class is expected
+
+
+async def test_nat_0013_is_rule_gone_on_delete_but_gateway_missing_on_create() -> None:
+    body = {"error_code": "NAT.0013", "error_msg": "not found"}
+    client = make_client(Recorder(answer(404, body), answer(404, body)))
+    with pytest.raises(CloudError) as on_delete:
+        await client.delete_dnat_rule(GW, "r1")
+    with pytest.raises(CloudError) as on_create:
+        await client.create_dnat_rule({"nat_gateway_id": GW})
+    assert on_delete.value.error_class is ErrorClass.NOT_FOUND
+    assert on_create.value.error_class is ErrorClass.DEPENDENCY_NOT_FOUND
+
+
+async def test_wrong_endpoint_404_is_not_rule_gone() -> None:
+    body = {"error_code": "APIGW.0101", "error_msg": "The API does not exist", "request_id": "x"}
+    with pytest.raises(CloudError) as caught:
+        await make_client(Recorder(answer(404, body))).show_dnat_rule("r1")
+    assert caught.value.error_class is ErrorClass.AUTH_FAILED
+
+
+async def test_non_json_error_body_falls_back_to_status() -> None:
+    recorder = Recorder(answer(502, b"<html>Bad Gateway</html>"))
+    with pytest.raises(CloudError) as caught:
+        await make_client(recorder).show_dnat_rule("r1")
+    assert (caught.value.code, caught.value.error_class) == ("502", ErrorClass.TRANSIENT)
+    assert caught.value.message == "<html>Bad Gateway</html>"
+
+
+async def test_non_json_success_body_is_transient() -> None:
+    recorder = Recorder(answer(200, b"<html>captive portal</html>"))
+    with pytest.raises(CloudError) as caught:
+        await make_client(recorder).show_dnat_rule("r1")
+    assert caught.value.error_class is ErrorClass.TRANSIENT
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        httpx.ConnectError("connection refused"),
+        httpx.ReadTimeout("timed out"),
+        httpx.RemoteProtocolError("peer closed connection"),
+    ],
+    ids=["connect", "timeout", "protocol"],
+)
+async def test_transport_errors_are_wrapped_with_their_cause(exc: Exception) -> None:
+    with pytest.raises(CloudTransportError) as caught:
+        await make_client(Recorder(exc)).show_dnat_rule("r1")
+    assert caught.value.__cause__ is exc
+    assert caught.value.error_class is ErrorClass.TRANSIENT
+    assert type(exc).__name__ in str(caught.value)
+
+
+async def test_secrets_never_reach_error_messages() -> None:
+    echo = {"error_code": "NAT.0002", "error_msg": f"bad token {TOKEN} and key {SK}"}
+    for creds, secret in (
+        (HuaweiCredentials.from_token(TOKEN), TOKEN),
+        (HuaweiCredentials.from_aksk(AK, SK), SK),
+    ):
+        with pytest.raises(CloudError) as caught:
+            await make_client(Recorder(answer(400, echo)), creds).show_dnat_rule("r1")
+        text = f"{caught.value} {caught.value!r} {caught.value.message}"
+        assert secret not in text
+
+
+# --- credentials --------------------------------------------------------------
+
+
+def test_credentials_repr_hides_secrets() -> None:
+    for creds in (HuaweiCredentials.from_aksk(AK, SK), HuaweiCredentials.from_token(TOKEN)):
+        for text in (repr(creds), str(creds), f"{creds}", repr(creds.model_dump())):
+            assert SK not in text and TOKEN not in text
+    client = make_client(Recorder())
+    assert SK not in repr(client)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"access_key": AK},
+        {"secret_key": SK},
+        {"access_key": AK, "secret_key": ""},
+        {"access_key": AK, "secret_key": SK, "token": TOKEN},
+        {"token": ""},
+    ],
+    ids=["nothing", "ak-only", "sk-only", "empty-sk", "both-kinds", "empty-token"],
+)
+def test_credentials_need_exactly_one_kind(kwargs: dict[str, str]) -> None:
+    with pytest.raises(ValueError):
+        HuaweiCredentials(**kwargs)
+
+
+def test_credentials_from_secret_data() -> None:
+    aksk = HuaweiCredentials.from_secret_data({"accessKeyId": AK, "accessKeySecret": SK})
+    assert aksk.access_key == AK and aksk.secret_key is not None
+    assert aksk.secret_key.get_secret_value() == SK
+    token = HuaweiCredentials.from_secret_data({"token": TOKEN})
+    assert token.token is not None and token.token.get_secret_value() == TOKEN
+    with pytest.raises(ValueError):
+        HuaweiCredentials.from_secret_data({"accessKeyId": AK})
+
+
+# --- rate limiting ----------------------------------------------------------
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+async def test_token_bucket_paces_calls() -> None:
+    fake = FakeTime()
+    bucket = TokenBucket(rate=2, burst=2, clock=fake.clock, sleep=fake.sleep)
+    for _ in range(5):
+        await bucket.acquire()
+    # Two from the burst, then one every half second.
+    assert fake.sleeps == pytest.approx([0.5, 0.5, 0.5])
+
+
+async def test_client_waits_for_its_rate_limiter() -> None:
+    calls: list[str] = []
+
+    class Limiter:
+        async def acquire(self) -> None:
+            calls.append("acquire")
+
+    recorder = Recorder(answer(200, {"dnat_rule": RULE}))
+    http = httpx.AsyncClient(transport=httpx.MockTransport(recorder))
+    client = HuaweiNatClient(
+        http,
+        endpoint=ENDPOINT,
+        project_id=PROJECT,
+        credentials=HuaweiCredentials.from_aksk(AK, SK),
+        rate_limiter=Limiter(),
+    )
+    await client.show_dnat_rule("r1")
+    assert calls == ["acquire"]
+
+
+def test_registry_shares_one_bucket_per_endpoint() -> None:
+    registry = RateLimiterRegistry(rate=10, burst=5)
+    assert registry.for_endpoint("https://NAT.example.com/") is registry.for_endpoint(
+        "https://nat.example.com"
+    )
+    assert registry.for_endpoint("https://a") is not registry.for_endpoint("https://b")

@@ -1,0 +1,130 @@
+"""The Huawei NAT error table, one row per test, plus the documented fallbacks."""
+
+from __future__ import annotations
+
+import pytest
+
+from cloudnet.clouds.errors import ErrorClass
+from cloudnet.clouds.huawei import (
+    HUAWEI_NAT_ERRORS,
+    classify_huawei_error,
+    parse_huawei_error,
+)
+
+# (code, the HTTP status Huawei documents for it, expected class)
+ROWS = [
+    ("NAT.0001", 400, ErrorClass.INVALID_SPEC),
+    ("NAT.0002", 400, ErrorClass.INVALID_SPEC),
+    ("NAT.0004", 404, ErrorClass.DEPENDENCY_NOT_FOUND),
+    ("NAT.0005", 404, ErrorClass.DEPENDENCY_NOT_FOUND),
+    ("NAT.0006", 400, ErrorClass.CONFLICT),
+    ("NAT.0007", 400, ErrorClass.TRANSIENT),
+    ("NAT.0009", 400, ErrorClass.CONFLICT),
+    ("NAT.0013", 404, ErrorClass.DEPENDENCY_NOT_FOUND),
+    ("NAT.0014", 400, ErrorClass.INVALID_SPEC),
+    ("NAT.0025", 401, ErrorClass.AUTH_FAILED),
+    ("VPC.0008", 401, ErrorClass.AUTH_FAILED),
+    ("NAT.0308", 400, ErrorClass.CONFLICT),
+    ("APIGW.0101", 404, ErrorClass.AUTH_FAILED),
+    ("APIGW.0301", 401, ErrorClass.AUTH_FAILED),
+    ("APIGW.0302", 403, ErrorClass.AUTH_FAILED),
+    ("APIGW.0303", 401, ErrorClass.AUTH_FAILED),
+    ("APIGW.0304", 403, ErrorClass.AUTH_FAILED),
+    ("APIGW.0305", 401, ErrorClass.AUTH_FAILED),
+    ("APIGW.0306", 403, ErrorClass.AUTH_FAILED),
+    ("APIGW.0307", 401, ErrorClass.AUTH_FAILED),
+    ("APIGW.0308", 429, ErrorClass.THROTTLED),
+]
+
+
+def test_rows_cover_the_table_exactly() -> None:
+    assert {code for code, _, _ in ROWS} == set(HUAWEI_NAT_ERRORS)
+
+
+@pytest.mark.parametrize(("code", "status", "expected"), ROWS, ids=[r[0] for r in ROWS])
+def test_table_row(code: str, status: int, expected: ErrorClass) -> None:
+    assert classify_huawei_error(code, status) is expected
+
+
+@pytest.mark.parametrize(("code", "status", "expected"), ROWS, ids=[r[0] for r in ROWS])
+def test_table_row_on_our_own_rule_path(code: str, status: int, expected: ErrorClass) -> None:
+    # On show/update/delete of our rule a 404 means the rule is gone (the
+    # table has no code of its own for it; the simulator answers NAT.0013),
+    # except APIG's APIGW.0101, a wrong endpoint that must not read as "gone".
+    own = ErrorClass.NOT_FOUND if status == 404 and code != "APIGW.0101" else expected
+    assert classify_huawei_error(code, status, own_object=True) is own
+
+
+def test_rule_gone_vs_gateway_gone() -> None:
+    assert classify_huawei_error("NAT.0013", 404, own_object=True) is ErrorClass.NOT_FOUND
+    assert classify_huawei_error("NAT.0013", 404) is ErrorClass.DEPENDENCY_NOT_FOUND
+    assert classify_huawei_error("APIGW.0101", 404, own_object=True) is ErrorClass.AUTH_FAILED
+
+
+def test_never_a_prefix() -> None:
+    # NAT.00130 is not NAT.0013; APIGW.03 is not APIGW.0301.
+    assert classify_huawei_error("NAT.00130", 400) is ErrorClass.INVALID_SPEC
+    assert classify_huawei_error("APIGW.03", 400) is ErrorClass.INVALID_SPEC
+    assert classify_huawei_error("nat.0013", 400) is ErrorClass.INVALID_SPEC
+
+
+FALLBACKS = [
+    # (status, own_object, expected) for a code nobody listed
+    (404, True, ErrorClass.NOT_FOUND),
+    (404, False, ErrorClass.DEPENDENCY_NOT_FOUND),
+    (429, False, ErrorClass.THROTTLED),
+    (500, False, ErrorClass.TRANSIENT),
+    (502, True, ErrorClass.TRANSIENT),
+    (503, False, ErrorClass.TRANSIENT),
+    (401, False, ErrorClass.AUTH_FAILED),
+    (403, True, ErrorClass.AUTH_FAILED),
+    (409, False, ErrorClass.CONFLICT),
+    (400, False, ErrorClass.INVALID_SPEC),
+    (422, True, ErrorClass.INVALID_SPEC),
+]
+
+
+@pytest.mark.parametrize(("status", "own_object", "expected"), FALLBACKS)
+def test_unknown_code_falls_back_by_status(
+    status: int, own_object: bool, expected: ErrorClass
+) -> None:
+    assert classify_huawei_error("NAT.9999", status, own_object=own_object) is expected
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "message", "request_id"),
+    [
+        (
+            b'{"error_code": "NAT.0002", "error_msg": "Invalid parameters."}',
+            "NAT.0002",
+            "Invalid parameters.",
+            None,
+        ),
+        (
+            b'{"error_msg": "Incorrect IAM authentication information", '
+            b'"error_code": "APIGW.0301", "request_id": "abc123"}',
+            "APIGW.0301",
+            "Incorrect IAM authentication information",
+            "abc123",
+        ),
+        (b'{"errorCode": "NAT.0013", "errorMsg": "gone"}', "NAT.0013", "gone", None),
+        (b'{"error": {"code": "NAT.0009", "message": "in use"}}', "NAT.0009", "in use", None),
+        (
+            b"<html><body>Bad Gateway</body></html>",
+            "502",
+            "<html><body>Bad Gateway</body></html>",
+            None,
+        ),
+        (b"", "502", "HTTP 502", None),
+        (b'["not", "an", "object"]', "502", '["not", "an", "object"]', None),
+        (b'{"message": "no code here"}', "502", '{"message": "no code here"}', None),
+    ],
+    ids=["nat", "apigw", "camel", "nested", "html", "empty", "json-list", "no-code"],
+)
+def test_parse_error_shapes(body: bytes, code: str, message: str, request_id: str | None) -> None:
+    assert parse_huawei_error(502, body) == (code, message, request_id)
+
+
+def test_parse_error_truncates_huge_bodies() -> None:
+    _, message, _ = parse_huawei_error(503, b"x" * 100_000)
+    assert len(message) == 1024
