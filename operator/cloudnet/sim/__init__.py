@@ -1,0 +1,19 @@
+"""The cloud simulator (``cloudnet sim``): the clouds' real wire protocols on one port.
+
+No cloud account is reachable from development machines, so tests, the demo
+and the operator's integration suite talk to this simulator instead. It
+verifies signatures and tokens, enforces the seeds' rules and error codes,
+models asynchronous states, quotas and throttling, and injects faults on
+demand (shared/DESIGN.md, "The cloud simulator"). The official SDKs,
+pointed at it, work unchanged.
+
+Modules: ``inventory`` (the world as pydantic models of the YAML), ``state``
+(store + persistence), ``core`` (what every API family shares),
+``huawei_apigw`` (Huawei API Gateway auth and errors), ``huawei_nat``
+(Huawei NAT v2 DNAT rules), ``faults``, ``admin`` (``/_sim/``), ``server``
+(the ASGI app and ``serve``).
+"""
+
+from cloudnet.sim.server import create_app, serve
+
+__all__ = ["create_app", "serve"]

@@ -1,0 +1,180 @@
+"""Admin endpoints under ``/_sim/`` for tests and demos (only with ``--admin``).
+
+They reach past the cloud APIs: read the request log, inject faults, edit
+cloud objects directly (drift made outside Kubernetes, failure states such
+as EIP_FREEZED), read the whole state, change settings at run time. No
+authentication: the simulator binds to loopback and is a test tool.
+
+=======  ===================================  ===========================================
+GET      /_sim/requests[?family&action&caller] ``{"requests": [entry, ...]}`` oldest first
+DELETE   /_sim/requests                        clear the log (204)
+POST     /_sim/faults                          a FaultRule or a list → 201 ``{"faults": [...]}``
+GET      /_sim/faults                          ``{"faults": [...]}`` (``fired``; ``count`` left)
+DELETE   /_sim/faults[/{id}]                   remove all / one (204; 404 unknown id)
+PATCH    /_sim/huawei/{kind}/{id}              merge fields into a dnat_rules, nat_gateways,
+                                               eips, global_eips or ports object → 200 the object
+GET      /_sim/state                           the persisted state ``{"version", "inventory"}``
+GET      /_sim/settings                        the settings
+POST     /_sim/settings                        merge settings → 200 the settings
+=======  ===================================  ===========================================
+
+A request log entry: ``time`` (epoch s), ``family``, ``action``, ``method``,
+``path``, ``query``, ``caller`` (access key id or ``token:<name>``, never a
+secret), ``status``, ``error_code``, ``request_id``, ``fault`` (id of the
+fault rule that fired), ``committed`` (the write is in the store), ``held``
+(its answer was held back), ``duration``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from cloudnet.sim.faults import FaultRule
+from cloudnet.sim.huawei_nat import settle
+from cloudnet.sim.inventory import DnatRule, Settings
+
+if TYPE_CHECKING:
+    from cloudnet.sim.server import Simulator
+
+_HUAWEI_KINDS = ("dnat_rules", "nat_gateways", "eips", "global_eips", "ports")
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return json.loads(await request.body() or b"null")
+    except ValueError as exc:
+        raise _BadRequest(f"body is not JSON: {exc}") from None
+
+
+class _BadRequest(Exception):
+    pass
+
+
+def admin_routes(sim: Simulator) -> list[BaseRoute]:
+    """The ``/_sim/`` routes bound to one simulator."""
+
+    def settle_now() -> None:
+        if settle(sim.store, sim.settings, sim.clock()):
+            sim.store.commit()
+
+    async def get_requests(request: Request) -> Response:
+        entries = sim.log.entries()
+        for name in ("family", "action", "caller"):
+            if name in request.query_params:
+                entries = [e for e in entries if e.get(name) == request.query_params[name]]
+        return JSONResponse({"requests": entries})
+
+    async def clear_requests(request: Request) -> Response:
+        sim.log.clear()
+        return Response(status_code=204)
+
+    async def add_faults(request: Request) -> Response:
+        try:
+            data = await _json(request)
+            items = data if isinstance(data, list) else [data]
+            rules = [FaultRule.model_validate(item) for item in items]
+        except (_BadRequest, ValidationError) as exc:
+            return _error(400, str(exc))
+        added = [sim.faults.add(rule).model_dump() for rule in rules]
+        return JSONResponse({"faults": added}, status_code=201)
+
+    async def list_faults(request: Request) -> Response:
+        return JSONResponse({"faults": [r.model_dump() for r in sim.faults.rules()]})
+
+    async def clear_faults(request: Request) -> Response:
+        sim.faults.clear()
+        return Response(status_code=204)
+
+    async def delete_fault(request: Request) -> Response:
+        if not sim.faults.remove(request.path_params["fault_id"]):
+            return _error(404, "no such fault rule")
+        return Response(status_code=204)
+
+    async def patch_huawei(request: Request) -> Response:
+        kind, object_id = request.path_params["kind"], request.path_params["object_id"]
+        if kind not in _HUAWEI_KINDS:
+            return _error(404, f"unknown kind {kind!r}; one of {', '.join(_HUAWEI_KINDS)}")
+        try:
+            changes = await _json(request)
+        except _BadRequest as exc:
+            return _error(400, str(exc))
+        if not isinstance(changes, dict):
+            return _error(400, "body must be an object of fields to change")
+        settle_now()
+        store = sim.store
+        target: BaseModel | None
+        if kind == "dnat_rules":
+            target = store.dnat_rules.get(object_id)
+        else:
+            target = next(
+                (
+                    obj
+                    for project in store.inventory.huawei.projects
+                    for obj in getattr(project, kind)
+                    if obj.id == object_id
+                ),
+                None,
+            )
+        if target is None:
+            return _error(404, f"no {kind} object {object_id}")
+        if "id" in changes and changes["id"] != object_id:
+            return _error(400, "id cannot change")
+        merged = {**target.model_dump(), **changes}
+        try:
+            updated = type(target).model_validate(merged)
+        except ValidationError as exc:
+            return _error(400, str(exc))
+        if isinstance(updated, DnatRule) and isinstance(target, DnatRule):
+            if updated.status != target.status and "status_since" not in changes:
+                updated.status_since = sim.clock()
+            store.dnat_rules[object_id] = updated
+        else:
+            for name in type(target).model_fields:
+                setattr(target, name, getattr(updated, name))
+            updated = target
+        store.commit()
+        return JSONResponse(updated.model_dump(mode="json"))
+
+    async def get_state(request: Request) -> Response:
+        settle_now()
+        return JSONResponse(sim.store.dump())
+
+    async def get_settings(request: Request) -> Response:
+        return JSONResponse(sim.settings.model_dump())
+
+    async def post_settings(request: Request) -> Response:
+        try:
+            changes = await _json(request)
+            if not isinstance(changes, dict):
+                raise _BadRequest("body must be an object of settings to change")
+            updated = Settings.model_validate({**sim.settings.model_dump(), **changes})
+        except (_BadRequest, ValidationError) as exc:
+            return _error(400, str(exc))
+        settle_now()  # transitions due under the old delays happen under the old delays
+        sim.store.inventory.settings = updated
+        sim.log.resize(updated.request_log_size)
+        sim.store.commit()
+        return JSONResponse(updated.model_dump())
+
+    return [
+        Route("/_sim/requests", get_requests, methods=["GET"]),
+        Route("/_sim/requests", clear_requests, methods=["DELETE"]),
+        Route("/_sim/faults", add_faults, methods=["POST"]),
+        Route("/_sim/faults", list_faults, methods=["GET"]),
+        Route("/_sim/faults", clear_faults, methods=["DELETE"]),
+        Route("/_sim/faults/{fault_id}", delete_fault, methods=["DELETE"]),
+        Route("/_sim/huawei/{kind}/{object_id}", patch_huawei, methods=["PATCH"]),
+        Route("/_sim/state", get_state, methods=["GET"]),
+        Route("/_sim/settings", get_settings, methods=["GET"]),
+        Route("/_sim/settings", post_settings, methods=["POST"]),
+    ]

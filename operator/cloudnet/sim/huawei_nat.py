@@ -1,0 +1,596 @@
+"""Huawei Cloud NAT Gateway v2: public DNAT rules (seed 003 and its companion calls).
+
+Routes (shared/CLOUD_APIS.md; action names are the official SDK's operations):
+
+=========================  ======================================================  ======
+CreateNatGatewayDnatRule   POST   /v2/{project_id}/dnat_rules                      201
+ShowNatGatewayDnatRule     GET    /v2/{project_id}/dnat_rules/{id}                 200
+UpdateNatGatewayDnatRule   PUT    /v2/{project_id}/dnat_rules/{id}                 200
+DeleteNatGatewayDnatRule   DELETE /v2/{project_id}/nat_gateways/{gw}/dnat_rules/{id} 204
+ListNatGatewayDnatRules    GET    /v2/{project_id}/dnat_rules?filters              200
+=========================  ======================================================  ======
+
+Shapes follow seed 003 and, where it is silent, the SDK's model classes
+(``huaweicloudsdknat.v2.model``): the list answer is only ``{"dnat_rules":
+[...]}`` (no page_info, no count). Unset string fields answer ``""`` (seed
+003 shows ``"private_ip": ""``).
+
+Lifecycle, computed lazily from ``status_since`` on every request (no
+background task): PENDING_CREATE → ACTIVE after ``huawei_dnat_create_delay``,
+PENDING_UPDATE → ACTIVE after ``huawei_dnat_update_delay``, PENDING_DELETE →
+gone after ``huawei_dnat_delete_delay``. EIP_FREEZED and INACTIVE are only
+reached through the admin edit endpoint (the cloud's failure states).
+
+Error codes: only those of the NAT Gateway error table in CLOUD_APIS.md,
+with its statuses, body ``{"error_code", "error_msg"}``:
+
+- NAT.0001 (400) ``created_at`` list filter that is not a timestamp.
+- NAT.0002 (400) invalid parameters: malformed JSON or missing
+  ``dnat_rule``; unknown or mistyped fields; missing required fields;
+  both/neither of port_id/private_ip and of floating_ip_id/global_eip_id;
+  port outside 0-65535; range not ``x-y`` with 1 <= x < y <= 65535 (seed 003:
+  "x is lower than y"); only one range, or ranges of unequal length; protocol
+  not tcp|udp|any; the port/protocol combinations below; ``<``/``>`` in
+  description; unknown port_id, EIP or global EIP; a port outside the
+  gateway's VPC; private_ip not IPv4; bad list ``limit``/``admin_state_up``/
+  port filters; PUT changing an immutable property (below) or without
+  nat_gateway_id (the SDK's UpdateNatGatewayDnatRuleOption requires it).
+- NAT.0009 (400) resource in use: the EIP is bound outside this gateway or
+  used by DNAT rules of another gateway; another rule already maps an
+  overlapping external port range of the same EIP with an overlapping
+  protocol (``any`` overlaps every protocol; an all-port rule overlaps every
+  port); the gateway is not ACTIVE or admin_state_up is false; the rule is
+  not ACTIVE on PUT (or is PENDING_CREATE/PENDING_UPDATE on DELETE); the
+  gateway holds its quota of DNAT rules (200). For the quota NAT.0009 is
+  the closest code of the table: the quota frees up when another rule goes,
+  which is the "in use, retry later" meaning of NAT.0009, whereas NAT.0002
+  would tell the client to never retry the same spec.
+- NAT.0013 (404) NAT gateway not found (create, PUT, DELETE path); also a
+  DNAT rule that does not exist (show, PUT, DELETE). The table has no code
+  for a missing rule and NAT.0013 is its only 404; the message says which
+  object is missing, and a client tells them apart by the call (a 404 on
+  show/update/delete of a rule id means the rule is gone).
+- NAT.0014 (400) description longer than 255 characters.
+
+Port and protocol rules (chosen, documented by Huawei as "all ports = 0/0
+with protocol any"): ``any`` is exactly the all-port rule, ports 0/0 and no
+ranges; tcp/udp need ports 1-65535, or ranges with both ports 0 (or omitted).
+Upper-case TCP/UDP/ANY are accepted (SDK docs) and stored lower-case.
+
+Immutable on PUT (the cloud cannot change these in place): nat_gateway_id,
+switching the backend between port_id and private_ip, and switching between
+floating_ip_id and global_eip_id. Everything else in the update option may
+change; PUT merges the given fields onto the rule and re-validates the result.
+
+Delete of a PENDING_DELETE rule answers 204 again (idempotent); a rule stays
+visible as PENDING_DELETE (and keeps its EIP port and its quota slot) until
+the delay passes, then show answers 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from cloudnet.sim import huawei_apigw
+from cloudnet.sim.core import Call, CallContext, Principal, SimError, retry_after_header
+from cloudnet.sim.inventory import HUAWEI_TIME_FORMAT, DnatRule, NatGateway, Settings
+from cloudnet.sim.state import Store
+
+FAMILY = "huawei"
+CREATE = "CreateNatGatewayDnatRule"
+SHOW = "ShowNatGatewayDnatRule"
+UPDATE = "UpdateNatGatewayDnatRule"
+DELETE = "DeleteNatGatewayDnatRule"
+LIST = "ListNatGatewayDnatRules"
+
+INVALID_TIME = "NAT.0001"
+INVALID_PARAM = "NAT.0002"
+IN_USE = "NAT.0009"
+NOT_FOUND = "NAT.0013"
+DESCRIPTION_TOO_LONG = "NAT.0014"
+
+MAX_LIST_LIMIT = 2000  # SDK ListNatGatewayDnatRulesRequest: limit 1-2000, default 2000
+_STRING_FIELDS = (
+    "nat_gateway_id",
+    "description",
+    "port_id",
+    "private_ip",
+    "protocol",
+    "floating_ip_id",
+    "global_eip_id",
+    "internal_service_port_range",
+    "external_service_port_range",
+)
+_INT_FIELDS = ("internal_service_port", "external_service_port")
+_OPTION_FIELDS = frozenset(_STRING_FIELDS + _INT_FIELDS)
+_RANGE = re.compile(r"^(\d{1,5})-(\d{1,5})$")
+_PROTOCOLS = ("tcp", "udp", "any")
+
+_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    ("POST", re.compile(r"^/v2/(?P<project_id>[^/]+)/dnat_rules/?$"), CREATE),
+    ("GET", re.compile(r"^/v2/(?P<project_id>[^/]+)/dnat_rules/?$"), LIST),
+    ("GET", re.compile(r"^/v2/(?P<project_id>[^/]+)/dnat_rules/(?P<rule_id>[^/]+)/?$"), SHOW),
+    ("PUT", re.compile(r"^/v2/(?P<project_id>[^/]+)/dnat_rules/(?P<rule_id>[^/]+)/?$"), UPDATE),
+    (
+        "DELETE",
+        re.compile(
+            r"^/v2/(?P<project_id>[^/]+)/nat_gateways/(?P<gateway_id>[^/]+)"
+            r"/dnat_rules/(?P<rule_id>[^/]+)/?$"
+        ),
+        DELETE,
+    ),
+]
+
+
+def _bad(message: str) -> SimError:
+    return SimError(400, INVALID_PARAM, message)
+
+
+def _in_use(message: str) -> SimError:
+    return SimError(400, IN_USE, message)
+
+
+def format_time(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime(HUAWEI_TIME_FORMAT)
+
+
+# -- lifecycle --------------------------------------------------------------------------------
+
+
+def settle(store: Store, settings: Settings, now: float) -> bool:
+    """Apply every lifecycle transition that is due; True if anything changed."""
+    changed = False
+    delays = {
+        "PENDING_CREATE": settings.huawei_dnat_create_delay,
+        "PENDING_UPDATE": settings.huawei_dnat_update_delay,
+        "PENDING_DELETE": settings.huawei_dnat_delete_delay,
+    }
+    for rule in list(store.dnat_rules.values()):
+        delay = delays.get(rule.status)
+        if delay is None or now < rule.status_since + delay:
+            continue
+        changed = True
+        if rule.status == "PENDING_DELETE":
+            del store.dnat_rules[rule.id]
+        else:
+            rule.status = "ACTIVE"
+            rule.status_since = rule.status_since + delay
+    return changed
+
+
+# -- request body validation ----------------------------------------------------------------
+
+
+def _parse_option(body: bytes) -> dict[str, Any]:
+    """The ``dnat_rule`` object of a create/update body, type-checked field by field."""
+    try:
+        data = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise _bad("The request body is not valid JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("dnat_rule"), dict):
+        raise _bad("The request body must be an object with a dnat_rule object")
+    option: dict[str, Any] = data["dnat_rule"]
+    unknown = sorted(set(option) - _OPTION_FIELDS)
+    if unknown:
+        raise _bad(f"Unknown parameter(s) in dnat_rule: {', '.join(unknown)}")
+    for name in _STRING_FIELDS:
+        if name in option and not isinstance(option[name], str):
+            raise _bad(f"{name} must be a string")
+    for name in _INT_FIELDS:
+        if name in option:
+            value = option[name]
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise _bad(f"{name} must be an integer")
+            if not 0 <= value <= 65535:
+                raise _bad(f"{name} must be within 0-65535, got {value}")
+    if "description" in option:
+        description = option["description"]
+        if len(description) > 255:
+            raise SimError(
+                400, DESCRIPTION_TOO_LONG, "The description can contain at most 255 characters"
+            )
+        if "<" in description or ">" in description:
+            raise _bad("The description cannot contain angle brackets (<>)")
+    if "protocol" in option:
+        protocol = option["protocol"]
+        # tcp/TCP, udp/UDP, any/ANY (SDK docs); no mixed case
+        if protocol.lower() not in _PROTOCOLS or protocol not in (
+            protocol.lower(),
+            protocol.upper(),
+        ):
+            raise _bad(f"protocol must be tcp, udp or any, got {protocol!r}")
+        option["protocol"] = protocol.lower()
+    for name in ("internal_service_port_range", "external_service_port_range"):
+        if option.get(name):
+            _port_range(name, option[name])
+    return option
+
+
+def _port_range(name: str, value: str) -> tuple[int, int]:
+    match = _RANGE.match(value)
+    if match is None:
+        raise _bad(f"{name} must be two ports joined by '-', like 1000-1010, got {value!r}")
+    low, high = int(match.group(1)), int(match.group(2))
+    if not 1 <= low < high <= 65535:
+        raise _bad(f"{name} must be x-y with 1 <= x < y <= 65535, got {value!r}")
+    return low, high
+
+
+def _check_shape(rule: DnatRule) -> None:
+    """The either/or and port/protocol rules, on a complete (created or merged) rule."""
+    if bool(rule.port_id) == bool(rule.private_ip):
+        raise _bad("Exactly one of port_id and private_ip must be given")
+    if bool(rule.floating_ip_id) == bool(rule.global_eip_id):
+        raise _bad("Exactly one of floating_ip_id and global_eip_id must be given")
+    if rule.private_ip:
+        try:
+            ipaddress.IPv4Address(rule.private_ip)
+        except ValueError:
+            raise _bad(f"private_ip {rule.private_ip!r} is not an IPv4 address") from None
+    internal_range = rule.internal_service_port_range
+    external_range = rule.external_service_port_range
+    if bool(internal_range) != bool(external_range):
+        raise _bad("internal_service_port_range and external_service_port_range go together")
+    if rule.protocol == "any":
+        if internal_range or rule.internal_service_port or rule.external_service_port:
+            raise _bad("A rule with protocol any maps all ports: both ports must be 0, no ranges")
+        return
+    if internal_range:
+        low_in, high_in = _port_range("internal_service_port_range", internal_range)
+        low_ex, high_ex = _port_range("external_service_port_range", external_range)
+        if high_in - low_in != high_ex - low_ex:
+            raise _bad("The internal and external port ranges must hold the same number of ports")
+        if rule.internal_service_port or rule.external_service_port:
+            raise _bad("With port ranges, internal/external_service_port must be 0 or omitted")
+        return
+    if not rule.internal_service_port or not rule.external_service_port:
+        raise _bad("Port 0 means all ports and needs protocol any; tcp/udp ports are 1-65535")
+
+
+def _external_ports(rule: DnatRule) -> tuple[int, int]:
+    if rule.protocol == "any":
+        return 1, 65535
+    if rule.external_service_port_range:
+        return _port_range("external_service_port_range", rule.external_service_port_range)
+    return rule.external_service_port, rule.external_service_port
+
+
+def _overlap(a: DnatRule, b: DnatRule) -> bool:
+    if a.protocol != b.protocol and "any" not in (a.protocol, b.protocol):
+        return False
+    low_a, high_a = _external_ports(a)
+    low_b, high_b = _external_ports(b)
+    return low_a <= high_b and low_b <= high_a
+
+
+# -- the family ---------------------------------------------------------------------------
+
+
+class HuaweiNat:
+    """The Huawei NAT v2 DNAT API family, behind the Huawei API Gateway."""
+
+    name = FAMILY
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._handlers: dict[str, Callable[[CallContext], Response]] = {
+            CREATE: self._create,
+            SHOW: self._show,
+            UPDATE: self._update,
+            DELETE: self._delete,
+            LIST: self._list,
+        }
+
+    # ApiFamily protocol
+
+    def route(self, request: Request) -> Call | None:
+        path = request.url.path
+        if not path.startswith("/v2/"):
+            return None
+        for method, pattern, action in _ROUTES:
+            match = pattern.match(path)
+            if match is not None and request.method == method:
+                return Call(family=self, action=action, params=match.groupdict(), handler=self._run)
+        return None
+
+    async def authenticate(
+        self, request: Request, body: bytes, call: Call, now: float
+    ) -> Principal:
+        return huawei_apigw.authenticate(
+            self.store, request, body, project_id=call.params["project_id"], now=now
+        )
+
+    def render_error(self, error: SimError, request_id: str) -> Response:
+        if error.code.startswith("APIGW."):
+            return huawei_apigw.render_gateway_error(error, request_id)
+        headers = {"X-Request-Id": request_id}
+        if error.retry_after is not None:
+            headers["Retry-After"] = retry_after_header(error.retry_after)
+        return JSONResponse(
+            {"error_code": error.code, "error_msg": error.message},
+            status_code=error.status,
+            headers=headers,
+        )
+
+    async def _run(self, ctx: CallContext) -> Response:
+        settings = self.store.inventory.settings
+        if settle(self.store, settings, ctx.now):
+            self.store.commit()
+        return self._handlers[ctx.call.action](ctx)
+
+    # helpers
+
+    def _gateway(self, project_id: str, gateway_id: str) -> NatGateway:
+        gateway = self.store.nat_gateway(project_id, gateway_id)
+        if gateway is None:
+            raise SimError(404, NOT_FOUND, f"NAT gateway {gateway_id} could not be found")
+        return gateway
+
+    def _rule(self, project_id: str, rule_id: str) -> DnatRule:
+        rule = self.store.dnat_rules.get(rule_id)
+        if rule is None or rule.tenant_id != project_id:
+            raise SimError(404, NOT_FOUND, f"DNAT rule {rule_id} could not be found")
+        return rule
+
+    def _check_dependencies(self, rule: DnatRule, *, creating: bool) -> None:
+        """Gateway state, port, EIP binding, quota and duplicates of a complete rule."""
+        project_id = rule.tenant_id
+        gateway = self._gateway(project_id, rule.nat_gateway_id)
+        if gateway.status != "ACTIVE" or not gateway.admin_state_up:
+            raise _in_use(
+                f"NAT gateway {gateway.id} is {gateway.status}"
+                f"{'' if gateway.admin_state_up else ' and frozen (admin_state_up false)'}:"
+                " it accepts no DNAT rule changes"
+            )
+        if rule.port_id:
+            port = self.store.port(project_id, rule.port_id)
+            if port is None:
+                raise _bad(f"Port {rule.port_id} does not exist")
+            if port.vpc_id and gateway.vpc_id and port.vpc_id != gateway.vpc_id:
+                raise _bad(f"Port {rule.port_id} is not in the VPC of NAT gateway {gateway.id}")
+        if rule.floating_ip_id:
+            eip = self.store.eip(project_id, rule.floating_ip_id)
+            if eip is None:
+                raise _bad(f"EIP {rule.floating_ip_id} does not exist")
+            rule.floating_ip_address = eip.address
+            rule.global_eip_address = ""
+        else:
+            eip = self.store.global_eip(project_id, rule.global_eip_id)
+            if eip is None:
+                raise _bad(f"Global EIP {rule.global_eip_id} does not exist")
+            rule.global_eip_address = eip.address
+            rule.floating_ip_address = ""
+        if eip.bound_to not in (None, "", gateway.id):
+            raise _in_use(f"EIP {eip.id} is in use by {eip.bound_to}")
+
+        same_eip = [
+            other
+            for other in self.store.dnat_rules.values()
+            if other.id != rule.id
+            and other.tenant_id == project_id
+            and (other.floating_ip_id or other.global_eip_id) == eip.id
+        ]
+        for other in same_eip:
+            if other.nat_gateway_id != gateway.id:
+                raise _in_use(f"EIP {eip.id} is in use by NAT gateway {other.nat_gateway_id}")
+        if creating:
+            quota = self.store.inventory.settings.huawei_dnat_quota_per_gateway
+            used = sum(1 for r in self.store.dnat_rules.values() if r.nat_gateway_id == gateway.id)
+            if used >= quota:
+                raise _in_use(
+                    f"Quota exceeded: NAT gateway {gateway.id} already holds {used} DNAT rules"
+                    f" (at most {quota})"
+                )
+        for other in same_eip:
+            if _overlap(rule, other):
+                raise _in_use(
+                    f"DNAT rule {other.id} already maps EIP {eip.id} port(s)"
+                    f" {_describe_ports(other)}/{other.protocol}"
+                )
+
+    # handlers
+
+    def _create(self, ctx: CallContext) -> Response:
+        option = _parse_option(ctx.body)
+        missing = [f for f in ("nat_gateway_id", "protocol") if not option.get(f)]
+        if not option.get("internal_service_port_range"):
+            missing += [f for f in _INT_FIELDS if f not in option]
+        if missing:
+            raise _bad(f"Missing required parameter(s): {', '.join(missing)}")
+        project_id = ctx.call.params["project_id"]
+        delay = self.store.inventory.settings.huawei_dnat_create_delay
+        rule = DnatRule(
+            id=str(uuid.uuid4()),
+            tenant_id=project_id,
+            status="PENDING_CREATE" if delay > 0 else "ACTIVE",
+            status_since=ctx.now,
+            created_at=format_time(ctx.now),
+            **option,
+        )
+        _check_shape(rule)
+        self._check_dependencies(rule, creating=True)
+        self.store.dnat_rules[rule.id] = rule
+        self.store.commit()
+        ctx.committed = True
+        return _rule_response(rule, 201, ctx.request_id)
+
+    def _show(self, ctx: CallContext) -> Response:
+        rule = self._rule(ctx.call.params["project_id"], ctx.call.params["rule_id"])
+        return _rule_response(rule, 200, ctx.request_id)
+
+    def _update(self, ctx: CallContext) -> Response:
+        option = _parse_option(ctx.body)
+        if not option.get("nat_gateway_id"):
+            raise _bad("Missing required parameter: nat_gateway_id")
+        project_id = ctx.call.params["project_id"]
+        rule = self._rule(project_id, ctx.call.params["rule_id"])
+        if option["nat_gateway_id"] != rule.nat_gateway_id:
+            raise _bad(
+                f"nat_gateway_id cannot change: DNAT rule {rule.id} belongs to"
+                f" {rule.nat_gateway_id}"
+            )
+        if (rule.port_id and option.get("private_ip")) or (
+            rule.private_ip and option.get("port_id")
+        ):
+            raise _bad("A DNAT rule cannot switch between port_id and private_ip")
+        if (rule.floating_ip_id and option.get("global_eip_id")) or (
+            rule.global_eip_id and option.get("floating_ip_id")
+        ):
+            raise _bad("A DNAT rule cannot switch between floating_ip_id and global_eip_id")
+        if rule.status != "ACTIVE":
+            raise _in_use(f"DNAT rule {rule.id} is {rule.status}: only an ACTIVE rule can change")
+        merged = rule.model_dump()
+        merged.update(option)
+        # a rule takes the shape of what was sent: ranges without ports drop the ports,
+        # single ports without ranges drop the ranges
+        if option.get("internal_service_port_range") and not any(f in option for f in _INT_FIELDS):
+            merged.update(internal_service_port=0, external_service_port=0)
+        if any(option.get(f) for f in _INT_FIELDS) and "internal_service_port_range" not in option:
+            merged.update(internal_service_port_range="", external_service_port_range="")
+        if option.get("protocol") == "any" and not any(f in option for f in _INT_FIELDS):
+            merged.update(internal_service_port=0, external_service_port=0)
+        candidate = DnatRule.model_validate(merged)
+        _check_shape(candidate)
+        self._check_dependencies(candidate, creating=False)
+        delay = self.store.inventory.settings.huawei_dnat_update_delay
+        candidate.status = "PENDING_UPDATE" if delay > 0 else "ACTIVE"
+        candidate.status_since = ctx.now
+        self.store.dnat_rules[rule.id] = candidate
+        self.store.commit()
+        ctx.committed = True
+        return _rule_response(candidate, 200, ctx.request_id)
+
+    def _delete(self, ctx: CallContext) -> Response:
+        project_id = ctx.call.params["project_id"]
+        gateway = self._gateway(project_id, ctx.call.params["gateway_id"])
+        rule = self._rule(project_id, ctx.call.params["rule_id"])
+        if rule.nat_gateway_id != gateway.id:
+            raise SimError(
+                404,
+                NOT_FOUND,
+                f"DNAT rule {rule.id} could not be found on NAT gateway {gateway.id}",
+            )
+        if rule.status in ("PENDING_CREATE", "PENDING_UPDATE"):
+            raise _in_use(f"DNAT rule {rule.id} is {rule.status}: wait until it settles")
+        if rule.status != "PENDING_DELETE":
+            if self.store.inventory.settings.huawei_dnat_delete_delay > 0:
+                rule.status = "PENDING_DELETE"
+                rule.status_since = ctx.now
+            else:
+                del self.store.dnat_rules[rule.id]
+            self.store.commit()
+        ctx.committed = True
+        return Response(status_code=204, headers={"X-Request-Id": ctx.request_id})
+
+    def _list(self, ctx: CallContext) -> Response:
+        project_id = ctx.call.params["project_id"]
+        limit, marker, predicates = _list_filters(ctx.request)
+        rules = sorted(
+            (r for r in self.store.dnat_rules.values() if r.tenant_id == project_id),
+            key=lambda r: r.id,
+        )
+        # Huawei marker paging: the page starts after the record whose id is the marker.
+        # Records are ordered by id, so a marker whose record was deleted between two pages
+        # still works.
+        page = [
+            r.public()
+            for r in rules
+            if (marker is None or r.id > marker) and all(p(r) for p in predicates)
+        ][:limit]
+        return JSONResponse({"dnat_rules": page}, headers={"X-Request-Id": ctx.request_id})
+
+
+def _describe_ports(rule: DnatRule) -> str:
+    if rule.protocol == "any":
+        return "all"
+    return rule.external_service_port_range or str(rule.external_service_port)
+
+
+def _rule_response(rule: DnatRule, status: int, request_id: str) -> Response:
+    return JSONResponse(
+        {"dnat_rule": rule.public()}, status_code=status, headers={"X-Request-Id": request_id}
+    )
+
+
+def _field_in(name: str, wanted: frozenset[object]) -> Callable[[DnatRule], bool]:
+    def predicate(rule: DnatRule) -> bool:
+        return getattr(rule, name) in wanted
+
+    return predicate
+
+
+def _values(request: Request, name: str) -> list[str]:
+    """All values of a list filter, repeated (``?a=1&a=2``) or comma-joined (the SDK's csv)."""
+    return [v for raw in request.query_params.getlist(name) for v in raw.split(",") if v]
+
+
+def _list_filters(
+    request: Request,
+) -> tuple[int, str | None, list[Callable[[DnatRule], bool]]]:
+    query = request.query_params
+    limit = MAX_LIST_LIMIT
+    if "limit" in query:
+        try:
+            limit = int(query["limit"])
+        except ValueError:
+            raise _bad(f"limit must be an integer, got {query['limit']!r}") from None
+        if not 1 <= limit <= MAX_LIST_LIMIT:
+            raise _bad(f"limit must be within 1-{MAX_LIST_LIMIT}, got {limit}")
+    marker = query.get("marker") or None
+    predicates: list[Callable[[DnatRule], bool]] = []
+    for name in ("status", "nat_gateway_id", "protocol"):
+        wanted = _values(request, name)
+        if name == "protocol":
+            wanted = [w.lower() for w in wanted]
+        if wanted:
+            predicates.append(_field_in(name, frozenset(wanted)))
+    for name in (
+        "id",
+        "description",
+        "port_id",
+        "private_ip",
+        "floating_ip_id",
+        "floating_ip_address",
+        "global_eip_id",
+        "global_eip_address",
+    ):
+        if name in query:
+            predicates.append(_field_in(name, frozenset([query[name]])))
+    for name in _INT_FIELDS:
+        if name in query:
+            try:
+                port = int(query[name])
+            except ValueError:
+                raise _bad(f"{name} must be an integer, got {query[name]!r}") from None
+            predicates.append(_field_in(name, frozenset([port])))
+    if "admin_state_up" in query:
+        raw = query["admin_state_up"].lower()
+        if raw not in ("true", "false"):
+            raise _bad(f"admin_state_up must be true or false, got {query['admin_state_up']!r}")
+        predicates.append(_field_in("admin_state_up", frozenset([raw == "true"])))
+    if "created_at" in query:
+        wanted_time = _parse_time(query["created_at"])
+        predicates.append(lambda rule: _parse_time(rule.created_at) == wanted_time)
+    return limit, marker, predicates
+
+
+def _parse_time(value: str) -> dt.datetime:
+    """``yyyy-mm-dd hh:mm:ss[.ffffff]`` (seed 003) or ISO 8601 (the SDK); else NAT.0001."""
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise SimError(
+            400, INVALID_TIME, f"created_at {value!r} is not a time like 2017-11-15 15:44:42.595173"
+        ) from None
+    if parsed.tzinfo is not None:  # naive times are UTC, like created_at itself
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return parsed

@@ -1,0 +1,190 @@
+"""The simulator's world, as pydantic models of the inventory YAML.
+
+The inventory names everything the simulated clouds know before the first
+call (projects, NAT gateways, EIPs, ports, test credentials) and the
+simulator's knobs (``settings``). The same models are the persisted state:
+``--state`` writes an inventory (plus the objects created through the APIs)
+as JSON, so a state file is simply a newer inventory and wins over the YAML.
+
+Each API family owns a top-level key (``huawei:`` today; ``alibaba:`` is
+added by the Alibaba families). Unknown top-level keys are kept as they are
+(``extra="allow"``) so that an inventory written for a newer simulator still
+loads; every model below the top level forbids unknown keys, so typos fail
+loudly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+#: the bundled copy of examples/sim-inventory.yaml (a test checks they are identical)
+DEFAULT_INVENTORY_NAME = "default_inventory.yaml"
+
+HuaweiRuleStatus = Literal[
+    "ACTIVE", "PENDING_CREATE", "PENDING_UPDATE", "PENDING_DELETE", "EIP_FREEZED", "INACTIVE"
+]
+#: the created_at format of Huawei NAT v2 (seed 003): ``yyyy-mm-dd hh:mm:ss.SSSSSS``
+HUAWEI_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Settings(_Strict):
+    """Simulator knobs; every one can be changed at run time through POST /_sim/settings."""
+
+    #: seconds a Huawei DNAT rule stays PENDING_CREATE / PENDING_UPDATE / PENDING_DELETE
+    huawei_dnat_create_delay: float = Field(default=1.0, ge=0)
+    huawei_dnat_update_delay: float = Field(default=1.0, ge=0)
+    huawei_dnat_delete_delay: float = Field(default=1.0, ge=0)
+    #: DNAT rules per public NAT gateway (Huawei's documented quota)
+    huawei_dnat_quota_per_gateway: int = Field(default=200, ge=0)
+    #: accepted |X-Sdk-Date - now| in seconds (Huawei API Gateway: 15 minutes)
+    huawei_max_clock_skew: float = Field(default=900.0, ge=0)
+    #: token bucket per access key (or token): refill rate per second; 0 turns throttling off
+    throttle_rate: float = Field(default=50.0, ge=0)
+    #: token bucket size: requests allowed in a burst
+    throttle_burst: int = Field(default=100, ge=1)
+    #: entries kept in the request log ring buffer
+    request_log_size: int = Field(default=2000, ge=1)
+
+
+class HuaweiAccessKey(_Strict):
+    """An AK/SK pair, scoped to one project (like a sub-user's key used with one region)."""
+
+    access_key: str
+    secret_key: str
+    project_id: str
+    name: str = ""
+
+
+class HuaweiToken(_Strict):
+    """A project-scoped IAM token accepted in X-Auth-Token."""
+
+    token: str
+    project_id: str
+    name: str = ""
+
+
+class HuaweiCredentials(_Strict):
+    access_keys: list[HuaweiAccessKey] = Field(default_factory=list)
+    tokens: list[HuaweiToken] = Field(default_factory=list)
+
+
+class Credentials(BaseModel):
+    """Test credentials per cloud; other families add their own key (``alibaba:``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    huawei: HuaweiCredentials = Field(default_factory=HuaweiCredentials)
+
+
+class NatGateway(_Strict):
+    id: str
+    name: str = ""
+    description: str = ""
+    #: ACTIVE | PENDING_CREATE | PENDING_UPDATE | INACTIVE ...: only ACTIVE accepts rules
+    status: str = "ACTIVE"
+    admin_state_up: bool = True
+    vpc_id: str = ""
+    spec: str = "1"
+
+
+class Eip(_Strict):
+    """An EIP (``floating_ip_id``) or a global EIP (``global_eip_id``)."""
+
+    id: str
+    address: str
+    #: what the EIP is bound to outside DNAT: None (free), a NAT gateway id (its SNAT:
+    #: DNAT rules of that same gateway may share it) or anything else, e.g. an ECS port
+    #: id (then no DNAT rule may use it: NAT.0009)
+    bound_to: str | None = None
+
+
+class Port(_Strict):
+    """An ECS/BMS network port usable as a rule's ``port_id``."""
+
+    id: str
+    fixed_ip: str
+    vpc_id: str = ""
+    device_id: str = ""
+    name: str = ""
+
+
+class DnatRule(_Strict):
+    """A DNAT rule; the public fields are the seed-003 response, in its order."""
+
+    id: str
+    tenant_id: str
+    description: str = ""
+    port_id: str = ""
+    private_ip: str = ""
+    internal_service_port: int = 0
+    nat_gateway_id: str
+    floating_ip_id: str = ""
+    floating_ip_address: str = ""
+    global_eip_id: str = ""
+    global_eip_address: str = ""
+    external_service_port: int = 0
+    status: HuaweiRuleStatus = "ACTIVE"
+    admin_state_up: bool = True
+    internal_service_port_range: str = ""
+    external_service_port_range: str = ""
+    protocol: str = "tcp"
+    created_at: str = Field(
+        default_factory=lambda: dt.datetime.now(dt.UTC).strftime(HUAWEI_TIME_FORMAT)
+    )
+    #: simulator-internal: epoch seconds when ``status`` was entered (drives the lifecycle)
+    status_since: float = 0.0
+
+    def public(self) -> dict[str, Any]:
+        """The wire shape (seed 003): every field but the simulator's bookkeeping."""
+        return self.model_dump(exclude={"status_since"})
+
+
+class HuaweiProject(_Strict):
+    id: str
+    region: str = "cn-north-4"
+    nat_gateways: list[NatGateway] = Field(default_factory=list)
+    eips: list[Eip] = Field(default_factory=list)
+    global_eips: list[Eip] = Field(default_factory=list)
+    ports: list[Port] = Field(default_factory=list)
+    dnat_rules: list[DnatRule] = Field(default_factory=list)
+
+
+class HuaweiInventory(_Strict):
+    projects: list[HuaweiProject] = Field(default_factory=list)
+
+
+class Inventory(BaseModel):
+    """The whole simulated world; also the format of the ``--state`` file."""
+
+    model_config = ConfigDict(extra="allow")
+
+    settings: Settings = Field(default_factory=Settings)
+    credentials: Credentials = Field(default_factory=Credentials)
+    huawei: HuaweiInventory = Field(default_factory=HuaweiInventory)
+
+
+def default_inventory_text() -> str:
+    """The bundled default inventory (a byte-identical copy of examples/sim-inventory.yaml)."""
+    return resources.files("cloudnet.sim").joinpath(DEFAULT_INVENTORY_NAME).read_text("utf-8")
+
+
+def parse_inventory(text: str) -> Inventory:
+    data = yaml.safe_load(text) or {}
+    return Inventory.model_validate(data)
+
+
+def load_inventory(path: Path | None) -> Inventory:
+    """Read an inventory YAML (JSON is YAML too); None means the bundled default."""
+    if path is None:
+        return parse_inventory(default_inventory_text())
+    return parse_inventory(path.read_text("utf-8"))

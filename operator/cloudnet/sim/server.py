@@ -1,0 +1,221 @@
+"""The simulator's ASGI app: every simulated cloud API on one port (``cloudnet sim``).
+
+One pipeline serves every API family, so authentication order, throttling,
+faults and the request log behave the same whatever the cloud::
+
+    route (family, action) ─▶ authenticate ─▶ throttle per caller ─▶ faults
+        ─▶ handler (mutates the store, commits the state file) ─▶ log ─▶ answer
+
+Families are tried in order; each claims the requests it serves (Huawei:
+``/v2/{project_id}/...``). Alibaba RPC on ``/`` (dispatched by
+``x-acs-action``/``x-acs-version`` or ``Action``/``Version``) is another
+family appended to :attr:`Simulator.families`. A request no family claims
+gets 404 ``APIGW.0101``. Every answer carries ``X-Request-Id``.
+
+The admin endpoints (``/_sim/...``, see ``sim/admin.py``) exist only with
+``admin=True``; otherwise ``/_sim/`` answers a plain 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
+
+from cloudnet.sim import huawei_apigw
+from cloudnet.sim.core import (
+    ApiFamily,
+    CallContext,
+    Clock,
+    RequestLog,
+    SimError,
+    TokenBuckets,
+)
+from cloudnet.sim.faults import FaultBook, FaultRule
+from cloudnet.sim.huawei_nat import HuaweiNat
+from cloudnet.sim.inventory import Settings
+from cloudnet.sim.state import Store
+
+log = logging.getLogger("cloudnet.sim")
+
+_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+class _NoAnswer(Response):
+    """Send nothing: the client went away while its answer was held back."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=204)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+
+class Simulator:
+    """The state of one simulator instance: store, families, throttle, faults, log."""
+
+    def __init__(self, store: Store, *, clock: Clock, rng: random.Random | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.families: list[ApiFamily] = [HuaweiNat(store)]
+        self.buckets = TokenBuckets(clock)
+        self.faults = FaultBook(rng)
+        self.log = RequestLog(store.inventory.settings.request_log_size)
+
+    @property
+    def settings(self) -> Settings:
+        return self.store.inventory.settings
+
+    async def handle(self, request: Request) -> Response:
+        """The pipeline of the module docstring, for one request."""
+        now = self.clock()
+        request_id = uuid.uuid4().hex
+        body = await request.body()
+        entry: dict[str, Any] = {
+            "time": now,
+            "family": None,
+            "action": None,
+            "method": request.method,
+            "path": request.url.path,
+            "query": request.url.query,
+            "caller": None,
+            "status": None,
+            "error_code": None,
+            "request_id": request_id,
+            "fault": None,
+            "committed": False,
+            "held": False,
+        }
+        call = None
+        for family in self.families:
+            call = family.route(request)
+            if call is not None:
+                break
+        if call is None:
+            self._log(entry, 404, huawei_apigw.NO_SUCH_API)
+            return huawei_apigw.render_gateway_error(huawei_apigw.no_such_api(), request_id)
+        entry["family"] = call.family.name
+        entry["action"] = call.action
+        fault: FaultRule | None = None
+        ctx: CallContext | None = None
+        try:
+            principal = await call.family.authenticate(request, body, call, now)
+            entry["caller"] = principal.key
+            wait = self.buckets.take(
+                principal.key, rate=self.settings.throttle_rate, burst=self.settings.throttle_burst
+            )
+            if wait is not None:
+                raise huawei_apigw.throttled(wait)
+            fault = self.faults.fire(call.family.name, call.action, principal.key)
+            if fault is not None:
+                entry["fault"] = fault.id
+                if fault.latency:
+                    await asyncio.sleep(fault.latency)
+                if fault.error_code is not None and fault.status is not None:
+                    raise SimError(
+                        fault.status,
+                        fault.error_code,
+                        fault.error_msg,
+                        retry_after=1.0 if fault.status == 429 else None,
+                    )
+            ctx = CallContext(
+                request=request,
+                body=body,
+                call=call,
+                principal=principal,
+                store=self.store,
+                now=self.clock(),
+                request_id=request_id,
+            )
+            response = await call.handler(ctx)
+        except SimError as error:
+            response = call.family.render_error(error, request_id)
+            self._log(entry, error.status, error.code)
+            return response
+        entry["committed"] = ctx.committed
+        hold = fault is not None and fault.drop_response_after_commit and ctx.committed
+        entry["held"] = hold
+        self._log(entry, response.status_code, None)
+        if fault is not None and hold:
+            if fault.hold_seconds is None:
+                await _until_disconnect(request)
+                return _NoAnswer()
+            await asyncio.sleep(fault.hold_seconds)
+        return response
+
+    def _log(self, entry: dict[str, Any], status: int, code: str | None) -> None:
+        entry["status"] = status
+        entry["error_code"] = code
+        entry["duration"] = round(self.clock() - entry["time"], 6)
+        self.log.resize(self.settings.request_log_size)
+        self.log.append(entry)
+        log.debug(
+            "%s %s %s -> %s %s", entry["action"], entry["method"], entry["path"], status, code or ""
+        )
+
+
+async def _until_disconnect(request: Request) -> None:
+    """Wait until the client goes away (the body was read already, so only that is left)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+async def _admin_disabled(request: Request) -> Response:
+    return JSONResponse({"error": "admin endpoints are off (start with --admin)"}, status_code=404)
+
+
+def create_app(
+    *,
+    inventory: Path | None = None,
+    state: Path | None = None,
+    admin: bool = False,
+    clock: Clock = time.time,
+    rng: random.Random | None = None,
+) -> Starlette:
+    """The simulator app; ``app.state.simulator`` is the :class:`Simulator` behind it.
+
+    ``inventory``: YAML (None = the bundled default); ``state``: JSON file that
+    persists every write and, when it exists, wins over the inventory;
+    ``admin``: serve ``/_sim/``; ``clock``: epoch seconds (tests pass a fake);
+    ``rng``: randomness of fault rates (tests pass a seeded one).
+    """
+    from cloudnet.sim.admin import admin_routes
+
+    store = Store.open(inventory=inventory, state=state)
+    simulator = Simulator(store, clock=clock, rng=rng)
+    routes: list[BaseRoute] = []
+    if admin:
+        routes.extend(admin_routes(simulator))
+    else:
+        routes.append(Route("/_sim/{rest:path}", _admin_disabled, methods=_ALL_METHODS))
+    routes.append(Route("/{path:path}", simulator.handle, methods=_ALL_METHODS))
+    app = Starlette(routes=routes)
+    app.state.simulator = simulator
+    return app
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 18900,
+    inventory: Path | None = None,
+    state: Path | None = None,
+    admin: bool = False,
+) -> None:
+    """Run the simulator with uvicorn until interrupted (``cloudnet sim``)."""
+    import uvicorn
+
+    app = create_app(inventory=inventory, state=state, admin=admin)
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,0 +1,117 @@
+"""The simulator's in-memory store and its JSON persistence.
+
+One :class:`Store` holds the :class:`~cloudnet.sim.inventory.Inventory` and
+indexes over it. Every API family reads and mutates the store and then
+calls :meth:`Store.commit`, which writes the whole inventory to the
+``--state`` file (if any) before the answer leaves: a write the simulator
+acknowledged, or held back by a fault, survives a restart. Writes are atomic
+(temporary file in the same directory, fsync, ``os.replace``), so a crash
+mid-write leaves the previous state intact.
+
+An existing state file wins over the inventory YAML (shared/DESIGN.md):
+restarting with ``--state`` continues where the last run stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from cloudnet.sim.inventory import (
+    DnatRule,
+    Eip,
+    HuaweiProject,
+    Inventory,
+    NatGateway,
+    Port,
+    load_inventory,
+)
+
+STATE_FORMAT_VERSION = 1
+
+
+class Store:
+    """The simulated world plus lookup indexes; the only owner of the state file."""
+
+    def __init__(self, inventory: Inventory, *, state_path: Path | None = None) -> None:
+        self.inventory = inventory
+        self.state_path = state_path
+        self.projects: dict[str, HuaweiProject] = {p.id: p for p in inventory.huawei.projects}
+        #: every Huawei DNAT rule by id; the per-project lists are rebuilt on commit
+        self.dnat_rules: dict[str, DnatRule] = {}
+        for project in inventory.huawei.projects:
+            for rule in project.dnat_rules:
+                self.dnat_rules[rule.id] = rule
+
+    # -- loading and saving ------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, *, inventory: Path | None, state: Path | None) -> Store:
+        """The state file if it exists, else the inventory (or the bundled default)."""
+        if state is not None and state.exists():
+            data = json.loads(state.read_text("utf-8"))
+            world = Inventory.model_validate(data["inventory"])
+        else:
+            world = load_inventory(inventory)
+        store = cls(world, state_path=state)
+        if state is not None and not state.exists():
+            store.commit()
+        return store
+
+    def snapshot(self) -> Inventory:
+        """The inventory with the current rules folded back into their projects."""
+        for project in self.inventory.huawei.projects:
+            project.dnat_rules = [r for r in self.dnat_rules.values() if r.tenant_id == project.id]
+        return self.inventory
+
+    def dump(self) -> dict[str, object]:
+        return {
+            "version": STATE_FORMAT_VERSION,
+            "inventory": self.snapshot().model_dump(mode="json"),
+        }
+
+    def commit(self) -> None:
+        """Persist the whole state atomically (no-op without ``--state``)."""
+        if self.state_path is None:
+            return
+        payload = json.dumps(self.dump(), indent=1, sort_keys=False).encode()
+        directory = self.state_path.parent
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=self.state_path.name + ".", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.state_path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    # -- Huawei lookups -------------------------------------------------------------------
+
+    def nat_gateway(self, project_id: str, gateway_id: str) -> NatGateway | None:
+        project = self.projects.get(project_id)
+        if project is None:
+            return None
+        return next((g for g in project.nat_gateways if g.id == gateway_id), None)
+
+    def eip(self, project_id: str, eip_id: str) -> Eip | None:
+        project = self.projects.get(project_id)
+        if project is None:
+            return None
+        return next((e for e in project.eips if e.id == eip_id), None)
+
+    def global_eip(self, project_id: str, eip_id: str) -> Eip | None:
+        project = self.projects.get(project_id)
+        if project is None:
+            return None
+        return next((e for e in project.global_eips if e.id == eip_id), None)
+
+    def port(self, project_id: str, port_id: str) -> Port | None:
+        project = self.projects.get(project_id)
+        if project is None:
+            return None
+        return next((p for p in project.ports if p.id == port_id), None)
