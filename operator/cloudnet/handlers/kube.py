@@ -1,0 +1,165 @@
+"""The Kubernetes side of the operator, on the official client (run in worker threads).
+
+kopf applies a handler's patch only after the handler returns; the
+create-pending guard and "externalId the moment the cloud returns it" need
+writes that land *during* the handler, so they go through this adapter.
+The official ``kubernetes`` client is synchronous, so each call runs in a
+thread; it handles every kubeconfig and in-cluster auth flavour for us.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import datetime
+import logging
+import os
+import uuid
+from collections.abc import Mapping
+from typing import Any, cast
+
+import kubernetes
+from kubernetes.client.exceptions import ApiException
+
+from cloudnet.api.common import GROUP, VERSION
+from cloudnet.reconcile import Resource
+
+logger = logging.getLogger(__name__)
+
+PLURALS = {
+    "DnatRule": "dnatrules",
+    "NetworkInterfaceConfig": "networkinterfaceconfigs",
+    "ProviderConfig": "providerconfigs",
+}
+MERGE_PATCH = "application/merge-patch+json"
+COMPONENT = "cloudnet-operator"
+
+
+def load_config() -> kubernetes.client.ApiClient:
+    """KUBECONFIG (or ~/.kube/config) first, then the in-cluster service account."""
+    try:
+        kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=os.environ.get("KUBECONFIG")
+        )
+    except (kubernetes.config.ConfigException, FileNotFoundError, TypeError):
+        kubernetes.config.load_incluster_config()  # type: ignore[no-untyped-call]
+    return kubernetes.client.ApiClient()
+
+
+class NotFoundError(Exception):
+    """A Kubernetes object the resource refers to does not exist."""
+
+
+class KubeClient:
+    """Implements :class:`cloudnet.reconcile.Kube` and the reads the handlers need."""
+
+    def __init__(self, api: kubernetes.client.ApiClient) -> None:
+        self.custom = kubernetes.client.CustomObjectsApi(api)
+        self.core = kubernetes.client.CoreV1Api(api)
+        self.host = os.environ.get("HOSTNAME", "cloudnet-operator")
+
+    async def patch_status(self, resource: Resource, status: Mapping[str, Any]) -> None:
+        await asyncio.to_thread(
+            self.custom.patch_namespaced_custom_object_status,
+            GROUP,
+            VERSION,
+            resource.namespace,
+            PLURALS[resource.kind],
+            resource.name,
+            {"status": dict(status)},
+            _content_type=MERGE_PATCH,
+        )
+
+    async def patch_annotations(
+        self, resource: Resource, annotations: Mapping[str, str | None]
+    ) -> None:
+        await asyncio.to_thread(
+            self.custom.patch_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            resource.namespace,
+            PLURALS[resource.kind],
+            resource.name,
+            {"metadata": {"annotations": dict(annotations)}},
+            _content_type=MERGE_PATCH,
+        )
+        resource.annotations = {
+            **{k: v for k, v in resource.annotations.items() if k not in annotations},
+            **{k: v for k, v in annotations.items() if v is not None},
+        }
+
+    async def post_event(
+        self, resource: Resource, *, warning: bool, reason: str, message: str
+    ) -> None:
+        """Best effort: an Event that cannot be posted must not fail the reconcile."""
+        stamp = datetime.datetime.now(datetime.UTC)
+        body = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {
+                "name": f"{resource.name}.{uuid.uuid4().hex[:16]}",
+                "namespace": resource.namespace,
+            },
+            "involvedObject": {
+                "apiVersion": f"{GROUP}/{VERSION}",
+                "kind": resource.kind,
+                "name": resource.name,
+                "namespace": resource.namespace,
+                "uid": resource.uid,
+            },
+            "reason": reason,
+            "message": message[:1024],
+            "type": "Warning" if warning else "Normal",
+            "source": {"component": COMPONENT},
+            "reportingComponent": COMPONENT,
+            "reportingInstance": self.host,
+            "firstTimestamp": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "lastTimestamp": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "count": 1,
+        }
+        try:
+            await asyncio.to_thread(
+                self.core.create_namespaced_event,
+                resource.namespace,
+                body,  # type: ignore[arg-type]  # the client takes plain dicts too
+            )
+        except Exception as exc:  # events are advisory
+            logger.warning("could not post event %s for %s: %s", reason, resource.ref, exc)
+
+    async def get_provider_config(self, namespace: str, name: str) -> dict[str, Any]:
+        try:
+            obj = await asyncio.to_thread(
+                self.custom.get_namespaced_custom_object,
+                GROUP,
+                VERSION,
+                namespace,
+                PLURALS["ProviderConfig"],
+                name,
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                raise NotFoundError(
+                    f"ProviderConfig {name!r} not found in namespace {namespace!r} (a resource "
+                    "may only use a ProviderConfig of its own namespace)"
+                ) from None
+            raise
+        return cast(dict[str, Any], obj)
+
+    async def get_secret_data(self, namespace: str, name: str) -> dict[str, str]:
+        """The Secret's ``data``, decoded; the values never leave this process."""
+        try:
+            secret = await asyncio.to_thread(self.core.read_namespaced_secret, name, namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                raise NotFoundError(
+                    f"Secret {name!r} not found in namespace {namespace!r}"
+                ) from None
+            raise
+        decoded: dict[str, str] = {}
+        for key, value in (secret.data or {}).items():
+            try:
+                decoded[key] = base64.b64decode(value).decode()
+            except (binascii.Error, UnicodeDecodeError):
+                raise ValueError(f"Secret {name!r} key {key!r} is not base64 text") from None
+        return decoded

@@ -1,0 +1,165 @@
+"""Provider ``huawei-nat``: DNAT rules on Huawei Cloud NAT Gateway v2 (seed 003).
+
+The rule's unique key is (gateway, EIP, external port or range, protocol):
+the cloud refuses a second rule with the same key, so it is also how a rule
+whose create answer was lost is found again. Only the fields the spec sets
+are compared and sent; a field the spec leaves out is the cloud's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cloudnet.api.common import Phase
+from cloudnet.api.dnat import HuaweiNatSpec
+from cloudnet.clouds.errors import CloudError, ErrorClass
+from cloudnet.clouds.huawei import HuaweiNatClient
+from cloudnet.providers.base import Drift, Observation, WriteResult
+
+_PHASES = {p.value for p in Phase}
+#: The spec fields that are not compared: the gateway is the scope (and immutable).
+_NOT_COMPARED = {"nat_gateway_id"}
+#: Spec field → its path in the resource, for status.drift.
+_SPEC_PATH = "spec.huaweiNat."
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _phase(rule: Mapping[str, Any]) -> Phase | None:
+    status = rule.get("status")
+    return Phase(status) if status in _PHASES else None
+
+
+def drift_of(spec: HuaweiNatSpec, rule: Mapping[str, Any]) -> tuple[Drift, ...]:
+    desired = spec.to_cloud()
+    drift = []
+    for key, want in desired.items():
+        if key in _NOT_COMPARED:
+            continue
+        have = rule.get(key)
+        if isinstance(want, str) and isinstance(have, str) and key == "protocol":
+            same = want.lower() == have.lower()
+        else:
+            same = want == have
+        if not same:
+            drift.append(
+                Drift(
+                    path=_SPEC_PATH + _camel(key),
+                    desired=None if want is None else str(want),
+                    observed=None if have in (None, "") else str(have),
+                )
+            )
+    return tuple(drift)
+
+
+def _external(rule: Mapping[str, Any]) -> str:
+    return str(rule.get("external_service_port_range") or rule.get("external_service_port"))
+
+
+class HuaweiNatProvider:
+    """DNAT rules of one Huawei project, through one :class:`HuaweiNatClient`."""
+
+    name = "huawei-nat"
+
+    def __init__(self, client: HuaweiNatClient) -> None:
+        self.client = client
+
+    def scope(self, spec: HuaweiNatSpec) -> str:
+        return spec.nat_gateway_id
+
+    def _observation(
+        self, spec: HuaweiNatSpec, rule: Mapping[str, Any], request_id: str | None
+    ) -> Observation:
+        return Observation(
+            exists=True,
+            external_id=str(rule["id"]),
+            phase=_phase(rule),
+            observed=dict(rule),
+            drift=drift_of(spec, rule),
+            request_id=request_id,
+        )
+
+    async def observe(self, spec: HuaweiNatSpec, external_id: str) -> Observation:
+        try:
+            response = await self.client.show_dnat_rule(external_id)
+        except CloudError as exc:
+            if exc.error_class is ErrorClass.NOT_FOUND:
+                return Observation.gone(exc.request_id)
+            raise
+        return self._observation(spec, response.body.get("dnat_rule") or {}, response.request_id)
+
+    async def find(self, spec: HuaweiNatSpec) -> Observation:
+        gateway, eip, external, protocol = spec.unique_key()
+        filters: dict[str, Any] = {"nat_gateway_id": gateway}
+        if spec.floating_ip_id:
+            filters["floating_ip_id"] = spec.floating_ip_id
+        if spec.external_service_port is not None:
+            filters["external_service_port"] = spec.external_service_port
+        async for rule in self.client.list_dnat_rules(**filters):
+            if rule.get("status") == Phase.PENDING_DELETE:
+                continue
+            rule_eip = rule.get("floating_ip_id") or rule.get("global_eip_id")
+            if (
+                rule_eip == eip
+                and _external(rule) == external
+                and str(rule.get("protocol", "")).lower() == protocol
+            ):
+                return self._observation(spec, rule, None)
+        return Observation.gone()
+
+    async def create(self, spec: HuaweiNatSpec) -> WriteResult:
+        response = await self.client.create_dnat_rule(spec.to_cloud())
+        rule = response.body.get("dnat_rule") or {}
+        observation = self._observation(spec, rule, response.request_id) if rule else None
+        return WriteResult(
+            external_id=str(rule.get("id")) if rule.get("id") else None,
+            request_id=response.request_id,
+            observation=observation,
+        )
+
+    async def update(self, spec: HuaweiNatSpec, current: Observation) -> WriteResult:
+        assert current.external_id is not None
+        desired = spec.to_cloud()
+        changed_keys = {d.path.removeprefix(_SPEC_PATH) for d in current.drift}
+        changes = {k: v for k, v in desired.items() if _camel(k) in changed_keys}
+        # Ports travel in pairs: the cloud checks the pair (all-port rule, equal ranges).
+        for pair in (
+            ("internal_service_port", "external_service_port"),
+            ("internal_service_port_range", "external_service_port_range"),
+        ):
+            if any(k in changes for k in pair):
+                changes.update({k: desired[k] for k in pair if k in desired})
+        if "internal_service_port" in changes or "protocol" in changes:
+            changes["protocol"] = desired["protocol"]
+        changes["nat_gateway_id"] = spec.nat_gateway_id
+        response = await self.client.update_dnat_rule(current.external_id, changes)
+        rule = response.body.get("dnat_rule") or {}
+        return WriteResult(
+            external_id=current.external_id,
+            request_id=response.request_id,
+            observation=self._observation(spec, rule, response.request_id) if rule else None,
+        )
+
+    async def delete(self, spec: HuaweiNatSpec, external_id: str) -> WriteResult:
+        try:
+            response = await self.client.delete_dnat_rule(spec.nat_gateway_id, external_id)
+        except CloudError as exc:
+            if exc.error_class is ErrorClass.NOT_FOUND:
+                return WriteResult(external_id=external_id, request_id=exc.request_id)
+            raise
+        return WriteResult(external_id=external_id, request_id=response.request_id)
+
+    async def observe_many(
+        self, scope: str, specs: Mapping[str, HuaweiNatSpec]
+    ) -> dict[str, Observation]:
+        """One paged listing of the gateway's rules answers for all of its resources."""
+        seen: dict[str, Observation] = {}
+        async for rule in self.client.list_dnat_rules(nat_gateway_id=scope):
+            rule_id = str(rule.get("id"))
+            if rule_id in specs:
+                seen[rule_id] = self._observation(specs[rule_id], rule, None)
+        return {rid: seen.get(rid, Observation.gone()) for rid in specs}

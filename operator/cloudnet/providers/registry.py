@@ -1,0 +1,85 @@
+"""Build providers from a ProviderConfig and its Secret, one HTTP client per endpoint.
+
+Clients are cached by (provider, endpoint, project, credentials digest) so
+that every resource of one account shares one connection pool and one rate
+limiter, and a rotated Secret yields a new client. The digest is a SHA-256 of
+the secret values: the values themselves are never kept in a key or logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from cloudnet.api.provider_config import ProviderConfigSpec
+from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
+from cloudnet.clouds.ratelimit import RateLimiterRegistry
+from cloudnet.providers.huawei_nat import HuaweiNatProvider
+
+#: Calls per second per endpoint: below every cloud's default API quota we know of.
+DEFAULT_RATE = 20.0
+DEFAULT_BURST = 20
+#: Connection cap per endpoint; kopf's own client has none (shared/TESTING.md).
+MAX_CONNECTIONS = 20
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+class UnsupportedProvider(Exception):
+    """The ProviderConfig names a provider this build does not implement yet."""
+
+
+def _digest(data: Mapping[str, str]) -> str:
+    h = hashlib.sha256()
+    for key in sorted(data):
+        h.update(key.encode() + b"\0" + data[key].encode() + b"\0")
+    return h.hexdigest()
+
+
+class ProviderRegistry:
+    """Long-lived: owns the HTTP clients; close it when the operator stops."""
+
+    def __init__(self, *, rate: float = DEFAULT_RATE, burst: int = DEFAULT_BURST) -> None:
+        self._limiters = RateLimiterRegistry(rate, burst)
+        self._http: dict[str, httpx.AsyncClient] = {}
+        self._providers: dict[tuple[str, ...], Any] = {}
+
+    def _client(self, endpoint: str) -> httpx.AsyncClient:
+        client = self._http.get(endpoint)
+        if client is None or client.is_closed:
+            client = httpx.AsyncClient(
+                timeout=TIMEOUT,
+                limits=httpx.Limits(max_connections=MAX_CONNECTIONS),
+            )
+            self._http[endpoint] = client
+        return client
+
+    def get(self, config: ProviderConfigSpec, secret: Mapping[str, str]) -> Any:
+        """The provider for this config; raises ValueError for unusable credentials."""
+        endpoint = config.public_endpoint()
+        key = (config.provider, endpoint, config.project_id or "", config.region, _digest(secret))
+        cached = self._providers.get(key)
+        if cached is not None:
+            return cached
+        if config.provider == "huawei-nat":
+            assert config.project_id is not None  # the model requires it for huawei-nat
+            client = HuaweiNatClient(
+                self._client(endpoint),
+                endpoint=endpoint,
+                project_id=config.project_id,
+                credentials=HuaweiCredentials.from_secret_data(secret),
+                rate_limiter=self._limiters.for_endpoint(endpoint),
+            )
+            provider: Any = HuaweiNatProvider(client)
+        else:
+            raise UnsupportedProvider(f"provider {config.provider} is not supported yet")
+        self._providers[key] = provider
+        return provider
+
+    async def aclose(self) -> None:
+        for client in self._http.values():
+            await client.aclose()
+        self._http.clear()
+        self._providers.clear()
