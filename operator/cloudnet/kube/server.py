@@ -40,6 +40,7 @@ import logging
 import secrets
 import traceback
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -184,7 +185,9 @@ class KubeAPI(kmock.KubernetesEmulator):
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self._builtin_payloads = len(self._payloads)
-        self.resources.load_bundled()
+        with warnings.catch_warnings():  # kmock 0.8 uses a deprecated importlib API
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.resources.load_bundled()
         for name in DEFAULT_NAMESPACES:
             self._store_put(("", "namespaces"), None, name, self._new_namespace(name))
 
