@@ -1,0 +1,88 @@
+"""Fixtures for the simulator conformance tests (helpers: simkit.py).
+
+Requests are signed with the project's own signer (``cloudnet.clouds.signing``)
+and go through ``httpx.ASGITransport`` (no sockets), except where a test
+needs a real server (official SDK, CLI restart). The clock is fake, so
+lifecycle delays and throttling are exact and instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from cloudnet.sim.server import create_app
+from tests.sim.simkit import AK, SK, ClientFactory, FakeClock, HuaweiSigner, LiveServer, sim
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def app(clock: FakeClock) -> Starlette:
+    """The default-inventory simulator with admin on and throttling off (tested apart)."""
+    application = create_app(admin=True, clock=clock)
+    sim(application).store.inventory.settings.throttle_rate = 0
+    return application
+
+
+@pytest.fixture
+async def make_client(app: Starlette, clock: FakeClock) -> AsyncIterator[ClientFactory]:
+    """Build clients on the app: ``make_client(auth=...)``; default AK/SK-signed."""
+    clients: list[httpx.AsyncClient] = []
+
+    def factory(auth: httpx.Auth | None = None, application: Starlette | None = None) -> Any:
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=application or app),
+            base_url="http://nat.cn-north-4.sim.test",
+            auth=auth if auth is not None else HuaweiSigner(AK, SK, clock=clock),
+        )
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+async def hw(make_client: ClientFactory) -> httpx.AsyncClient:
+    """A client signed with the main project's AK/SK."""
+    return make_client()
+
+
+@pytest.fixture
+async def admin(make_client: ClientFactory) -> httpx.AsyncClient:
+    """An unauthenticated client for /_sim/."""
+
+    class NoAuth(httpx.Auth):
+        def auth_flow(
+            self, request: httpx.Request
+        ) -> Generator[httpx.Request, httpx.Response, None]:
+            yield request
+
+    return make_client(auth=NoAuth())
+
+
+@pytest.fixture
+def live_app() -> Starlette:
+    """A real-clock simulator (admin on, throttling off, no delays) for socket tests."""
+    application = create_app(admin=True)
+    settings = sim(application).store.inventory.settings
+    settings.throttle_rate = 0
+    settings.huawei_dnat_create_delay = 0
+    settings.huawei_dnat_update_delay = 0
+    settings.huawei_dnat_delete_delay = 0
+    return application
+
+
+@pytest.fixture
+def live(live_app: Starlette) -> Iterator[LiveServer]:
+    with LiveServer(live_app) as server:
+        yield server
