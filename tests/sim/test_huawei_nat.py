@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from tests.sim.simkit import (
-    EIP1,
     EIP1_ADDRESS,
     EIP2,
     EIP3,
@@ -271,7 +270,7 @@ INVALID_CREATES: list[tuple[str, dict[str, Any] | bytes, str]] = [
 
 
 @pytest.mark.parametrize(
-    ("body", "code"), [(b, c) for _, b, c in INVALID_CREATES], ids=[i for i, _, _ in INVALID_CREATES]
+    ("body", "code"), [pytest.param(b, c, id=i) for i, b, c in INVALID_CREATES]
 )
 async def test_invalid_create_is_rejected_and_creates_nothing(
     hw: httpx.AsyncClient, body: dict[str, Any] | bytes, code: str
@@ -377,9 +376,7 @@ async def test_quota_is_200_rules_per_gateway(hw: httpx.AsyncClient) -> None:
 async def test_quota_comes_from_settings(hw: httpx.AsyncClient, admin: httpx.AsyncClient) -> None:
     await admin.post("/_sim/settings", json={"huawei_dnat_quota_per_gateway": 1})
     assert (await hw.post(RULES, json=rule_body())).status_code == 201
-    assert_error(
-        await hw.post(RULES, json=rule_body(external_service_port=81)), 400, "NAT.0009"
-    )
+    assert_error(await hw.post(RULES, json=rule_body(external_service_port=81)), 400, "NAT.0009")
 
 
 # -- lifecycle -------------------------------------------------------------------------------
@@ -493,25 +490,27 @@ async def test_update_to_port_ranges_drops_the_single_ports(
     assert rule["external_service_port_range"] == "200-210"
 
 
+GW_ONLY = {"nat_gateway_id": GW}
+NOWHERE = "00000000-0000-0000-0000-00000000000a"
 INVALID_UPDATES: list[tuple[str, dict[str, Any], str]] = [
     ("no nat_gateway_id (SDK: required)", {"description": "x"}, "NAT.0002"),
     ("nat_gateway_id changed (immutable)", {"nat_gateway_id": GW_OTHER}, "NAT.0002"),
-    ("port_id -> private_ip (immutable)", {"nat_gateway_id": GW, "private_ip": "10.0.0.5"}, "NAT.0002"),
-    ("EIP -> global EIP (immutable)", {"nat_gateway_id": GW, "global_eip_id": GLOBAL_EIP}, "NAT.0002"),
-    ("unknown field", {"nat_gateway_id": GW, "status": "ACTIVE"}, "NAT.0002"),
-    ("bad port", {"nat_gateway_id": GW, "external_service_port": 70000}, "NAT.0002"),
-    ("bad protocol", {"nat_gateway_id": GW, "protocol": "sctp"}, "NAT.0002"),
-    ("protocol any with ports", {"nat_gateway_id": GW, "protocol": "any", "internal_service_port": 80}, "NAT.0002"),
-    ("unknown port", {"nat_gateway_id": GW, "port_id": "00000000-0000-0000-0000-00000000000a"}, "NAT.0002"),
-    ("unknown EIP", {"nat_gateway_id": GW, "floating_ip_id": "00000000-0000-0000-0000-00000000000b"}, "NAT.0002"),
-    ("EIP bound elsewhere", {"nat_gateway_id": GW, "floating_ip_id": EIP_BOUND}, "NAT.0009"),
-    ("description too long", {"nat_gateway_id": GW, "description": LONG}, "NAT.0014"),
-    ("description with >", {"nat_gateway_id": GW, "description": "a>b"}, "NAT.0002"),
-]  # fmt: skip
+    ("port_id -> private_ip (immutable)", {**GW_ONLY, "private_ip": "10.0.0.5"}, "NAT.0002"),
+    ("EIP -> global EIP (immutable)", {**GW_ONLY, "global_eip_id": GLOBAL_EIP}, "NAT.0002"),
+    ("unknown field", {**GW_ONLY, "status": "ACTIVE"}, "NAT.0002"),
+    ("bad port", {**GW_ONLY, "external_service_port": 70000}, "NAT.0002"),
+    ("bad protocol", {**GW_ONLY, "protocol": "sctp"}, "NAT.0002"),
+    ("any with ports", {**GW_ONLY, "protocol": "any", "internal_service_port": 80}, "NAT.0002"),
+    ("unknown port", {**GW_ONLY, "port_id": NOWHERE}, "NAT.0002"),
+    ("unknown EIP", {**GW_ONLY, "floating_ip_id": NOWHERE}, "NAT.0002"),
+    ("EIP bound elsewhere", {**GW_ONLY, "floating_ip_id": EIP_BOUND}, "NAT.0009"),
+    ("description too long", {**GW_ONLY, "description": LONG}, "NAT.0014"),
+    ("description with >", {**GW_ONLY, "description": "a>b"}, "NAT.0002"),
+]
 
 
 @pytest.mark.parametrize(
-    ("option", "code"), [(o, c) for _, o, c in INVALID_UPDATES], ids=[i for i, _, _ in INVALID_UPDATES]
+    ("option", "code"), [pytest.param(o, c, id=i) for i, o, c in INVALID_UPDATES]
 )
 async def test_invalid_update_is_rejected_and_changes_nothing(
     hw: httpx.AsyncClient, clock: FakeClock, option: dict[str, Any], code: str
@@ -533,9 +532,8 @@ async def test_update_onto_another_rules_port_is_nat_0009(
 ) -> None:
     await create_active(hw, clock)
     other = await create_active(hw, clock, external_service_port=9090)
-    response = await hw.put(
-        f"{RULES}/{other}", json={"dnat_rule": {"nat_gateway_id": GW, "external_service_port": 8080}}
-    )
+    option = {"nat_gateway_id": GW, "external_service_port": 8080}
+    response = await hw.put(f"{RULES}/{other}", json={"dnat_rule": option})
     assert_error(response, 400, "NAT.0009")
 
 
@@ -709,7 +707,11 @@ async def test_list_invalid_created_at_is_nat_0001(hw: httpx.AsyncClient, value:
 
 @pytest.mark.parametrize(
     "params",
-    [{"admin_state_up": "maybe"}, {"internal_service_port": "http"}, {"external_service_port": "x"}],
+    [
+        {"admin_state_up": "maybe"},
+        {"internal_service_port": "http"},
+        {"external_service_port": "x"},
+    ],
 )
 async def test_list_mistyped_filters_are_nat_0002(
     hw: httpx.AsyncClient, params: dict[str, str]
