@@ -120,7 +120,7 @@ def test_delete_waits_for_finalizers(kubectl, widget_crd):
     assert obj["metadata"]["deletionTimestamp"]
     kubectl("patch", "wdg", "w1", "--type=json",
             "-p", '[{"op": "remove", "path": "/metadata/finalizers"}]')
-    out, err = deleting.communicate(timeout=30)
+    _, err = deleting.communicate(timeout=30)
     assert deleting.returncode == 0, err
     assert time.monotonic() - started < 25
     assert kubectl("get", "wdg", "w1", check=False).returncode != 0

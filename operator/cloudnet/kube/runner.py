@@ -59,7 +59,7 @@ async def start(
     api = api if api is not None else KubeAPI()
     await api.__aenter__()
     runner = aiohttp.web.ServerRunner(
-        aiohttp.web.Server(api), handle_signals=False, shutdown_timeout=2.0
+        aiohttp.web.Server(api, access_log=None), handle_signals=False, shutdown_timeout=2.0
     )
     await runner.setup()
     site = aiohttp.web.TCPSite(runner, host, port)
