@@ -1,0 +1,39 @@
+# The two commands of the README:
+#   make demo   the operator with the bundled cloud simulator, to watch
+#   make test   lint, types and every test layer
+# Both install what they need into .venv (and helm into .tools/bin) first.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+
+.PHONY: demo test lint install tools crds clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+tools:
+	bash scripts/install-tools.sh
+
+demo: install
+	$(BIN)/cloudnet demo
+
+lint: install
+	$(BIN)/ruff check operator tests bench
+	$(BIN)/ruff format --check operator tests bench
+	$(BIN)/mypy
+
+test: install tools lint
+	$(BIN)/pytest -q -ra
+
+crds: install
+	$(BIN)/cloudnet crds --output crds
+
+clean:
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

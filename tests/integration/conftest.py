@@ -1,0 +1,35 @@
+"""Fixtures of the operator integration tests: simulator, test API, CRDs, operator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cloudnet.kube.testing import Kubectl, kube_server, kubeconfig, kubectl  # noqa: F401
+from tests.integration.harness import Cluster, Simulator
+
+
+@pytest.fixture()
+def sim(tmp_path: Path) -> Iterator[Simulator]:
+    """The simulator with slow enough state changes that kubectl sees PENDING_* phases."""
+    simulator = Simulator(
+        tmp_path,
+        huawei_dnat_create_delay=2.0,
+        huawei_dnat_update_delay=2.0,
+        huawei_dnat_delete_delay=1.0,
+        throttle_rate=0,
+    ).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture()
+def cluster(kubectl: Kubectl, tmp_path: Path, sim: Simulator) -> Iterator[Cluster]:  # noqa: F811
+    """CRDs and the demo namespace installed, the operator running."""
+    c = Cluster(kubectl, tmp_path, sim)
+    c.install()
+    c.operator.start()
+    yield c
+    c.operator.stop()

@@ -1,0 +1,244 @@
+"""Real parts for the operator integration tests.
+
+A test gets: the cloud simulator as a real ``cloudnet sim`` process on a
+loopback port (admin on), the test Kubernetes API (``cloudnet.kube``) in a
+background thread, the CRDs applied with real kubectl, and the operator as a
+real ``cloudnet run`` process that can be SIGKILLed and started again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from cloudnet.kube.testing import Kubectl
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "2993a37f1765d55d2a6526b764ae47e5"
+AK = "HWSIMAK7Q2M4X9C1LP0E"
+SK = "sImSk0Z8vQ3nB6yT1rW4eU7iO9pA2sD5fG8hJ1kL"
+GATEWAY = "23a937a4-f3dc-41ed-bf54-6a9844aa46e5"
+EIPS = [
+    "a974bed9-1264-4c34-b01a-f8a2c325f4ca",
+    "3b0b32a7-3f50-48d5-96df-b588ba519173",
+    "dcb22863-5c40-4389-829f-3a5215cf8aa3",
+]
+PORT_WEB1 = "12cf9091-5178-4185-8be3-2c13f3f41ac8"
+PORT_WEB2 = "d1696474-e595-4ddd-b38a-06977d379f8d"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(
+    predicate: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.1, what: str = ""
+) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}: {last!r}")
+
+
+class Process:
+    """A ``python -m cloudnet ...`` child with its output in a log file."""
+
+    def __init__(self, argv: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+        self.argv = argv
+        self.log = log
+        self.env = env
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Process:
+        out = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "cloudnet", *self.argv],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=self.env,
+        )
+        out.close()
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up runs, as when a node dies."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+class Simulator:
+    """The ``cloudnet sim`` process and its admin API."""
+
+    def __init__(self, tmp: Path, **settings: Any) -> None:
+        inventory = yaml.safe_load((ROOT / "examples" / "sim-inventory.yaml").read_text())
+        inventory["settings"].update(settings)
+        path = tmp / "inventory.yaml"
+        path.write_text(yaml.safe_dump(inventory))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = Process(
+            ["sim", "--port", str(self.port), "--admin", "--inventory", str(path)],
+            tmp / "sim.log",
+        )
+        self.admin = httpx.Client(base_url=self.url, timeout=10)
+
+    def start(self) -> Simulator:
+        self.process.start()
+        wait_for(self._up, timeout=20, what="the simulator to listen")
+        return self
+
+    def _up(self) -> bool:
+        try:
+            return self.admin.get("/_sim/settings").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def requests(self, action: str | None = None) -> list[dict[str, Any]]:
+        params = {"action": action} if action else {}
+        entries: list[dict[str, Any]] = self.admin.get("/_sim/requests", params=params).json()[
+            "requests"
+        ]
+        return entries
+
+    def rules(self) -> list[dict[str, Any]]:
+        state = self.admin.get("/_sim/state").json()
+        found: list[dict[str, Any]] = []
+        for project in state["inventory"]["huawei"]["projects"]:
+            found += project.get("dnat_rules") or []
+        return found
+
+    def fault(self, **rule: Any) -> dict[str, Any]:
+        response = self.admin.post("/_sim/faults", json=rule)
+        response.raise_for_status()
+        return dict(response.json()["faults"][0])
+
+    def stop(self) -> None:
+        self.admin.close()
+        self.process.stop()
+
+
+class Cluster:
+    """kubectl + the operator process, against one test Kubernetes API."""
+
+    def __init__(self, kubectl: Kubectl, tmp: Path, sim: Simulator) -> None:
+        self.kubectl = kubectl
+        self.tmp = tmp
+        self.sim = sim
+        env = {**os.environ, "KUBECONFIG": kubectl.kubeconfig}
+        self.operator = Process(["run", "--verbose"], tmp / "operator.log", env=env)
+
+    def install(self) -> None:
+        self.kubectl("apply", "-f", str(ROOT / "crds"))
+        self.kubectl.apply(self.base_manifests())
+
+    def base_manifests(self, namespace: str = "demo") -> list[dict[str, Any]]:
+        return [
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "huawei-credentials", "namespace": namespace},
+                "stringData": {"accessKeyId": AK, "accessKeySecret": SK},
+            },
+            {
+                "apiVersion": "cloudnet.dev/v1alpha1",
+                "kind": "ProviderConfig",
+                "metadata": {"name": "huawei", "namespace": namespace},
+                "spec": {
+                    "provider": "huawei-nat",
+                    "region": "cn-north-4",
+                    "projectId": PROJECT,
+                    "endpoint": self.sim.url,
+                    "credentialsSecretRef": {"name": "huawei-credentials"},
+                },
+            },
+        ]
+
+    def get(self, name: str, namespace: str = "demo") -> dict[str, Any]:
+        result = self.kubectl("get", "dnatrule", name, "-n", namespace, "-o", "json", check=False)
+        if result.returncode != 0:
+            return {}
+        return dict(json.loads(result.stdout))
+
+    def status(self, name: str, namespace: str = "demo") -> dict[str, Any]:
+        return dict(self.get(name, namespace).get("status") or {})
+
+    def wait_phase(self, name: str, phase: str, timeout: float = 30.0) -> dict[str, Any]:
+        return dict(
+            wait_for(
+                lambda: (s := self.status(name)).get("phase") == phase and s,
+                timeout=timeout,
+                what=f"{name} to reach {phase} (operator log: {self.operator.log})",
+            )
+        )
+
+    def events(self, name: str, namespace: str = "demo") -> list[dict[str, Any]]:
+        items = self.kubectl.json("get", "events", "-n", namespace)["items"]
+        return [e for e in items if e.get("involvedObject", {}).get("name") == name]
+
+
+def dnat_rule(
+    name: str,
+    *,
+    namespace: str = "demo",
+    external_port: int = 8080,
+    internal_port: int = 80,
+    gateway: str = GATEWAY,
+    eip: str = EIPS[0],
+    provider_config: str = "huawei",
+    **extra: Any,
+) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "natGatewayId": gateway,
+        "floatingIpId": eip,
+        "portId": PORT_WEB1,
+        "protocol": "tcp",
+        "internalServicePort": internal_port,
+        "externalServicePort": external_port,
+        **extra,
+    }
+    return {
+        "apiVersion": "cloudnet.dev/v1alpha1",
+        "kind": "DnatRule",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"providerConfigRef": {"name": provider_config}, "huaweiNat": block},
+    }
+
+
+@contextlib.contextmanager
+def running(process: Process) -> Iterator[Process]:
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()

@@ -1,0 +1,182 @@
+"""The Huawei DnatRule path through real parts: ``cloudnet run``, kubectl, ``cloudnet sim``.
+
+Every assertion about the cloud is made against the simulator's own state
+and request log over HTTP, never against what the operator says it did.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.integration.harness import (
+    EIPS,
+    GATEWAY,
+    SK,
+    Cluster,
+    dnat_rule,
+    wait_for,
+)
+
+pytestmark = pytest.mark.integration
+
+CREATE = "CreateNatGatewayDnatRule"
+UPDATE = "UpdateNatGatewayDnatRule"
+DELETE = "DeleteNatGatewayDnatRule"
+
+
+def writes(cluster: Cluster) -> list[dict[str, object]]:
+    return [
+        e for e in cluster.sim.requests() if e["action"] in (CREATE, UPDATE, DELETE)
+    ]
+
+
+def test_create_update_delete(cluster: Cluster) -> None:
+    kubectl = cluster.kubectl
+    kubectl.apply(dnat_rule("web", external_port=8080, internal_port=80))
+
+    pending = cluster.wait_phase("web", "PENDING_CREATE")
+    rule_id = pending["externalId"]
+    assert rule_id
+    active = cluster.wait_phase("web", "ACTIVE")
+    assert active["externalId"] == rule_id
+    assert active["observedGeneration"] == 1
+    ready = {c["type"]: c for c in active["conditions"]}
+    assert ready["Ready"]["status"] == "True" and ready["Synced"]["status"] == "True"
+    assert active["lastRequestId"]
+    [cloud] = cluster.sim.rules()
+    assert cloud["id"] == rule_id
+    assert (cloud["external_service_port"], cloud["internal_service_port"]) == (8080, 80)
+    assert active["observed"]["external_service_port"] == 8080
+    # kubectl's printer columns show the phase and the id
+    table = kubectl("get", "dnat", "-n", "demo").stdout
+    assert "ACTIVE" in table and rule_id in table
+
+    # change a port: PENDING_UPDATE, then ACTIVE with the cloud holding the new port
+    kubectl.apply(dnat_rule("web", external_port=9090, internal_port=80))
+    cluster.wait_phase("web", "PENDING_UPDATE")
+    active = cluster.wait_phase("web", "ACTIVE")
+    assert active["observedGeneration"] == 2
+    [cloud] = cluster.sim.rules()
+    assert cloud["id"] == rule_id and cloud["external_service_port"] == 9090
+    assert [e["action"] for e in writes(cluster)] == [CREATE, UPDATE]
+
+    reasons = {e["reason"] for e in cluster.events("web")}
+    assert {"Created", "Updated"} <= reasons
+
+    # delete: the cloud rule goes first, then the resource
+    kubectl("delete", "dnat", "web", "-n", "demo", "--wait=false")
+    wait_for(lambda: not cluster.get("web"), timeout=30, what="the DnatRule to go")
+    assert cluster.sim.rules() == []
+    assert [e["action"] for e in writes(cluster)] == [CREATE, UPDATE, DELETE]
+
+
+def test_unknown_gateway_is_an_error_with_one_attempt(cluster: Cluster) -> None:
+    cluster.kubectl.apply(dnat_rule("lost", gateway="00000000-0000-4000-8000-000000000000"))
+    status = cluster.wait_phase("lost", "ERROR")
+    assert status["lastError"]["code"] == "NAT.0013"
+    assert status["lastError"]["requestId"]
+    conditions = {c["type"]: c for c in status["conditions"]}
+    assert conditions["Ready"]["reason"] == "DependencyNotFound"
+    assert "NAT.0013" in conditions["Synced"]["message"]
+    time.sleep(3)  # a retry storm would show up here
+    assert len(cluster.sim.requests(CREATE)) == 1
+    assert "DependencyNotFound" in {e["reason"] for e in cluster.events("lost")}
+
+
+def test_cloud_invalid_spec_costs_one_call_per_generation(cluster: Cluster) -> None:
+    # ecs-elsewhere is in another VPC than the gateway: the cloud answers NAT.0002.
+    other_vpc_port = "6a1e8f3c-2d4b-4c7a-9e5f-1b3d5f7a9c2e"
+    cluster.kubectl.apply(dnat_rule("bad", portId=other_vpc_port))
+    status = cluster.wait_phase("bad", "ERROR")
+    assert status["lastError"]["code"] == "NAT.0002"
+    assert {c["type"]: c for c in status["conditions"]}["Synced"]["reason"] == "InvalidSpec"
+    time.sleep(3)
+    assert len(cluster.sim.requests(CREATE)) == 1
+    # restarting the operator does not spend another call on the same generation
+    cluster.operator.stop()
+    cluster.operator.start()
+    time.sleep(4)
+    assert len(cluster.sim.requests(CREATE)) == 1
+    # a new generation gets one new try, and succeeds
+    cluster.kubectl.apply(dnat_rule("bad", external_port=8081))
+    cluster.wait_phase("bad", "ACTIVE")
+    assert len(cluster.sim.requests(CREATE)) == 2
+
+
+def test_spec_refused_by_the_model_makes_no_cloud_call(cluster: Cluster) -> None:
+    # The test API has no admission, like a cluster whose CRD is older than the operator.
+    cluster.kubectl.apply(dnat_rule("angle", description="<script>"))
+    status = cluster.wait_phase("angle", "ERROR")
+    message = {c["type"]: c for c in status["conditions"]}["Ready"]["message"]
+    assert "spec.huaweiNat.description" in message
+    assert cluster.sim.requests() == []
+
+
+def test_provider_config_of_another_namespace_is_refused(cluster: Cluster) -> None:
+    cluster.kubectl.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}})
+    cluster.kubectl.apply(dnat_rule("sneaky", namespace="team"))
+    status = wait_for(
+        lambda: (s := cluster.status("sneaky", "team")).get("phase") == "ERROR" and s,
+        what="sneaky to fail",
+    )
+    message = {c["type"]: c for c in status["conditions"]}["Ready"]["message"]
+    assert "ProviderConfig 'huawei' not found in namespace 'team'" in message
+    # an explicit namespace in the reference is refused too, not followed
+    rule = dnat_rule("sneaky2", namespace="team")
+    rule["spec"]["providerConfigRef"]["namespace"] = "demo"
+    cluster.kubectl.apply(rule)
+    status = wait_for(
+        lambda: (s := cluster.status("sneaky2", "team")).get("phase") == "ERROR" and s,
+        what="sneaky2 to fail",
+    )
+    message = {c["type"]: c for c in status["conditions"]}["Ready"]["message"]
+    assert "providerConfigRef.namespace" in message
+    assert cluster.sim.requests() == []
+
+
+def test_operator_killed_during_create_adopts_the_rule(cluster: Cluster) -> None:
+    # The cloud commits the create but never answers: the operator is killed in that window.
+    cluster.sim.fault(action=CREATE, drop_response_after_commit=True, count=1)
+    cluster.kubectl.apply(dnat_rule("crash", external_port=8443, internal_port=443))
+    wait_for(lambda: len(cluster.sim.rules()) == 1, what="the cloud to commit the create")
+    annotations = cluster.get("crash")["metadata"].get("annotations", {})
+    assert "cloudnet.dev/create-pending" in annotations
+    assert not cluster.status("crash").get("externalId")
+    cluster.operator.kill()
+
+    cluster.operator.start()
+    status = cluster.wait_phase("crash", "ACTIVE")
+    [cloud] = cluster.sim.rules()
+    assert status["externalId"] == cloud["id"]
+    assert len(cluster.sim.requests(CREATE)) == 1
+    annotations = cluster.get("crash")["metadata"].get("annotations", {})
+    assert "cloudnet.dev/create-pending" not in annotations
+    assert "Adopted" in {e["reason"] for e in cluster.events("crash")}
+
+
+def test_rule_deleted_in_the_cloud_does_not_block_deletion(cluster: Cluster) -> None:
+    cluster.kubectl.apply(dnat_rule("gone", eip=EIPS[1]))
+    status = cluster.wait_phase("gone", "ACTIVE")
+    # someone deletes the rule behind our back (straight through the admin API)
+    cluster.sim.admin.patch(
+        f"/_sim/huawei/dnat_rules/{status['externalId']}", json={"status": "PENDING_DELETE"}
+    ).raise_for_status()
+    wait_for(lambda: cluster.sim.rules() == [], timeout=10, what="the cloud to drop the rule")
+    cluster.kubectl("delete", "dnat", "gone", "-n", "demo", "--wait=false")
+    wait_for(lambda: not cluster.get("gone"), what="the DnatRule to go")
+    assert cluster.sim.requests(DELETE) == []
+
+
+def test_secrets_never_leave_the_secret(cluster: Cluster) -> None:
+    cluster.kubectl.apply(dnat_rule("quiet", gateway=GATEWAY, eip=EIPS[2]))
+    cluster.wait_phase("quiet", "ACTIVE")
+    cluster.kubectl.apply(dnat_rule("noisy", gateway="00000000-0000-4000-8000-000000000000"))
+    cluster.wait_phase("noisy", "ERROR")
+    everything = json.dumps(
+        [cluster.get("quiet"), cluster.get("noisy"), cluster.kubectl.json("get", "events", "-A")]
+    )
+    assert SK not in everything
+    assert SK not in cluster.operator.output()
