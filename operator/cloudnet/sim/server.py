@@ -218,4 +218,6 @@ def serve(
     import uvicorn
 
     app = create_app(inventory=inventory, state=state, admin=admin)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # a held-back answer (fault drop_response_after_commit) would block a graceful
+    # shutdown until its client goes away: give up on it after a few seconds
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=3)
