@@ -178,6 +178,9 @@ class KubeAPI(kmock.KubernetesEmulator):
     _evicted_rv: dict[StoreKey, int] = attrs.field(factory=dict, init=False)
     _watchers: dict[StoreKey, set[_Watcher]] = attrs.field(factory=dict, init=False)
     _crds: dict[StoreKey, Obj] = attrs.field(factory=dict, init=False)
+    _info_cache: dict[tuple[str, str, str], kmock.ResourceInfo] = attrs.field(
+        factory=dict, init=False
+    )
     _builtin_payloads: int = attrs.field(default=0, init=False)
     _served: int = attrs.field(default=0, init=False)
     _closing: asyncio.Event = attrs.field(factory=asyncio.Event, init=False)
@@ -462,6 +465,10 @@ class KubeAPI(kmock.KubernetesEmulator):
         ]
 
     def _info(self, target: Target) -> kmock.ResourceInfo:
+        cache_key = (target.group, target.version, target.plural)
+        cached = self._info_cache.get(cache_key)
+        if cached is not None:
+            return cached
         res = kmock.resource(target.group, target.version, target.plural)
         if res not in self.resources:
             raise KubeError(
@@ -469,6 +476,7 @@ class KubeAPI(kmock.KubernetesEmulator):
                 {"group": target.group, "kind": target.plural},
             )
         info: kmock.ResourceInfo = self.resources[res]
+        self._info_cache[cache_key] = info
         return info
 
     def _has_status(self, target: Target, info: kmock.ResourceInfo) -> bool:
@@ -495,8 +503,10 @@ class KubeAPI(kmock.KubernetesEmulator):
                 subresources={sub for sub in ("status", "scale") if sub in subresources},
             )
         self._crds[(group, plural)] = crd
+        self._info_cache.clear()
 
     def _unregister_crd(self, group: str, plural: str) -> None:
+        self._info_cache.clear()
         for res in [r for r in self.resources if r.group == group and r.plural == plural]:
             del self.resources[res]
         self._crds.pop((group, plural), None)
