@@ -197,7 +197,12 @@ class KubeAPI(kmock.KubernetesEmulator):
     # ------------------------------------------------------------------ public helpers
 
     def get_object(self, resource: str, namespace: str | None, name: str) -> Obj | None:
-        """The stored object (``resource`` as ``group/plural`` or ``plural`` for core)."""
+        """The stored object (``resource`` as ``group/plural`` or ``plural`` for core).
+
+        Stored objects are never mutated once stored (every write stores a new
+        dict): treat the result as read-only. From another thread, prefer
+        ``ServerHandle.call(lambda api: api.get_object(...))``.
+        """
         group, _, plural = resource.rpartition("/")
         return self._store.get((group, plural), {}).get((namespace, name))
 
