@@ -25,6 +25,12 @@ def _parser() -> argparse.ArgumentParser:
         help="watch only this namespace (repeatable; default: all namespaces)",
     )
     run.add_argument("--verbose", action="store_true", help="debug logging")
+    run.add_argument(
+        "--drift-interval",
+        type=float,
+        default=60.0,
+        help="seconds between batched drift checks (one list call per gateway); 0 turns them off",
+    )
 
     sim = sub.add_parser("sim", help="run the cloud simulator")
     sim.add_argument("--host", default="127.0.0.1")
@@ -60,21 +66,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     if args.command == "run":
-        try:
-            from cloudnet.handlers.run import run_operator
-        except ImportError:
-            print(
-                "cloudnet run: the operator is not built yet (issue: Huawei operator)",
-                file=sys.stderr,
-            )
-            return 2
-        return run_operator(namespaces=args.namespace, verbose=args.verbose)
+        from cloudnet.handlers.run import run_operator
+
+        return run_operator(
+            namespaces=args.namespace, verbose=args.verbose, drift_interval=args.drift_interval
+        )
     if args.command == "demo":
-        try:
-            from cloudnet.demo import run_demo
-        except ImportError:
-            print("cloudnet demo: not built yet (issue: Huawei operator)", file=sys.stderr)
-            return 2
+        from cloudnet.demo import run_demo
+
         return run_demo()
     raise AssertionError(args.command)  # argparse enforces the choices
 

@@ -81,7 +81,7 @@ def _phases(kubectl: list[str]) -> dict[str, tuple[str, str]]:
     for item in items:
         meta, status = item["metadata"], item.get("status") or {}
         key = f"{item['kind']} {meta['namespace']}/{meta['name']}"
-        ready = next(
+        ready: dict[str, Any] = next(
             (c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {}
         )
         result[key] = (str(status.get("phase") or "-"), str(ready.get("message") or ""))
@@ -123,7 +123,9 @@ def run_demo(manifests: Path | None = None) -> int:
             _process([python, "-m", "cloudnet", "run"], workdir / "operator.log", env=env)
         )
         print(f"  operator          cloudnet run  (log: {workdir / 'operator.log'})")
-        print(f"\nIn another terminal:\n  export KUBECONFIG={kubeconfig}\n  kubectl get cloudnet -A")
+        print(
+            f"\nIn another terminal:\n  export KUBECONFIG={kubeconfig}\n  kubectl get cloudnet -A"
+        )
         print(f"\nApplying {manifests} ...")
         started = time.monotonic()
         subprocess.run([*kubectl, "apply", "-f", str(manifests)], check=True)

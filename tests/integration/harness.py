@@ -155,7 +155,9 @@ class Cluster:
         self.tmp = tmp
         self.sim = sim
         env = {**os.environ, "KUBECONFIG": kubectl.kubeconfig}
-        self.operator = Process(["run", "--verbose"], tmp / "operator.log", env=env)
+        self.operator = Process(
+            ["run", "--verbose", "--drift-interval", "1"], tmp / "operator.log", env=env
+        )
 
     def install(self) -> None:
         self.kubectl("apply", "-f", str(ROOT / "crds"))

@@ -8,6 +8,7 @@ TemporaryError/PermanentError raised by the core.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import kopf
@@ -21,6 +22,7 @@ from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.kube import NotFoundError
 from cloudnet.providers.registry import UnsupportedProvider
 from cloudnet.reconcile import (
+    ANN_CREATE_PENDING,
     ANN_PAUSED,
     ConfigError,
     Reconciler,
@@ -47,7 +49,7 @@ def validation_message(exc: pydantic.ValidationError) -> str:
     return "; ".join(parts)
 
 
-def resource_of(body: kopf.Body) -> Resource:
+def resource_of(body: Mapping[str, Any]) -> Resource:
     meta = body.get("metadata", {})
     return Resource(
         kind=str(body.get("kind", "DnatRule")),
@@ -61,10 +63,11 @@ def resource_of(body: kopf.Body) -> Resource:
     )
 
 
-async def _prepare(
-    ctx: OperatorContext, body: kopf.Body, resource: Resource
+async def prepare(
+    ctx: OperatorContext, body: Mapping[str, Any]
 ) -> tuple[DnatRuleSpec, HuaweiNatSpec, Any]:
     """Model, ProviderConfig, Secret and provider; a problem here makes no cloud call."""
+    namespace = str(body.get("metadata", {}).get("namespace"))
     try:
         spec = DnatRuleSpec.model_validate(dict(body.get("spec") or {}))
     except pydantic.ValidationError as exc:
@@ -73,7 +76,7 @@ async def _prepare(
     block = getattr(spec, block_name)
     ref = spec.provider_config_ref.name
     try:
-        pc_body = await ctx.kube.get_provider_config(resource.namespace, ref)
+        pc_body = await ctx.kube.get_provider_config(namespace, ref)
         try:
             pc = ProviderConfigSpec.model_validate(pc_body.get("spec") or {})
         except pydantic.ValidationError as exc:
@@ -87,7 +90,7 @@ async def _prepare(
                 f"spec.{block_name} needs a ProviderConfig with provider "
                 f"{BLOCK_PROVIDER[block_name]}; {ref!r} has provider {pc.provider}",
             )
-        secret = await ctx.kube.get_secret_data(resource.namespace, pc.credentials_secret_ref.name)
+        secret = await ctx.kube.get_secret_data(namespace, pc.credentials_secret_ref.name)
     except NotFoundError as exc:
         raise ConfigError(ErrorClass.DEPENDENCY_NOT_FOUND, str(exc)) from None
     try:
@@ -103,54 +106,77 @@ async def _prepare(
     return spec, block, provider
 
 
+async def reconcile_body(
+    ctx: OperatorContext, body: Mapping[str, Any], *, attempt: int, drift: bool = False
+) -> None:
+    """Create/update/resume, and the drift check's correction: one idempotent path."""
+    resource = resource_of(body)
+    if resource.annotations.get(ANN_PAUSED) == "true":
+        logger.info("%s is paused; not reconciling", resource.ref)
+        return
+    async with ctx.locks.hold(resource.uid):
+        if drift:
+            # The cached body may be older than what a handler just wrote.
+            fresh = await ctx.kube.get_object(resource.kind, resource.namespace, resource.name)
+            if fresh is None:
+                return
+            body, resource = fresh, resource_of(fresh)
+        try:
+            spec, block, provider = await prepare(ctx, body)
+        except ConfigError as exc:
+            await report_config_error(resource, ctx.kube, exc, attempt=attempt)
+            return
+        await Reconciler(
+            resource=resource,
+            kube=ctx.kube,
+            provider=provider,
+            spec=block,
+            observe_only=spec.effective_management_policy == "ObserveOnly",
+            attempt=attempt,
+        ).reconcile()
+
+
+async def delete_body(ctx: OperatorContext, body: Mapping[str, Any], *, attempt: int) -> None:
+    resource = resource_of(body)
+    if resource.annotations.get(ANN_PAUSED) == "true":
+        # Paused means hands off, for the cloud object too.
+        logger.info("%s is paused; leaving its cloud object in place", resource.ref)
+        return
+    async with ctx.locks.hold(resource.uid):
+        try:
+            spec, block, provider = await prepare(ctx, body)
+        except ConfigError as exc:
+            if not resource.status.get("externalId") and not resource.annotations.get(
+                ANN_CREATE_PENDING
+            ):
+                return  # nothing was ever created: nothing to clean up
+            await report_config_error(resource, ctx.kube, exc, attempt=attempt)
+            return
+        await Reconciler(
+            resource=resource,
+            kube=ctx.kube,
+            provider=provider,
+            spec=block,
+            observe_only=spec.effective_management_policy == "ObserveOnly",
+            attempt=attempt,
+        ).delete(orphan=spec.effective_deletion_policy == "Orphan")
+
+
 def register(ctx: OperatorContext) -> None:
     """Register the DnatRule handlers on kopf's default registry."""
 
-    async def reconcile(body: kopf.Body, retry: int, **_: Any) -> None:
-        resource = resource_of(body)
-        if resource.annotations.get(ANN_PAUSED) == "true":
-            logger.info("%s is paused; not reconciling", resource.ref)
-            return
-        try:
-            spec, block, provider = await _prepare(ctx, body, resource)
-        except ConfigError as exc:
-            await report_config_error(resource, ctx.kube, exc, attempt=retry)
-            return
-        await Reconciler(
-            resource=resource,
-            kube=ctx.kube,
-            provider=provider,
-            spec=block,
-            observe_only=spec.effective_management_policy == "ObserveOnly",
-            attempt=retry,
-        ).reconcile()
+    async def dnatrule(body: kopf.Body, retry: int, **_: Any) -> None:
+        await reconcile_body(ctx, body, attempt=retry)
 
-    async def delete(body: kopf.Body, retry: int, **_: Any) -> None:
-        resource = resource_of(body)
-        if resource.annotations.get(ANN_PAUSED) == "true":
-            # Paused means hands off, for the cloud object too.
-            logger.info("%s is paused; leaving its cloud object in place", resource.ref)
-            return
-        try:
-            spec, block, provider = await _prepare(ctx, body, resource)
-        except ConfigError as exc:
-            if not resource.status.get("externalId") and not resource.annotations.get(
-                "cloudnet.dev/create-pending"
-            ):
-                return  # nothing was ever created: nothing to clean up
-            await report_config_error(resource, ctx.kube, exc, attempt=retry)
-            return
-        await Reconciler(
-            resource=resource,
-            kube=ctx.kube,
-            provider=provider,
-            spec=block,
-            observe_only=spec.effective_management_policy == "ObserveOnly",
-            attempt=retry,
-        ).delete(orphan=spec.effective_deletion_policy == "Orphan")
+    async def dnatrule_delete(body: kopf.Body, retry: int, **_: Any) -> None:
+        await delete_body(ctx, body, attempt=retry)
+
+    async def dnatrule_event(event: Mapping[str, Any], body: kopf.Body, **_: Any) -> None:
+        ctx.watch_cache.update(event.get("type"), body)
 
     kind = (GROUP, VERSION, "dnatrules")
-    kopf.on.create(*kind, errors=kopf.ErrorsMode.TEMPORARY)(reconcile)
-    kopf.on.update(*kind, field="spec", errors=kopf.ErrorsMode.TEMPORARY)(reconcile)
-    kopf.on.resume(*kind, errors=kopf.ErrorsMode.TEMPORARY)(reconcile)
-    kopf.on.delete(*kind, errors=kopf.ErrorsMode.TEMPORARY)(delete)
+    kopf.on.create(*kind, id="reconcile", errors=kopf.ErrorsMode.TEMPORARY)(dnatrule)
+    kopf.on.update(*kind, id="reconcile", field="spec", errors=kopf.ErrorsMode.TEMPORARY)(dnatrule)
+    kopf.on.resume(*kind, id="reconcile", errors=kopf.ErrorsMode.TEMPORARY)(dnatrule)
+    kopf.on.delete(*kind, id="delete", errors=kopf.ErrorsMode.TEMPORARY)(dnatrule_delete)
+    kopf.on.event(*kind, id="watch-cache")(dnatrule_event)

@@ -127,6 +127,23 @@ class KubeClient:
         except Exception as exc:  # events are advisory
             logger.warning("could not post event %s for %s: %s", reason, resource.ref, exc)
 
+    async def get_object(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """One of our own resources as it is now; None when it is gone."""
+        try:
+            obj = await asyncio.to_thread(
+                self.custom.get_namespaced_custom_object,
+                GROUP,
+                VERSION,
+                namespace,
+                PLURALS[kind],
+                name,
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return cast(dict[str, Any], obj)
+
     async def get_provider_config(self, namespace: str, name: str) -> dict[str, Any]:
         try:
             obj = await asyncio.to_thread(

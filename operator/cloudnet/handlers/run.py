@@ -26,6 +26,7 @@ import kopf
 
 from cloudnet.handlers import dnat
 from cloudnet.handlers.context import OperatorContext
+from cloudnet.handlers.drift import DEFAULT_INTERVAL, WatchCache, drift_loop
 from cloudnet.handlers.kube import KubeClient, load_config
 from cloudnet.providers.registry import ProviderRegistry
 from cloudnet.reconcile import FINALIZER
@@ -48,19 +49,28 @@ def configure(settings: kopf.OperatorSettings) -> None:
     settings.peering.standalone = True
 
 
-def build_registry(ctx: OperatorContext) -> None:
+def build_registry(ctx: OperatorContext, *, drift_interval: float) -> None:
+    tasks: list[asyncio.Task[None]] = []
+
     @kopf.on.startup()
     async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         configure(settings)
+        if drift_interval > 0:
+            tasks.append(asyncio.create_task(drift_loop(ctx, ctx.watch_cache, drift_interval)))
 
     @kopf.on.cleanup()
     async def _cleanup(**_: Any) -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await ctx.providers.aclose()
 
     dnat.register(ctx)
 
 
-def run_operator(*, namespaces: Sequence[str], verbose: bool = False) -> int:
+def run_operator(
+    *, namespaces: Sequence[str], verbose: bool = False, drift_interval: float = DEFAULT_INTERVAL
+) -> int:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -68,8 +78,10 @@ def run_operator(*, namespaces: Sequence[str], verbose: bool = False) -> int:
     # The Kubernetes client logs request bodies at DEBUG; Secrets must never reach a log.
     logging.getLogger("kubernetes").setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    ctx = OperatorContext(kube=KubeClient(load_config()), providers=ProviderRegistry())
-    build_registry(ctx)
+    ctx = OperatorContext(
+        kube=KubeClient(load_config()), providers=ProviderRegistry(), watch_cache=WatchCache()
+    )
+    build_registry(ctx, drift_interval=drift_interval)
     asyncio.run(
         kopf.operator(
             clusterwide=not namespaces,
