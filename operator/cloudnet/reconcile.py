@@ -207,6 +207,12 @@ class Reconciler(Generic[SpecT]):
             if observation is not None:
                 await self._converge(observation)
         except CloudError as exc:
+            if exc.error_class is ErrorClass.NOT_FOUND:
+                # Gone between our observe and our write: the next pass creates it again.
+                await self._event(True, "Recreating", f"cloud object vanished: {exc.code}")
+                self.status.set(externalId=None, lastRequestId=exc.request_id)
+                await self.status.flush()
+                raise kopf.TemporaryError("cloud object vanished; recreating", delay=1.0) from exc
             await self._cloud_failure(exc)
         except CloudTransportError as exc:
             await self._transient(str(exc), retry_after=None, code="Transport")
@@ -224,6 +230,10 @@ class Reconciler(Generic[SpecT]):
             if external_id is None and self.res.annotations.get(ANN_CREATE_PENDING):
                 found = await self.provider.find(self.spec)
                 external_id = found.external_id if found.exists else None
+                if external_id is not None:
+                    # Follow it by id from now on: a lookup by key skips PENDING_DELETE rules.
+                    self.status.set(externalId=external_id, lastRequestId=found.request_id)
+                    await self.status.flush()
             if external_id is None:
                 return
             observation = await self.provider.observe(self.spec, external_id)
@@ -270,6 +280,8 @@ class Reconciler(Generic[SpecT]):
             self.res.generation
         ):
             return False
+        if not status.get("lastError"):
+            return False  # a Kubernetes-side problem made no cloud call: nothing to save
         synced: Mapping[str, Any] = next(
             (c for c in status.get("conditions") or [] if c.get("type") == "Synced"), {}
         )
@@ -323,9 +335,11 @@ class Reconciler(Generic[SpecT]):
         await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: now()})
         try:
             result = await self.provider.create(self.spec)
-        except CloudError:
-            # The cloud answered "no": nothing was committed, so the guard can go.
-            await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
+        except CloudError as exc:
+            # A definite "no" committed nothing, so the guard can go. A throttle or
+            # a 5xx may hide a committed write: keep the mark, look it up next time.
+            if not exc.error_class.retryable_soon:
+                await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
             raise
         # Without an answer (transport error) the mark stays: the next attempt looks it up.
         observation = result.observation
@@ -473,7 +487,8 @@ async def report_config_error(
 ) -> None:
     """A problem on the Kubernetes side (ProviderConfig, Secret, spec): no cloud call made."""
     writer = StatusWriter(resource, kube)
-    writer.set(phase=Phase.ERROR, observedGeneration=resource.generation)
+    # No lastError: that field holds the cloud's words, and there were none.
+    writer.set(phase=Phase.ERROR, observedGeneration=resource.generation, lastError=None)
     writer.condition("Ready", False, error.error_class.value, error.message)
     writer.condition("Synced", False, error.error_class.value, error.message)
     await writer.flush()

@@ -458,10 +458,6 @@ ROWS = [
         calls=(LIST,),
         status={"externalId": Is.SETUP_ID, "lastRequestId": Is.LAST_REQUEST_ID},
         events=("Adopted",),
-        xfail=(
-            "HuaweiNatProvider.find builds its Observation with request_id=None, so "
-            "adoption writes lastRequestId=None (merge patch: the field is removed)"
-        ),
     ),
     Row(
         "create: mark, no id, nothing with our key -> created exactly once",
@@ -558,11 +554,6 @@ ROWS = [
         raises=kopf.TemporaryError,
         events=None,
         then=not_an_error_phase,
-        xfail=(
-            "_cloud_failure treats ErrorClass.NOT_FOUND like Conflict: phase ERROR and a "
-            "15-300 s backoff, where DESIGN.md says NotFound of our own object leaves the "
-            "phase alone and recreates"
-        ),
     ),
     Row(
         "verdict: InvalidSpec from report_config_error (no cloud call) -> cloud is asked",
@@ -572,11 +563,6 @@ ROWS = [
         delay=POLL,
         status={"phase": "PENDING_CREATE", "externalId": Is.NEW_ID},
         events=("Created",),
-        xfail=(
-            "_invalid_spec_already_reported reads any ERROR/InvalidSpec status of this "
-            "generation as the cloud's verdict, also one written by report_config_error "
-            "when no cloud call was made: a fixed ProviderConfig stays refused"
-        ),
     ),
     Row(
         "poll: id, rule PENDING_CREATE -> no write, short TemporaryError",
@@ -778,12 +764,6 @@ ROWS = [
         pending_mark=None,
         events=("DeleteRequested",),
         then=found_by_key_delete_waits_for_gone,
-        xfail=(
-            "delete() does not record the id it found by key (no status.externalId), so "
-            "the next pass looks the rule up by key again; find() skips PENDING_DELETE "
-            "rules, and delete() returns (the finalizer goes) while the cloud still holds "
-            "the rule"
-        ),
     ),
     Row(
         "delete: no id, no mark -> nothing was ever created, returns",

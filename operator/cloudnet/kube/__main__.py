@@ -22,8 +22,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--kubeconfig", help="write a kubeconfig for the server to this path")
-    parser.add_argument("--lenient-namespaces", action="store_true",
-                        help="accept objects in namespaces that do not exist")
+    parser.add_argument(
+        "--lenient-namespaces",
+        action="store_true",
+        help="accept objects in namespaces that do not exist",
+    )
     return parser.parse_args(argv)
 
 

@@ -24,25 +24,49 @@ _OBJECT_META: dict[str, Any] = {
     "type": "object",
     "properties": {
         "name": {"type": "string", "description": "Name must be unique within a namespace."},
-        "namespace": {"type": "string", "description": "Namespace defines the space "
-                      "within which each name must be unique."},
-        "labels": {"type": "object", "additionalProperties": {"type": "string"},
-                   "description": "Map of string keys and values for organizing objects."},
-        "annotations": {"type": "object", "additionalProperties": {"type": "string"},
-                        "description": "Unstructured key value map stored with a resource."},
-        "finalizers": {"type": "array", "items": {"type": "string"},
-                       "description": "Must be empty before the object is deleted."},
-        "generation": {"type": "integer", "format": "int64",
-                       "description": "A sequence number representing a specific "
-                       "generation of the desired state."},
-        "resourceVersion": {"type": "string", "description": "An opaque value that "
-                            "represents the internal version of this object."},
-        "uid": {"type": "string", "description": "UID is the unique in time and space "
-                "value for this object."},
-        "creationTimestamp": {"type": "string", "format": "date-time",
-                              "description": "When this object was created."},
-        "deletionTimestamp": {"type": "string", "format": "date-time",
-                              "description": "When this object will be deleted."},
+        "namespace": {
+            "type": "string",
+            "description": "Namespace defines the space within which each name must be unique.",
+        },
+        "labels": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Map of string keys and values for organizing objects.",
+        },
+        "annotations": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Unstructured key value map stored with a resource.",
+        },
+        "finalizers": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Must be empty before the object is deleted.",
+        },
+        "generation": {
+            "type": "integer",
+            "format": "int64",
+            "description": "A sequence number representing a specific "
+            "generation of the desired state.",
+        },
+        "resourceVersion": {
+            "type": "string",
+            "description": "An opaque value that represents the internal version of this object.",
+        },
+        "uid": {
+            "type": "string",
+            "description": "UID is the unique in time and space value for this object.",
+        },
+        "creationTimestamp": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When this object was created.",
+        },
+        "deletionTimestamp": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When this object will be deleted.",
+        },
     },
 }
 
@@ -78,31 +102,50 @@ def group_version_document(
             prefix += "/namespaces/{namespace}"
         # kubectl explain finds a resource's kind through its paths' GET operations.
         for path in (f"{prefix}/{plural}", f"{prefix}/{plural}/{{name}}"):
-            paths[path] = {"get": {
-                "description": f"read or list {kind}",
-                "x-kubernetes-group-version-kind": {
-                    "group": group, "version": version, "kind": kind,
-                },
-                "responses": {"200": {"description": "OK", "content": {"application/json": {
-                    "schema": {"$ref": f"#/components/schemas/{schema_name(group, version, kind)}"},
-                }}}},
-            }}
+            paths[path] = {
+                "get": {
+                    "description": f"read or list {kind}",
+                    "x-kubernetes-group-version-kind": {
+                        "group": group,
+                        "version": version,
+                        "kind": kind,
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "$ref": f"#/components/schemas/{schema_name(group, version, kind)}"
+                                    },
+                                }
+                            },
+                        }
+                    },
+                }
+            }
         for ver in spec.get("versions", []):
             if ver.get("name") != version or not ver.get("served", True):
                 continue
             raw = (ver.get("schema") or {}).get("openAPIV3Schema") or {"type": "object"}
             schema = copy.deepcopy(dict(raw))
             props = schema.setdefault("properties", {})
-            props.setdefault("apiVersion", {
-                "type": "string",
-                "description": "APIVersion defines the versioned schema of this "
-                "representation of an object.",
-            })
-            props.setdefault("kind", {
-                "type": "string",
-                "description": "Kind is a string value representing the REST resource "
-                "this object represents.",
-            })
+            props.setdefault(
+                "apiVersion",
+                {
+                    "type": "string",
+                    "description": "APIVersion defines the versioned schema of this "
+                    "representation of an object.",
+                },
+            )
+            props.setdefault(
+                "kind",
+                {
+                    "type": "string",
+                    "description": "Kind is a string value representing the REST resource "
+                    "this object represents.",
+                },
+            )
             props["metadata"] = {
                 "allOf": [{"$ref": f"#/components/schemas/{OBJECT_META_REF}"}],
                 "description": "Standard object's metadata.",
@@ -116,8 +159,12 @@ def group_version_document(
                 "type": "object",
                 "description": f"{list_kind} is a list of {kind}",
                 "properties": {
-                    "items": {"type": "array", "items": {
-                        "$ref": f"#/components/schemas/{schema_name(group, version, kind)}"}},
+                    "items": {
+                        "type": "array",
+                        "items": {
+                            "$ref": f"#/components/schemas/{schema_name(group, version, kind)}"
+                        },
+                    },
                 },
                 "x-kubernetes-group-version-kind": [
                     {"group": group, "version": version, "kind": list_kind}

@@ -52,9 +52,7 @@ class AsyncServer:
         await self.api.__aexit__(None, None, None)
 
 
-async def start(
-    api: KubeAPI | None = None, host: str = "127.0.0.1", port: int = 0
-) -> AsyncServer:
+async def start(api: KubeAPI | None = None, host: str = "127.0.0.1", port: int = 0) -> AsyncServer:
     """Start serving ``api`` (a fresh KubeAPI by default) in the running event loop."""
     api = api if api is not None else KubeAPI()
     await api.__aenter__()

@@ -210,8 +210,11 @@ class KubeAPI(kmock.KubernetesEmulator):
         """Stored objects of a resource (``group/plural`` or ``plural`` for core)."""
         group, _, plural = resource.rpartition("/")
         bucket = self._store.get((group, plural), {})
-        return [obj for (ns, _), obj in sorted(bucket.items(), key=lambda kv: (kv[0][0] or "",
-                kv[0][1])) if namespace is None or ns == namespace]
+        return [
+            obj
+            for (ns, _), obj in sorted(bucket.items(), key=lambda kv: (kv[0][0] or "", kv[0][1]))
+            if namespace is None or ns == namespace
+        ]
 
     @property
     def resource_version(self) -> int:
@@ -234,15 +237,28 @@ class KubeAPI(kmock.KubernetesEmulator):
             path = raw.path.rstrip("/") or "/"
             target = self._target_of(path)
             call = Call(
-                method=raw.method.upper(), path=path, params=dict(raw.query),
-                headers=dict(raw.headers), text=text, data=data, raw=raw,
+                method=raw.method.upper(),
+                path=path,
+                params=dict(raw.query),
+                headers=dict(raw.headers),
+                text=text,
+                data=data,
+                raw=raw,
             )
             request = kmock.Request(
-                id=self._served, method=raw.method, url=raw.url, params=call.params,
-                headers=call.headers, cookies=dict(raw.cookies), body=body, text=text, data=data,
+                id=self._served,
+                method=raw.method,
+                url=raw.url,
+                params=call.params,
+                headers=call.headers,
+                cookies=dict(raw.cookies),
+                body=body,
+                text=text,
+                data=data,
                 action=self._action_of(call, target),
-                resource=None if target is None else kmock.resource(
-                    target.group, target.version, target.plural),
+                resource=None
+                if target is None
+                else kmock.resource(target.group, target.version, target.plural),
                 namespace=None if target is None else target.namespace,
                 name=None if target is None else target.name,
                 subresource=None if target is None else target.subresource,
@@ -261,8 +277,9 @@ class KubeAPI(kmock.KubernetesEmulator):
             return self._json(exc.status(), exc.code)
         except Exception as exc:
             logger.exception("test Kubernetes API failed on %s %s", raw.method, raw.path_qs)
-            error = KubeError(500, "InternalError", repr(exc),
-                              {"traceback": traceback.format_exc()})
+            error = KubeError(
+                500, "InternalError", repr(exc), {"traceback": traceback.format_exc()}
+            )
             return self._json(error.status(), 500)
 
     @staticmethod
@@ -299,7 +316,8 @@ class KubeAPI(kmock.KubernetesEmulator):
     @staticmethod
     def _json(body: Any, status: int = 200) -> aiohttp.web.Response:
         return aiohttp.web.Response(
-            body=json.dumps(body, separators=(",", ":")).encode(), status=status,
+            body=json.dumps(body, separators=(",", ":")).encode(),
+            status=status,
             content_type=JSON,
         )
 
@@ -311,8 +329,11 @@ class KubeAPI(kmock.KubernetesEmulator):
             if static is not None:
                 return static
         if target is None:
-            raise KubeError(404, "NotFound", f"the server could not find the requested resource "
-                            f"({call.method} {call.path})")
+            raise KubeError(
+                404,
+                "NotFound",
+                f"the server could not find the requested resource ({call.method} {call.path})",
+            )
         return await self._serve_resource(target, call)
 
     def _target_of(self, path: str) -> Target | None:
@@ -327,7 +348,9 @@ class KubeAPI(kmock.KubernetesEmulator):
     def _parse_target(group: str, version: str, rest: list[str]) -> Target | None:
         namespace: str | None = None
         if (
-            group == "" and rest[0] == "namespaces" and len(rest) == 3
+            group == ""
+            and rest[0] == "namespaces"
+            and len(rest) == 3
             and rest[2] in ("status", "finalize")
         ):
             return Target(group, version, "namespaces", None, rest[1], rest[2])
@@ -336,7 +359,10 @@ class KubeAPI(kmock.KubernetesEmulator):
         if not rest or len(rest) > 3:
             return None
         return Target(
-            group, version, rest[0], namespace,
+            group,
+            version,
+            rest[0],
+            namespace,
             rest[1] if len(rest) > 1 else None,
             rest[2] if len(rest) > 2 else None,
         )
@@ -347,22 +373,37 @@ class KubeAPI(kmock.KubernetesEmulator):
         if parts in (["healthz"], ["readyz"], ["livez"]):
             return aiohttp.web.Response(text="ok")
         if parts == ["version"]:
-            return self._json({
-                "major": "1", "minor": "32", "gitVersion": "v1.32.0-cloudnet-test",
-                "gitCommit": "0000000000000000000000000000000000000000",
-                "gitTreeState": "clean", "buildDate": "2025-01-01T00:00:00Z",
-                "goVersion": "go1.23", "compiler": "gc", "platform": "linux/amd64",
-            })
+            return self._json(
+                {
+                    "major": "1",
+                    "minor": "32",
+                    "gitVersion": "v1.32.0-cloudnet-test",
+                    "gitCommit": "0000000000000000000000000000000000000000",
+                    "gitTreeState": "clean",
+                    "buildDate": "2025-01-01T00:00:00Z",
+                    "goVersion": "go1.23",
+                    "compiler": "gc",
+                    "platform": "linux/amd64",
+                }
+            )
         if parts == ["api"]:
-            return self._json({
-                "kind": "APIVersions", "versions": ["v1"],
-                "serverAddressByClientCIDRs": [
-                    {"clientCIDR": "0.0.0.0/0", "serverAddress": call.raw.host},
-                ],
-            })
+            return self._json(
+                {
+                    "kind": "APIVersions",
+                    "versions": ["v1"],
+                    "serverAddressByClientCIDRs": [
+                        {"clientCIDR": "0.0.0.0/0", "serverAddress": call.raw.host},
+                    ],
+                }
+            )
         if parts == ["apis"]:
-            return self._json({"kind": "APIGroupList", "apiVersion": "v1",
-                               "groups": [self._api_group(g) for g in self._groups()]})
+            return self._json(
+                {
+                    "kind": "APIGroupList",
+                    "apiVersion": "v1",
+                    "groups": [self._api_group(g) for g in self._groups()],
+                }
+            )
         if parts == ["api", "v1"]:
             return self._json(self._resource_list("", "v1"))
         if parts[0] == "apis" and len(parts) == 2:
@@ -417,7 +458,10 @@ class KubeAPI(kmock.KubernetesEmulator):
                 preferred = storage[0]
         entries = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
         return {
-            "kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": entries,
+            "kind": "APIGroup",
+            "apiVersion": "v1",
+            "name": group,
+            "versions": entries,
             "preferredVersion": {"groupVersion": f"{group}/{preferred}", "version": preferred},
         }
 
@@ -440,22 +484,26 @@ class KubeAPI(kmock.KubernetesEmulator):
                 entry["categories"] = sorted(info.categories)
             entries.append(entry)
             for sub in sorted(info.subresources):
-                entries.append({
-                    "name": f"{res.plural}/{sub}", "singularName": "",
-                    "namespaced": bool(info.namespaced), "kind": kind,
-                    "verbs": ["get", "patch", "update"],
-                })
+                entries.append(
+                    {
+                        "name": f"{res.plural}/{sub}",
+                        "singularName": "",
+                        "namespaced": bool(info.namespaced),
+                        "kind": kind,
+                        "verbs": ["get", "patch", "update"],
+                    }
+                )
         if not entries and group:
             raise KubeError(404, "NotFound", "the server could not find the requested resource")
         return {
-            "kind": "APIResourceList", "apiVersion": "v1",
+            "kind": "APIResourceList",
+            "apiVersion": "v1",
             "groupVersion": f"{group}/{version}" if group else version,
             "resources": entries,
         }
 
     def _root_paths(self) -> list[str]:
-        paths = {"/api", "/api/v1", "/apis", "/version", "/healthz", "/openapi/v2",
-                 "/openapi/v3"}
+        paths = {"/api", "/api/v1", "/apis", "/version", "/healthz", "/openapi/v2", "/openapi/v3"}
         for group, versions in self._groups().items():
             paths.add(f"/apis/{group}")
             paths.update(f"/apis/{group}/{v}" for v in versions)
@@ -477,7 +525,9 @@ class KubeAPI(kmock.KubernetesEmulator):
         res = kmock.resource(target.group, target.version, target.plural)
         if res not in self.resources:
             raise KubeError(
-                404, "NotFound", "the server could not find the requested resource",
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
                 {"group": target.group, "kind": target.plural},
             )
         info: kmock.ResourceInfo = self.resources[res]
@@ -552,7 +602,8 @@ class KubeAPI(kmock.KubernetesEmulator):
 
     def _new_namespace(self, name: str) -> Obj:
         return {
-            "apiVersion": "v1", "kind": "Namespace",
+            "apiVersion": "v1",
+            "kind": "Namespace",
             "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}},
             "spec": {"finalizers": ["kubernetes"]},
             "status": {"phase": "Active"},
@@ -563,20 +614,30 @@ class KubeAPI(kmock.KubernetesEmulator):
             return
         ns = self._store.get(("", "namespaces"), {}).get((None, namespace))
         if ns is None:
-            raise KubeError(404, "NotFound", f'namespaces "{namespace}" not found',
-                            {"name": namespace, "kind": "namespaces"})
+            raise KubeError(
+                404,
+                "NotFound",
+                f'namespaces "{namespace}" not found',
+                {"name": namespace, "kind": "namespaces"},
+            )
         if ns["metadata"].get("deletionTimestamp"):
             raise KubeError(
-                403, "Forbidden",
+                403,
+                "Forbidden",
                 f"unable to create new content in namespace {namespace} because it is being "
-                "terminated", {"name": namespace, "kind": "namespaces"},
+                "terminated",
+                {"name": namespace, "kind": "namespaces"},
             )
 
     @staticmethod
     def _not_found(target: Target, name: str) -> KubeError:
         what = f"{target.plural}.{target.group}" if target.group else target.plural
-        return KubeError(404, "NotFound", f'{what} "{name}" not found',
-                         {"name": name, "group": target.group, "kind": target.plural})
+        return KubeError(
+            404,
+            "NotFound",
+            f'{what} "{name}" not found',
+            {"name": name, "group": target.group, "kind": target.plural},
+        )
 
     def _kind(self, target: Target, info: kmock.ResourceInfo) -> str:
         return info.kind or str(target.plural).capitalize()
@@ -625,9 +686,11 @@ class KubeAPI(kmock.KubernetesEmulator):
 
     def _table(self, target: Target, objs: list[Obj], call: Call, **kwargs: Any) -> Obj:
         return tables.build_table(
-            objs, self._printer_columns(target),
+            objs,
+            self._printer_columns(target),
             include_object=call.params.get("includeObject", "Metadata"),
-            resource_version=str(self._rv), **kwargs,
+            resource_version=str(self._rv),
+            **kwargs,
         )
 
     def _select(self, target: Target, call: Call, extra_name: str | None = None) -> list[Obj]:
@@ -639,16 +702,15 @@ class KubeAPI(kmock.KubernetesEmulator):
             candidates = [o for o in [bucket.get((target.namespace, name))] if o is not None]
         else:
             candidates = [
-                obj for (ns, _), obj in bucket.items()
+                obj
+                for (ns, _), obj in bucket.items()
                 if target.namespace is None or ns == target.namespace
             ]
         result = [obj for obj in candidates if labels(obj) and fields(obj)]
         result.sort(key=lambda o: (o["metadata"].get("namespace") or "", o["metadata"]["name"]))
         return result
 
-    def _list(
-        self, target: Target, info: kmock.ResourceInfo, call: Call
-    ) -> aiohttp.web.Response:
+    def _list(self, target: Target, info: kmock.ResourceInfo, call: Call) -> aiohttp.web.Response:
         try:
             items = self._select(target, call)
         except selectors.SelectorError as exc:
@@ -665,12 +727,14 @@ class KubeAPI(kmock.KubernetesEmulator):
         metadata: Obj = {"resourceVersion": str(self._rv)}
         if token:
             metadata["continue"] = token
-        return self._json({
-            "kind": f"{self._kind(target, info)}List",
-            "apiVersion": target.group_version,
-            "metadata": metadata,
-            "items": [self._present(target, obj) for obj in items],
-        })
+        return self._json(
+            {
+                "kind": f"{self._kind(target, info)}List",
+                "apiVersion": target.group_version,
+                "metadata": metadata,
+                "items": [self._present(target, obj) for obj in items],
+            }
+        )
 
     # ---- create
 
@@ -682,8 +746,11 @@ class KubeAPI(kmock.KubernetesEmulator):
             except yaml.YAMLError as exc:
                 raise KubeError(400, "BadRequest", f"cannot parse the body: {exc}") from exc
         if "protobuf" in call.headers.get("Content-Type", ""):
-            raise KubeError(415, "UnsupportedMediaType",
-                            "protobuf is not supported by the test API: send JSON (manifests)")
+            raise KubeError(
+                415,
+                "UnsupportedMediaType",
+                "protobuf is not supported by the test API: send JSON (manifests)",
+            )
         if not isinstance(data, dict):
             raise KubeError(400, "BadRequest", "the body must be a JSON object")
         return data
@@ -700,8 +767,11 @@ class KubeAPI(kmock.KubernetesEmulator):
             raise KubeError(400, "BadRequest", "metadata must be an object")
         if not meta.get("name"):
             if not meta.get("generateName"):
-                raise KubeError(422, "Invalid", "metadata.name: Required value: name or "
-                                "generateName is required")
+                raise KubeError(
+                    422,
+                    "Invalid",
+                    "metadata.name: Required value: name or generateName is required",
+                )
             alphabet = "bcdfghjklmnpqrstvwxz2456789"
             meta["name"] = meta["generateName"] + "".join(
                 secrets.choice(alphabet) for _ in range(5)
@@ -710,8 +780,12 @@ class KubeAPI(kmock.KubernetesEmulator):
         if info.namespaced:
             body_ns = meta.get("namespace")
             if target.namespace and body_ns and body_ns != target.namespace:
-                raise KubeError(400, "BadRequest", "the namespace of the provided object does "
-                                "not match the namespace sent on the request")
+                raise KubeError(
+                    400,
+                    "BadRequest",
+                    "the namespace of the provided object does "
+                    "not match the namespace sent on the request",
+                )
             namespace = target.namespace or body_ns or "default"
             meta["namespace"] = namespace
         else:
@@ -719,16 +793,27 @@ class KubeAPI(kmock.KubernetesEmulator):
         name = meta["name"]
         if (namespace, name) in self._store.get(target.key, {}):
             what = f"{target.plural}.{target.group}" if target.group else target.plural
-            raise KubeError(409, "AlreadyExists", f'{what} "{name}" already exists',
-                            {"name": name, "group": target.group, "kind": target.plural})
+            raise KubeError(
+                409,
+                "AlreadyExists",
+                f'{what} "{name}" already exists',
+                {"name": name, "group": target.group, "kind": target.plural},
+            )
         self._check_namespace(namespace)
         body["apiVersion"] = target.group_version
         body["kind"] = self._kind(target, info)
-        for key in ("uid", "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds",
-                    "creationTimestamp", "generation"):
+        for key in (
+            "uid",
+            "resourceVersion",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "creationTimestamp",
+            "generation",
+        ):
             meta.pop(key, None)
         if self._has_status(target, info) and target.key not in (
-            ("", "namespaces"), ("apiextensions.k8s.io", "customresourcedefinitions")
+            ("", "namespaces"),
+            ("apiextensions.k8s.io", "customresourcedefinitions"),
         ):
             body.pop("status", None)
         self._normalize(target, body)
@@ -758,10 +843,20 @@ class KubeAPI(kmock.KubernetesEmulator):
                 v["name"] for v in crd.get("spec", {}).get("versions", []) if v.get("storage")
             ],
             "conditions": [
-                {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
-                 "message": "no conflicts found", "lastTransitionTime": now},
-                {"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
-                 "message": "the initial names have been accepted", "lastTransitionTime": now},
+                {
+                    "type": "NamesAccepted",
+                    "status": "True",
+                    "reason": "NoConflicts",
+                    "message": "no conflicts found",
+                    "lastTransitionTime": now,
+                },
+                {
+                    "type": "Established",
+                    "status": "True",
+                    "reason": "InitialNamesAccepted",
+                    "message": "the initial names have been accepted",
+                    "lastTransitionTime": now,
+                },
             ],
         }
 
@@ -817,11 +912,17 @@ class KubeAPI(kmock.KubernetesEmulator):
                 elif content_type == "application/strategic-merge-patch+json":
                     new = patching.strategic_merge_patch(existing, self._body(call))
                 else:
-                    raise KubeError(415, "UnsupportedMediaType",
-                                    f"the patch type {content_type!r} is not supported")
+                    raise KubeError(
+                        415,
+                        "UnsupportedMediaType",
+                        f"the patch type {content_type!r} is not supported",
+                    )
             except patching.PatchError as exc:
-                raise KubeError(422, "Invalid", f"the server rejected our request due to an "
-                                f"error in our request: {exc}") from exc
+                raise KubeError(
+                    422,
+                    "Invalid",
+                    f"the server rejected our request due to an error in our request: {exc}",
+                ) from exc
         if not isinstance(new, dict):
             raise KubeError(422, "Invalid", "the patched object is not an object")
         return self._commit_update(target, info, existing, new, dry_run=call.dry_run), 200
@@ -838,7 +939,8 @@ class KubeAPI(kmock.KubernetesEmulator):
         if sent_rv and sent_rv != old_meta["resourceVersion"]:
             what = f"{target.plural}.{target.group}" if target.group else target.plural
             raise KubeError(
-                409, "Conflict",
+                409,
+                "Conflict",
                 f'Operation cannot be fulfilled on {what} "{target.name}": the object has been '
                 "modified; please apply your changes to the latest version and try again",
                 {"name": target.name, "group": target.group, "kind": target.plural},
@@ -848,8 +950,14 @@ class KubeAPI(kmock.KubernetesEmulator):
         # Identity and server-owned fields never come from the client.
         new["apiVersion"], new["kind"] = old["apiVersion"], old["kind"]
         new_meta["name"] = target.name
-        for owned in ("namespace", "uid", "creationTimestamp", "deletionTimestamp",
-                      "deletionGracePeriodSeconds", "generation"):
+        for owned in (
+            "namespace",
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ):
             if owned in old_meta:
                 new_meta[owned] = old_meta[owned]
             else:
@@ -873,8 +981,12 @@ class KubeAPI(kmock.KubernetesEmulator):
         if deleting:
             added = set(new_meta.get("finalizers") or []) - set(old_meta.get("finalizers") or [])
             if added:
-                raise KubeError(422, "Invalid", "metadata.finalizers: Forbidden: no new "
-                                "finalizers can be added if the object is being deleted")
+                raise KubeError(
+                    422,
+                    "Invalid",
+                    "metadata.finalizers: Forbidden: no new "
+                    "finalizers can be added if the object is being deleted",
+                )
         if not new_meta.get("finalizers"):
             new_meta.pop("finalizers", None)
 
@@ -906,9 +1018,13 @@ class KubeAPI(kmock.KubernetesEmulator):
         for field_name in ("uid", "resourceVersion"):
             wanted = preconditions.get(field_name)
             if wanted and wanted != meta.get(field_name):
-                raise KubeError(409, "Conflict", f"Precondition failed: {field_name} in "
-                                f"precondition: {wanted}, {field_name} in object meta: "
-                                f"{meta.get(field_name)}")
+                raise KubeError(
+                    409,
+                    "Conflict",
+                    f"Precondition failed: {field_name} in "
+                    f"precondition: {wanted}, {field_name} in object meta: "
+                    f"{meta.get(field_name)}",
+                )
         dry_run = call.dry_run or options.get("dryRun") == ["All"]
         return self._present(target, self._delete_object(target.key, old, dry_run=dry_run))
 
@@ -970,7 +1086,8 @@ class KubeAPI(kmock.KubernetesEmulator):
         items = self._select(target, call)
         deleted = [self._delete_object(target.key, obj, dry_run=call.dry_run) for obj in items]
         return {
-            "kind": f"{self._kind(target, info)}List", "apiVersion": target.group_version,
+            "kind": f"{self._kind(target, info)}List",
+            "apiVersion": target.group_version,
             "metadata": {"resourceVersion": str(self._rv)},
             "items": [self._present(target, obj) for obj in deleted],
         }
@@ -1010,21 +1127,27 @@ class KubeAPI(kmock.KubernetesEmulator):
             payload: Obj = self._present(target, obj)
             if as_table and kind != "BOOKMARK":
                 payload = tables.build_table(
-                    [payload], self._printer_columns(target),
+                    [payload],
+                    self._printer_columns(target),
                     include_object=call.params.get("includeObject", "Metadata"),
                     resource_version=obj["metadata"]["resourceVersion"],
                     with_definitions=first_table,
                 )
                 first_table = False
-            return json.dumps({"type": kind, "object": payload}, separators=(",", ":")).encode() \
+            return (
+                json.dumps({"type": kind, "object": payload}, separators=(",", ":")).encode()
                 + b"\n"
+            )
 
         def bookmark(extra: Mapping[str, str] | None = None) -> bytes:
             meta: Obj = {"resourceVersion": str(self._rv)}
             if extra:
                 meta["annotations"] = dict(extra)
-            obj = {"kind": self._kind(target, info), "apiVersion": target.group_version,
-                   "metadata": meta}
+            obj = {
+                "kind": self._kind(target, info),
+                "apiVersion": target.group_version,
+                "metadata": meta,
+            }
             return json.dumps({"type": "BOOKMARK", "object": obj}).encode() + b"\n"
 
         try:
@@ -1039,12 +1162,14 @@ class KubeAPI(kmock.KubernetesEmulator):
                 try:
                     since = int(since_raw)
                 except ValueError as exc:
-                    raise KubeError(400, "BadRequest", f"invalid resourceVersion {since_raw!r}") \
-                        from exc
+                    raise KubeError(
+                        400, "BadRequest", f"invalid resourceVersion {since_raw!r}"
+                    ) from exc
                 if since < self._evicted_rv.get(target.key, 0):
                     gone = KubeError(410, "Expired", f"too old resource version: {since}")
-                    chunks.append(json.dumps({"type": "ERROR", "object": gone.status()}).encode()
-                                  + b"\n")
+                    chunks.append(
+                        json.dumps({"type": "ERROR", "object": gone.status()}).encode() + b"\n"
+                    )
                     await response.prepare(call.raw)
                     await response.write(b"".join(chunks))
                     await response.write_eof()
@@ -1076,8 +1201,9 @@ class KubeAPI(kmock.KubernetesEmulator):
                         if wait <= 0:
                             break
                     getter = asyncio.ensure_future(watcher.queue.get())
-                    done, _ = await asyncio.wait({getter, closing}, timeout=wait,
-                                                 return_when=asyncio.FIRST_COMPLETED)
+                    done, _ = await asyncio.wait(
+                        {getter, closing}, timeout=wait, return_when=asyncio.FIRST_COMPLETED
+                    )
                     if getter not in done:
                         getter.cancel()
                         idle = loop.time() - last_write

@@ -41,7 +41,9 @@ class Kubectl:
     """Runs the real kubectl against one kubeconfig with a private cache dir."""
 
     def __init__(
-        self, kubeconfig: str | os.PathLike[str], cache_dir: str | os.PathLike[str],
+        self,
+        kubeconfig: str | os.PathLike[str],
+        cache_dir: str | os.PathLike[str],
         binary: str = KUBECTL,
     ) -> None:
         self.kubeconfig = str(kubeconfig)
@@ -49,14 +51,22 @@ class Kubectl:
         self.binary = binary
 
     def argv(self, *args: str) -> list[str]:
-        return [self.binary, f"--kubeconfig={self.kubeconfig}", f"--cache-dir={self.cache_dir}",
-                *args]
+        return [
+            self.binary,
+            f"--kubeconfig={self.kubeconfig}",
+            f"--cache-dir={self.cache_dir}",
+            *args,
+        ]
 
     def __call__(
         self, *args: str, check: bool = True, input: str | None = None, timeout: float = 60.0
     ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            self.argv(*args), input=input, capture_output=True, text=True, timeout=timeout,
+            self.argv(*args),
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
             check=False,
         )
         if check and result.returncode != 0:
@@ -71,7 +81,9 @@ class Kubectl:
         return json.loads(self(*args, "-o", "json", timeout=timeout).stdout)
 
     def apply(
-        self, manifest: str | Mapping[str, Any] | list[Mapping[str, Any]], *args: str,
+        self,
+        manifest: str | Mapping[str, Any] | list[Mapping[str, Any]],
+        *args: str,
         check: bool = True,
     ) -> subprocess.CompletedProcess[str]:
         """``kubectl apply -f -`` of YAML text, one object, or a list of objects."""

@@ -14,7 +14,7 @@ from typing import Any
 from cloudnet.api.common import Phase
 from cloudnet.api.dnat import HuaweiNatSpec
 from cloudnet.clouds.errors import CloudError, ErrorClass
-from cloudnet.clouds.huawei import HuaweiNatClient
+from cloudnet.clouds.huawei import DEFAULT_PAGE_SIZE, HuaweiNatClient
 from cloudnet.providers.base import Drift, Observation, WriteResult
 
 _PHASES = {p.value for p in Phase}
@@ -99,17 +99,27 @@ class HuaweiNatProvider:
             filters["floating_ip_id"] = spec.floating_ip_id
         if spec.external_service_port is not None:
             filters["external_service_port"] = spec.external_service_port
-        async for rule in self.client.list_dnat_rules(**filters):
-            if rule.get("status") == Phase.PENDING_DELETE:
-                continue
-            rule_eip = rule.get("floating_ip_id") or rule.get("global_eip_id")
-            if (
-                rule_eip == eip
-                and _external(rule) == external
-                and str(rule.get("protocol", "")).lower() == protocol
-            ):
-                return self._observation(spec, rule, None)
-        return Observation.gone()
+        marker: str | None = None
+        request_id: str | None = None
+        while True:
+            page = await self.client.list_dnat_rules_page(
+                limit=DEFAULT_PAGE_SIZE, marker=marker, **filters
+            )
+            request_id = page.request_id
+            rules = page.body.get("dnat_rules") or []
+            for rule in rules:
+                if rule.get("status") == Phase.PENDING_DELETE:
+                    continue
+                rule_eip = rule.get("floating_ip_id") or rule.get("global_eip_id")
+                if (
+                    rule_eip == eip
+                    and _external(rule) == external
+                    and str(rule.get("protocol", "")).lower() == protocol
+                ):
+                    return self._observation(spec, rule, request_id)
+            if len(rules) < DEFAULT_PAGE_SIZE or not rules or rules[-1].get("id") == marker:
+                return Observation.gone(request_id)
+            marker = str(rules[-1].get("id"))
 
     async def create(self, spec: HuaweiNatSpec) -> WriteResult:
         response = await self.client.create_dnat_rule(spec.to_cloud())
