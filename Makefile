@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: demo test lint install tools crds clean
+.PHONY: demo test lint install tools crds image e2e-kind clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ test: install tools lint
 
 crds: install
 	$(BIN)/cloudnet crds --output crds
+	$(BIN)/cloudnet crds --output deploy/cloudnet-operator/files/crds
+
+image:
+	docker build -t cloudnet-operator:dev .
+
+e2e-kind: install tools
+	VENV=$(VENV) bash scripts/e2e-kind.sh
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

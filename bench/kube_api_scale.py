@@ -24,10 +24,16 @@ async def create_all(url: str, count: int, concurrency: int = 16) -> None:
         semaphore = asyncio.Semaphore(concurrency)
 
         async def one(index: int) -> None:
-            async with semaphore, http.post(PATH, json={
-                "metadata": {"name": f"cm-{index:05d}", "labels": {"bench": "yes"}},
-                "data": {"index": str(index)},
-            }) as response:
+            async with (
+                semaphore,
+                http.post(
+                    PATH,
+                    json={
+                        "metadata": {"name": f"cm-{index:05d}", "labels": {"bench": "yes"}},
+                        "data": {"index": str(index)},
+                    },
+                ) as response,
+            ):
                 response.raise_for_status()
 
         await asyncio.gather(*(one(i) for i in range(count)))

@@ -25,8 +25,12 @@ def client(kube_server, manifests):
 
 
 def make(client, name="w1", size=1, **meta):
-    body = {"apiVersion": "test.cloudnet.dev/v1", "kind": "Widget",
-            "metadata": {"name": name, **meta}, "spec": {"size": size}}
+    body = {
+        "apiVersion": "test.cloudnet.dev/v1",
+        "kind": "Widget",
+        "metadata": {"name": name, **meta},
+        "spec": {"size": size},
+    }
     response = client.post(WIDGETS, json=body)
     assert response.status_code == 201, response.text
     return response.json()
@@ -60,8 +64,9 @@ def test_status_subresource_semantics(client):
     # The main resource ignores status; /status ignores everything else.
     main = client.patch(url, json={"status": {"phase": "NO"}, "spec": {"size": 5}}, headers=MERGE)
     assert "status" not in main.json() and main.json()["spec"]["size"] == 5
-    sub = client.patch(f"{url}/status", json={"status": {"phase": "YES"}, "spec": {"size": 9}},
-                       headers=MERGE).json()
+    sub = client.patch(
+        f"{url}/status", json={"status": {"phase": "YES"}, "spec": {"size": 9}}, headers=MERGE
+    ).json()
     assert sub["status"] == {"phase": "YES"} and sub["spec"]["size"] == 5
     # PUT of the main resource keeps the stored status.
     body = client.get(url).json()
@@ -76,14 +81,21 @@ def test_status_subresource_semantics(client):
 def test_failed_json_patch_test_is_422(client):
     obj = make(client)
     url = f"{WIDGETS}/w1"
-    stale = [{"op": "test", "path": "/metadata/resourceVersion", "value": "0"},
-             {"op": "add", "path": "/metadata/finalizers", "value": ["x/y"]}]
+    stale = [
+        {"op": "test", "path": "/metadata/resourceVersion", "value": "0"},
+        {"op": "add", "path": "/metadata/finalizers", "value": ["x/y"]},
+    ]
     response = client.patch(url, json=stale, headers=JSON_PATCH)
     assert response.status_code == 422
     assert response.json()["kind"] == "Status" and response.json()["reason"] == "Invalid"
-    fresh = [{"op": "test", "path": "/metadata/resourceVersion",
-              "value": obj["metadata"]["resourceVersion"]},
-             {"op": "add", "path": "/metadata/finalizers", "value": ["x/y"]}]
+    fresh = [
+        {
+            "op": "test",
+            "path": "/metadata/resourceVersion",
+            "value": obj["metadata"]["resourceVersion"],
+        },
+        {"op": "add", "path": "/metadata/finalizers", "value": ["x/y"]},
+    ]
     response = client.patch(url, json=fresh, headers=JSON_PATCH)
     assert response.status_code == 200 and response.json()["metadata"]["finalizers"] == ["x/y"]
 
@@ -95,8 +107,14 @@ def test_stale_resource_version_is_409(client):
     obj["spec"]["size"] = 3
     put = client.put(url, json=obj)  # carries the old resourceVersion
     assert put.status_code == 409 and put.json()["reason"] == "Conflict"
-    patch = client.patch(url, json={"metadata": {"resourceVersion": obj["metadata"][
-        "resourceVersion"]}, "spec": {"size": 4}}, headers=MERGE)
+    patch = client.patch(
+        url,
+        json={
+            "metadata": {"resourceVersion": obj["metadata"]["resourceVersion"]},
+            "spec": {"size": 4},
+        },
+        headers=MERGE,
+    )
     assert patch.status_code == 409
     assert client.get(url).json()["spec"]["size"] == 2
 
@@ -126,8 +144,7 @@ def test_discovery(client):
     groups = {g["name"]: g for g in client.get("/apis").json()["groups"]}
     assert "test.cloudnet.dev" in groups and "events.k8s.io" in groups
     assert groups["test.cloudnet.dev"]["preferredVersion"]["version"] == "v1"
-    resources = {r["name"]: r for r in client.get("/apis/test.cloudnet.dev/v1").json()[
-        "resources"]}
+    resources = {r["name"]: r for r in client.get("/apis/test.cloudnet.dev/v1").json()["resources"]}
     assert resources["widgets"]["kind"] == "Widget"
     assert resources["widgets"]["shortNames"] == ["wdg"]
     assert resources["widgets"]["categories"] == ["cloudnet-test"]
@@ -150,8 +167,7 @@ def test_finalizers_hold_deletion(client):
     assert deleted.status_code == 200 and deleted.json()["metadata"]["deletionTimestamp"]
     assert deleted.json()["metadata"]["generation"] == 2
     assert client.get(url).status_code == 200
-    adding = client.patch(url, json={"metadata": {"finalizers": ["x/y", "new/one"]}},
-                          headers=MERGE)
+    adding = client.patch(url, json={"metadata": {"finalizers": ["x/y", "new/one"]}}, headers=MERGE)
     assert adding.status_code == 422
     released = client.patch(url, json={"metadata": {"finalizers": []}}, headers=MERGE)
     assert released.status_code == 200
@@ -160,8 +176,9 @@ def test_finalizers_hold_deletion(client):
 
 def test_delete_preconditions(client):
     make(client)
-    response = client.request("DELETE", f"{WIDGETS}/w1",
-                              json={"preconditions": {"resourceVersion": "1"}})
+    response = client.request(
+        "DELETE", f"{WIDGETS}/w1", json={"preconditions": {"resourceVersion": "1"}}
+    )
     assert response.status_code == 409
 
 
@@ -170,40 +187,66 @@ def test_secret_string_data_on_patch(kube_server):
         url = "/api/v1/namespaces/default/secrets"
         created = http.post(url, json={"metadata": {"name": "s"}, "stringData": {"k": "v"}})
         assert created.json()["data"] == {"k": "dg=="} and "stringData" not in created.json()
-        patched = http.patch(f"{url}/s", json={"stringData": {"k": "w", "n": "1"}},
-                             headers={"Content-Type": "application/strategic-merge-patch+json"})
+        patched = http.patch(
+            f"{url}/s",
+            json={"stringData": {"k": "w", "n": "1"}},
+            headers={"Content-Type": "application/strategic-merge-patch+json"},
+        )
         assert patched.json()["data"] == {"k": "dw==", "n": "MQ=="}
         assert "stringData" not in http.get(f"{url}/s").json()
 
 
 def test_events_core_and_events_k8s_io(kube_server):
     with httpx.Client(base_url=kube_server.url) as http:
-        core = http.post("/api/v1/namespaces/default/events", json={
-            "metadata": {"generateName": "kopf-event-"}, "reason": "Logging", "message": "hi",
-            "type": "Normal", "involvedObject": {"kind": "Widget", "name": "w1"}})
+        core = http.post(
+            "/api/v1/namespaces/default/events",
+            json={
+                "metadata": {"generateName": "kopf-event-"},
+                "reason": "Logging",
+                "message": "hi",
+                "type": "Normal",
+                "involvedObject": {"kind": "Widget", "name": "w1"},
+            },
+        )
         assert core.status_code == 201
         assert core.json()["metadata"]["name"].startswith("kopf-event-")
-        new = http.post("/apis/events.k8s.io/v1/namespaces/default/events", json={
-            "metadata": {"name": "e1"}, "reason": "Test", "note": "hi", "type": "Normal",
-            "eventTime": "2025-01-01T00:00:00.000000Z", "action": "Test",
-            "reportingController": "x", "reportingInstance": "y"})
+        new = http.post(
+            "/apis/events.k8s.io/v1/namespaces/default/events",
+            json={
+                "metadata": {"name": "e1"},
+                "reason": "Test",
+                "note": "hi",
+                "type": "Normal",
+                "eventTime": "2025-01-01T00:00:00.000000Z",
+                "action": "Test",
+                "reportingController": "x",
+                "reportingInstance": "y",
+            },
+        )
         assert new.status_code == 201
-        selected = http.get("/api/v1/namespaces/default/events",
-                            params={"fieldSelector": "involvedObject.name=w1,type=Normal"})
+        selected = http.get(
+            "/api/v1/namespaces/default/events",
+            params={"fieldSelector": "involvedObject.name=w1,type=Normal"},
+        )
         assert len(selected.json()["items"]) == 1
 
 
 def test_field_selectors(client):
     make(client, "a")
     make(client, "b")
-    names = [i["metadata"]["name"] for i in client.get(
-        WIDGETS, params={"fieldSelector": "metadata.name=b"}).json()["items"]]
+    names = [
+        i["metadata"]["name"]
+        for i in client.get(WIDGETS, params={"fieldSelector": "metadata.name=b"}).json()["items"]
+    ]
     assert names == ["b"]
-    everywhere = client.get("/apis/test.cloudnet.dev/v1/widgets",
-                            params={"fieldSelector": "metadata.namespace=default"}).json()
+    everywhere = client.get(
+        "/apis/test.cloudnet.dev/v1/widgets", params={"fieldSelector": "metadata.namespace=default"}
+    ).json()
     assert len(everywhere["items"]) == 2
-    names = [i["metadata"]["name"] for i in client.get(
-        WIDGETS, params={"fieldSelector": "metadata.name!=a"}).json()["items"]]
+    names = [
+        i["metadata"]["name"]
+        for i in client.get(WIDGETS, params={"fieldSelector": "metadata.name!=a"}).json()["items"]
+    ]
     assert names == ["b"]
 
 
@@ -230,8 +273,9 @@ def test_dry_run_changes_nothing(client):
 
 def test_table_from_printer_columns(client):
     make(client, size=4)
-    table = client.get(WIDGETS, headers={
-        "Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}).json()
+    table = client.get(
+        WIDGETS, headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}
+    ).json()
     assert table["kind"] == "Table"
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Size", "Phase", "Age"]
     assert table["rows"][0]["cells"][:3] == ["w1", 4, None]
@@ -253,20 +297,42 @@ def test_watch_resumes_from_resource_version(client, kube_server):
     make(client, "b")
     client.patch(f"{WIDGETS}/a", json={"spec": {"size": 5}}, headers=MERGE)
     events: list[dict] = []
-    _watch(kube_server.url + WIDGETS, {
-        "watch": "true", "resourceVersion": first["metadata"]["resourceVersion"],
-        "allowWatchBookmarks": "true", "timeoutSeconds": "5"}, events, stop_after=2)
+    _watch(
+        kube_server.url + WIDGETS,
+        {
+            "watch": "true",
+            "resourceVersion": first["metadata"]["resourceVersion"],
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": "5",
+        },
+        events,
+        stop_after=2,
+    )
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
-        ("ADDED", "b"), ("MODIFIED", "a")]
+        ("ADDED", "b"),
+        ("MODIFIED", "a"),
+    ]
 
 
 def test_watch_initial_events_and_live_changes(client, kube_server):
     make(client, "a")
     events: list[dict] = []
-    thread = threading.Thread(target=_watch, args=(kube_server.url + WIDGETS, {
-        "watch": "true", "sendInitialEvents": "true", "resourceVersionMatch": "NotOlderThan",
-        "allowWatchBookmarks": "true", "labelSelector": "app=x", "timeoutSeconds": "10"},
-        events, 4))
+    thread = threading.Thread(
+        target=_watch,
+        args=(
+            kube_server.url + WIDGETS,
+            {
+                "watch": "true",
+                "sendInitialEvents": "true",
+                "resourceVersionMatch": "NotOlderThan",
+                "allowWatchBookmarks": "true",
+                "labelSelector": "app=x",
+                "timeoutSeconds": "10",
+            },
+            events,
+            4,
+        ),
+    )
     make(client, "b", labels={"app": "x"})
     thread.start()
     time.sleep(0.5)
@@ -286,11 +352,16 @@ def test_watch_too_old_is_410():
     try:
         with httpx.Client(base_url=handle.url) as http:
             for name in "abcd":
-                http.post("/api/v1/namespaces/default/configmaps",
-                          json={"metadata": {"name": name}})
+                http.post(
+                    "/api/v1/namespaces/default/configmaps", json={"metadata": {"name": name}}
+                )
             events: list[dict] = []
-            _watch(handle.url + "/api/v1/namespaces/default/configmaps",
-                   {"watch": "true", "resourceVersion": "1"}, events, 1)
+            _watch(
+                handle.url + "/api/v1/namespaces/default/configmaps",
+                {"watch": "true", "resourceVersion": "1"},
+                events,
+                1,
+            )
             assert events[0]["type"] == "ERROR" and events[0]["object"]["code"] == 410
     finally:
         handle.stop()

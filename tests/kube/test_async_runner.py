@@ -8,8 +8,9 @@ from cloudnet.kube import KubeAPI, running
 async def test_running_in_the_current_loop(tmp_path):
     api = KubeAPI(strict_namespaces=False)
     async with running(api) as server, aiohttp.ClientSession(server.url) as http:
-        async with http.post("/api/v1/namespaces/anywhere/configmaps",
-                             json={"metadata": {"name": "cm"}}) as response:
+        async with http.post(
+            "/api/v1/namespaces/anywhere/configmaps", json={"metadata": {"name": "cm"}}
+        ) as response:
             assert response.status == 201
         async with http.get("/api/v1/namespaces") as response:
             body = await response.json()

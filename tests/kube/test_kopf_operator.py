@@ -11,8 +11,9 @@ from cloudnet.kube import ServerHandle
 FINALIZER = "test.cloudnet.dev/finalizer"
 
 
-def build_operator(server: ServerHandle, seen: list[str]) -> tuple[kopf.OperatorRegistry,
-                                                                  kopf.OperatorSettings]:
+def build_operator(
+    server: ServerHandle, seen: list[str]
+) -> tuple[kopf.OperatorRegistry, kopf.OperatorSettings]:
     registry = kopf.OperatorRegistry()
     settings = kopf.OperatorSettings()
     settings.persistence.finalizer = FINALIZER
@@ -43,8 +44,12 @@ def build_operator(server: ServerHandle, seen: list[str]) -> tuple[kopf.Operator
 def operator(kube_server, kubectl, widget_crd):
     seen: list[str] = []
     registry, settings = build_operator(kube_server, seen)
-    runner = KopfRunner(["run", "--standalone", "--all-namespaces"],
-                        registry=registry, settings=settings, timeout=30)
+    runner = KopfRunner(
+        ["run", "--standalone", "--all-namespaces"],
+        registry=registry,
+        settings=settings,
+        timeout=30,
+    )
     with runner:
         yield seen
     assert runner.exception is None, runner.output

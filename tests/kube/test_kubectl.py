@@ -26,16 +26,28 @@ def test_namespaces_and_core_discovery(kubectl):
     assert {"namespace/default", "namespace/kube-system"} <= set(names)
     kubectl.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}})
     assert kubectl.json("get", "ns", "demo")["status"]["phase"] == "Active"
-    kubectl.apply({"apiVersion": "v1", "kind": "ConfigMap",
-                   "metadata": {"name": "cm", "namespace": "demo"}, "data": {"a": "1"}})
+    kubectl.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "cm", "namespace": "demo"},
+            "data": {"a": "1"},
+        }
+    )
     assert kubectl.json("get", "cm", "cm", "-n", "demo")["data"] == {"a": "1"}
     resources = kubectl("api-resources", "-o", "name").stdout.split()
     assert "configmaps" in resources and "secrets" in resources
 
 
 def test_object_in_missing_namespace_is_rejected(kubectl):
-    result = kubectl.apply({"apiVersion": "v1", "kind": "ConfigMap",
-                            "metadata": {"name": "cm", "namespace": "nowhere"}}, check=False)
+    result = kubectl.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "cm", "namespace": "nowhere"},
+        },
+        check=False,
+    )
     assert result.returncode != 0
     assert 'namespaces "nowhere" not found' in result.stderr
 
@@ -52,8 +64,15 @@ def test_crd_then_cr_by_kind_shortname_category(kubectl, widget_crd):
 
 def test_printer_columns(kubectl, widget_crd):
     kubectl.apply(widget(size=7))
-    kubectl("patch", "wdg", "w1", "--subresource=status", "--type=merge",
-            "-p", '{"status": {"phase": "ACTIVE"}}')
+    kubectl(
+        "patch",
+        "wdg",
+        "w1",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        '{"status": {"phase": "ACTIVE"}}',
+    )
     lines = kubectl("get", "wdg").stdout.splitlines()
     assert lines[0].split() == ["NAME", "SIZE", "PHASE", "AGE"]
     assert lines[1].split()[:3] == ["w1", "7", "ACTIVE"]
@@ -94,8 +113,15 @@ def test_describe_and_wait_for_jsonpath(kubectl, widget_crd):
 
     def later():
         time.sleep(1.0)
-        kubectl("patch", "wdg", "w1", "--subresource=status", "--type=merge",
-                "-p", '{"status": {"phase": "ACTIVE"}}')
+        kubectl(
+            "patch",
+            "wdg",
+            "w1",
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            '{"status": {"phase": "ACTIVE"}}',
+        )
 
     thread = threading.Thread(target=later)
     thread.start()
@@ -107,19 +133,33 @@ def test_describe_and_wait_for_jsonpath(kubectl, widget_crd):
 
 def test_delete_waits_for_finalizers(kubectl, widget_crd):
     kubectl.apply(widget())
-    kubectl("patch", "wdg", "w1", "--type=merge", "-p",
-            '{"metadata": {"finalizers": ["test.cloudnet.dev/hold"]}}')
+    kubectl(
+        "patch",
+        "wdg",
+        "w1",
+        "--type=merge",
+        "-p",
+        '{"metadata": {"finalizers": ["test.cloudnet.dev/hold"]}}',
+    )
     started = time.monotonic()
     deleting = subprocess.Popen(
         kubectl.argv("delete", "wdg", "w1", "--timeout=30s"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     time.sleep(1.5)
     assert deleting.poll() is None, "kubectl delete returned while a finalizer held the object"
     obj = kubectl.json("get", "wdg", "w1")
     assert obj["metadata"]["deletionTimestamp"]
-    kubectl("patch", "wdg", "w1", "--type=json",
-            "-p", '[{"op": "remove", "path": "/metadata/finalizers"}]')
+    kubectl(
+        "patch",
+        "wdg",
+        "w1",
+        "--type=json",
+        "-p",
+        '[{"op": "remove", "path": "/metadata/finalizers"}]',
+    )
     _, err = deleting.communicate(timeout=30)
     assert deleting.returncode == 0, err
     assert time.monotonic() - started < 25
@@ -130,8 +170,12 @@ def test_wait_for_delete(kubectl, widget_crd):
     kubectl.apply(widget())
     kubectl("patch", "wdg", "w1", "--type=merge", "-p", '{"metadata": {"finalizers": ["x/y"]}}')
     kubectl("delete", "wdg", "w1", "--wait=false")
-    waiting = subprocess.Popen(kubectl.argv("wait", "--for=delete", "wdg/w1", "--timeout=30s"),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    waiting = subprocess.Popen(
+        kubectl.argv("wait", "--for=delete", "wdg/w1", "--timeout=30s"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(1.0)
     kubectl("patch", "wdg", "w1", "--type=merge", "-p", '{"metadata": {"finalizers": null}}')
     _, err = waiting.communicate(timeout=30)
@@ -179,7 +223,9 @@ def test_get_watch_streams_changes(kubectl, widget_crd):
     kubectl.apply(widget())
     watching = subprocess.Popen(
         kubectl.argv("get", "wdg", "-w", "--output-watch-events", "--request-timeout=5s"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     time.sleep(1.0)
     kubectl.apply(widget("w2"))

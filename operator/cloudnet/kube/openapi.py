@@ -100,6 +100,7 @@ def group_version_document(
         prefix = f"/apis/{group}/{version}" if group else f"/api/{version}"
         if spec.get("scope", "Namespaced") == "Namespaced":
             prefix += "/namespaces/{namespace}"
+        ref = f"#/components/schemas/{schema_name(group, version, kind)}"
         # kubectl explain finds a resource's kind through its paths' GET operations.
         for path in (f"{prefix}/{plural}", f"{prefix}/{plural}/{{name}}"):
             paths[path] = {
@@ -115,9 +116,7 @@ def group_version_document(
                             "description": "OK",
                             "content": {
                                 "application/json": {
-                                    "schema": {
-                                        "$ref": f"#/components/schemas/{schema_name(group, version, kind)}"
-                                    },
+                                    "schema": {"$ref": ref},
                                 }
                             },
                         }
