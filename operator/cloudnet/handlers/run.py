@@ -68,6 +68,19 @@ def build_registry(ctx: OperatorContext, *, drift_interval: float) -> None:
     dnat.register(ctx)
 
 
+class RoutinePollFilter(logging.Filter):
+    """kopf logs every TemporaryError at ERROR; a PENDING_* poll is routine, not an error."""
+
+    ROUTINE = ("is PENDING_", "waiting for", "to leave PENDING_")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and "failed temporarily" in record.getMessage():
+            message = record.getMessage()
+            if any(marker in message for marker in self.ROUTINE):
+                record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
 def run_operator(
     *, namespaces: Sequence[str], verbose: bool = False, drift_interval: float = DEFAULT_INTERVAL
 ) -> int:
@@ -78,6 +91,8 @@ def run_operator(
     # The Kubernetes client logs request bodies at DEBUG; Secrets must never reach a log.
     logging.getLogger("kubernetes").setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RoutinePollFilter())
     ctx = OperatorContext(
         kube=KubeClient(load_config()), providers=ProviderRegistry(), watch_cache=WatchCache()
     )

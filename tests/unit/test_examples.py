@@ -1,0 +1,59 @@
+"""The example manifests pass admission and the models, and name objects the simulator has."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cloudnet.api import DnatRuleSpec, ProviderConfigSpec
+from cloudnet.api.crds import build_crds
+from tests.admission import admit
+
+ROOT = Path(__file__).resolve().parents[2]
+CRDS = {c["spec"]["names"]["kind"]: c for c in build_crds().values()}
+
+
+def manifests() -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    for path in sorted((ROOT / "examples" / "manifests").glob("*.yaml")):
+        docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return docs
+
+
+def test_every_custom_resource_is_admitted_and_valid() -> None:
+    kinds = set()
+    for doc in manifests():
+        kinds.add(doc["kind"])
+        if doc["kind"] in CRDS:
+            assert admit(CRDS[doc["kind"]], doc) == [], doc["metadata"]["name"]
+        if doc["kind"] == "DnatRule":
+            DnatRuleSpec.model_validate(doc["spec"])
+        if doc["kind"] == "ProviderConfig":
+            ProviderConfigSpec.model_validate(doc["spec"])
+    assert {"Namespace", "Secret", "ProviderConfig", "DnatRule"} <= kinds
+
+
+def test_examples_fit_the_default_inventory() -> None:
+    inventory = yaml.safe_load((ROOT / "examples" / "sim-inventory.yaml").read_text())
+    docs = manifests()
+    secret = next(d for d in docs if d["kind"] == "Secret")
+    keys = {k["access_key"]: k for k in inventory["credentials"]["huawei"]["access_keys"]}
+    key = keys[secret["stringData"]["accessKeyId"]]
+    assert key["secret_key"] == secret["stringData"]["accessKeySecret"]
+    pc = next(d for d in docs if d["kind"] == "ProviderConfig")
+    assert pc["spec"]["projectId"] == key["project_id"]
+    [project] = [p for p in inventory["huawei"]["projects"] if p["id"] == key["project_id"]]
+    rule = next(d for d in docs if d["kind"] == "DnatRule")["spec"]["huaweiNat"]
+    gateway = next(g for g in project["nat_gateways"] if g["id"] == rule["natGatewayId"])
+    assert gateway["status"] == "ACTIVE" and gateway["admin_state_up"]
+    eip = next(e for e in project["eips"] if e["id"] == rule["floatingIpId"])
+    assert eip["bound_to"] is None
+    port = next(p for p in project["ports"] if p["id"] == rule["portId"])
+    assert port["vpc_id"] == gateway["vpc_id"]
+
+
+def test_packaged_inventory_is_the_example() -> None:
+    packaged = ROOT / "operator" / "cloudnet" / "sim" / "default_inventory.yaml"
+    assert packaged.read_bytes() == (ROOT / "examples" / "sim-inventory.yaml").read_bytes()
