@@ -40,9 +40,10 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--create-delay", type=float, default=1.0)
     parser.add_argument("--settle", type=float, default=10.0, help="idle seconds after ACTIVE")
+    parser.add_argument("--cloud-rate", type=float, default=20.0, help="cloudnet run --cloud-rate")
     args = parser.parse_args()
-    if args.count > 600:
-        raise SystemExit("at most 600: 3 EIPs x 200 rules (the per-gateway quota is 200)")
+    if args.count > 400:
+        raise SystemExit("at most 400: two gateways of the inventory x 200 rules (the quota)")
 
     tmp = Path(tempfile.mkdtemp(prefix="cloudnet-bench-"))
     sim = Simulator(
@@ -57,7 +58,13 @@ def main() -> None:
         kubectl = Kubectl(kubeconfig, tmp / "cache")
         cluster = Cluster(kubectl, tmp, sim)
         cluster.install()
-        cluster.operator.argv = ["run", "--drift-interval", "60"]
+        cluster.operator.argv = [
+            "run",
+            "--drift-interval",
+            "60",
+            "--cloud-rate",
+            str(args.cloud_rate),
+        ]
         cluster.operator.env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
         cluster.operator.start()
         time.sleep(2)
@@ -66,8 +73,12 @@ def main() -> None:
         rules = []
         for i in range(args.count):
             eip = EIPS[i // 200]
+            # natgw-other lives in another VPC: its rules need a port of that VPC.
+            extra = {} if i < 200 else {"portId": "6a1e8f3c-2d4b-4c7a-9e5f-1b3d5f7a9c2e"}
             gateway = gateways[0] if i < 200 else gateways[1]
-            rules.append(dnat_rule(f"r{i:04d}", eip=eip, gateway=gateway, external_port=10000 + i))
+            rules.append(
+                dnat_rule(f"r{i:04d}", eip=eip, gateway=gateway, external_port=10000 + i, **extra)
+            )
         sim.admin.delete("/_sim/requests")
         started = time.monotonic()
         kubectl.apply(rules)

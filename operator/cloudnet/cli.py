@@ -26,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--verbose", action="store_true", help="debug logging")
     run.add_argument(
+        "--cloud-rate",
+        type=float,
+        default=20.0,
+        help="cloud API calls per second per endpoint (client-side limit, burst equal)",
+    )
+    run.add_argument(
         "--drift-interval",
         type=float,
         default=60.0,
@@ -69,7 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cloudnet.handlers.run import run_operator
 
         return run_operator(
-            namespaces=args.namespace, verbose=args.verbose, drift_interval=args.drift_interval
+            namespaces=args.namespace,
+            verbose=args.verbose,
+            drift_interval=args.drift_interval,
+            cloud_rate=args.cloud_rate,
         )
     if args.command == "demo":
         from cloudnet.demo import run_demo

@@ -18,6 +18,7 @@ Settings and why:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -28,10 +29,13 @@ from cloudnet.handlers import dnat
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.drift import DEFAULT_INTERVAL, WatchCache, drift_loop
 from cloudnet.handlers.kube import KubeClient, load_config
-from cloudnet.providers.registry import ProviderRegistry
+from cloudnet.providers.registry import DEFAULT_RATE, ProviderRegistry
 from cloudnet.reconcile import FINALIZER
 
 logger = logging.getLogger(__name__)
+
+#: Threads for Kubernetes API calls; also a cap on concurrent calls to the API server.
+KUBE_THREADS = 32
 
 
 def configure(settings: kopf.OperatorSettings) -> None:
@@ -55,6 +59,11 @@ def build_registry(ctx: OperatorContext, *, drift_interval: float) -> None:
     @kopf.on.startup()
     async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         configure(settings)
+        # Kubernetes calls run in threads (the official client is synchronous); the
+        # default pool of cores + 4 threads throttled convergence of many objects.
+        asyncio.get_running_loop().set_default_executor(
+            concurrent.futures.ThreadPoolExecutor(max_workers=KUBE_THREADS)
+        )
         if drift_interval > 0:
             tasks.append(asyncio.create_task(drift_loop(ctx, ctx.watch_cache, drift_interval)))
 
@@ -82,7 +91,11 @@ class RoutinePollFilter(logging.Filter):
 
 
 def run_operator(
-    *, namespaces: Sequence[str], verbose: bool = False, drift_interval: float = DEFAULT_INTERVAL
+    *,
+    namespaces: Sequence[str],
+    verbose: bool = False,
+    drift_interval: float = DEFAULT_INTERVAL,
+    cloud_rate: float = DEFAULT_RATE,
 ) -> int:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
@@ -94,7 +107,9 @@ def run_operator(
     for handler in logging.getLogger().handlers:
         handler.addFilter(RoutinePollFilter())
     ctx = OperatorContext(
-        kube=KubeClient(load_config()), providers=ProviderRegistry(), watch_cache=WatchCache()
+        kube=KubeClient(load_config()),
+        providers=ProviderRegistry(rate=cloud_rate, burst=max(1, int(cloud_rate))),
+        watch_cache=WatchCache(),
     )
     build_registry(ctx, drift_interval=drift_interval)
     asyncio.run(
