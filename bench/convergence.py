@@ -23,9 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cloudnet.kube.runner import serve  # noqa: E402
-from cloudnet.kube.testing import Kubectl  # noqa: E402
-from tests.integration.harness import EIPS, Cluster, Simulator, dnat_rule  # noqa: E402
+from tests.integration.harness import EIPS, Cluster, Simulator, dnat_rule
+
+from cloudnet.kube.runner import serve
+from cloudnet.kube.testing import Kubectl
 
 
 def rss_mb(pid: int) -> float:

@@ -25,6 +25,11 @@ def cel(rule: str, message: str, *, field_path: str | None = None) -> dict[str, 
     return entry
 
 
+def rules(*entries: dict[str, str]) -> dict[str, Any]:
+    """``json_schema_extra`` carrying CEL rules for one field."""
+    return {"x-kubernetes-validations": list(entries)}
+
+
 def immutable(field: str) -> dict[str, Any]:
     """``json_schema_extra`` for a field the cloud cannot change in place."""
     return {

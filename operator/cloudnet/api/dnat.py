@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 
+from cloudnet.api.alibaba_ens import AlibabaEnsSpec
 from cloudnet.api.common import (
     DeletionPolicy,
     LocalObjectReference,
@@ -204,7 +205,7 @@ class HuaweiNatSpec(Model):
         }
 
 
-PROVIDER_BLOCKS = ("huaweiNat",)
+PROVIDER_BLOCKS = ("huaweiNat", "alibabaEns")
 
 _ONE_PROVIDER = cel(
     "[" + ", ".join(f"has(self.{b})" for b in PROVIDER_BLOCKS) + "].filter(x, x).size() == 1",
@@ -246,10 +247,14 @@ class DnatRuleSpec(Model):
     huawei_nat: HuaweiNatSpec | None = Field(
         default=None, description="A DNAT rule on Huawei Cloud NAT Gateway v2 (huawei-nat)."
     )
+    alibaba_ens: AlibabaEnsSpec | None = Field(
+        default=None,
+        description="A forward (DNAT) entry on an Alibaba Cloud ENS NAT gateway (alibaba-ens).",
+    )
 
     @model_validator(mode="after")
     def _one_provider(self) -> Self:
-        if sum(getattr(self, n) is not None for n in ("huawei_nat",)) != 1:
+        if sum(getattr(self, n) is not None for n in ("huawei_nat", "alibaba_ens")) != 1:
             raise ValueError(_ONE_PROVIDER["message"])
         return self
 
