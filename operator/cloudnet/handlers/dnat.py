@@ -15,7 +15,7 @@ import kopf
 import pydantic
 
 from cloudnet.api.common import GROUP, VERSION
-from cloudnet.api.dnat import DnatRuleSpec, HuaweiNatSpec
+from cloudnet.api.dnat import DnatRuleSpec
 from cloudnet.api.provider_config import ProviderConfigSpec
 from cloudnet.clouds.errors import ErrorClass
 from cloudnet.handlers.context import OperatorContext
@@ -33,7 +33,7 @@ from cloudnet.reconcile import (
 logger = logging.getLogger(__name__)
 
 #: spec block → the provider its ProviderConfig must name
-BLOCK_PROVIDER = {"huawei_nat": "huawei-nat"}
+BLOCK_PROVIDER = {"huawei_nat": "huawei-nat", "alibaba_ens": "alibaba-ens"}
 
 
 def validation_message(exc: pydantic.ValidationError) -> str:
@@ -65,7 +65,7 @@ def resource_of(body: Mapping[str, Any]) -> Resource:
 
 async def prepare(
     ctx: OperatorContext, body: Mapping[str, Any]
-) -> tuple[DnatRuleSpec, HuaweiNatSpec, Any]:
+) -> tuple[DnatRuleSpec, Any, Any]:
     """Model, ProviderConfig, Secret and provider; a problem here makes no cloud call."""
     namespace = str(body.get("metadata", {}).get("namespace"))
     try:
