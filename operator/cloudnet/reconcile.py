@@ -367,11 +367,14 @@ class Reconciler(Generic[SpecT]):
 
     async def _converge(self, observation: Observation) -> None:
         phase = observation.phase
+        if phase == Phase.PENDING_CREATE and self.res.status.get("phase") == Phase.PENDING_UPDATE:
+            # Clouds with one "Pending" state for both (ENS): we know it was an update.
+            phase = Phase.PENDING_UPDATE
         if self.observe_only:
             await self._report(observation, synced_reason="Observed")
             return
         if phase in PENDING:
-            await self._report(observation, synced_reason="Waiting")
+            await self._report(observation, synced_reason="Waiting", phase=phase)
             raise kopf.TemporaryError(f"cloud object is {phase}", delay=self._poll_delay())
         if phase in (Phase.INACTIVE, Phase.EIP_FREEZED):
             await self._report(observation, synced_reason="Waiting")
