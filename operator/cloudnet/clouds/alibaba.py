@@ -1,0 +1,564 @@
+"""Alibaba Cloud RPC client (ENS, SAG, ECS): async, signed, with one error table per API.
+
+Why hand-written: the official Tea SDK (``alibabacloud-tea-openapi``) owns its
+HTTP stack and retries on its own, so it cannot take the
+``httpx.AsyncClient`` that tests point at the simulator, and its retries would
+hide throttling from our rate limiter. The wire format follows the SDK's
+RPC paths (``Client.do_request`` for v3, ``Client.do_rpcrequest`` for v1):
+
+* **v3** (ACS3-HMAC-SHA256, the SDK's default): ``POST /`` with every RPC
+  parameter in the query string and an empty body; Action and Version travel
+  only in the ``x-acs-action`` / ``x-acs-version`` headers, next to ``host``,
+  ``x-acs-date``, ``x-acs-signature-nonce``, ``x-acs-content-sha256`` (of the
+  empty body) and ``Authorization``, which signs all of those headers.
+* **v1** (HMAC-SHA1, ``Config(signature_algorithm='v2')``): also ``POST /``
+  with an empty body; the ENS SDK puts every parameter in the query (as
+  captured in tests/unit/test_alibaba_client.py) and adds Action,
+  ``Format=json`` (lowercase, as the SDK sends it), Version, Timestamp,
+  SignatureNonce, SignatureMethod, SignatureVersion, AccessKeyId and finally
+  Signature to that same query.
+  Like the SDK it also sends ``x-acs-action`` / ``x-acs-version`` headers,
+  which v1 does not sign.
+
+Parameters are flattened as the SDK's ``Utils.query`` does (lists as
+``Name.1``, ``Name.2``; objects as ``Name.Key``; ``None`` dropped), except
+that booleans go out as ``true``/``false`` (the API references' spelling;
+the Python SDK would send ``True``). The query string on the wire is the
+canonical one (``quote(v, safe='~')``), so what is signed is what is sent.
+
+Every call returns an :class:`AlibabaResponse` or raises
+:class:`~cloudnet.clouds.errors.CloudError` classified by
+:func:`classify_alibaba_error` against the caller's table
+(:data:`ENS_ERRORS`, :data:`SAG_ERRORS`, :data:`ECS_ERRORS`), or
+:class:`~cloudnet.clouds.errors.CloudTransportError` when no answer came.
+
+Error classification (:func:`classify_alibaba_error`), in this order:
+
+1. On a call that names our own object (``own_object=True``; by default
+   :meth:`AlibabaRpcClient.call` assumes it for ``Modify*`` and ``Delete*``
+   actions, which act on an existing object named by its id, and for our
+   providers that object is always the managed one), a code of
+   :data:`OWN_OBJECT_NOT_FOUND_CODES` (ENS ``InvalidParameter.DnatNotFound``)
+   means our object is gone: ``NotFound``. Elsewhere it stays
+   ``DependencyNotFound``.
+2. The exact code in the table; never a prefix.
+3. The one family rule: the seeds document parameter errors as templates
+   (``Missing%s``, ``Invalid%s``, ``InvalidParameter.%s``), so an unlisted
+   code starting with ``Missing`` or ``Invalid`` is ``InvalidSpec``, unless
+   the status is 429 or 5xx (a throttle or a server fault is no verdict on
+   the spec). It also applies on 403 because SAG answers its parameter
+   errors with 403 (seed 002). The price: an unlisted credential code such
+   as ``InvalidAccessKeyId.Inactive`` reads as ``InvalidSpec``; only the
+   credential codes the references name are in the tables.
+4. Otherwise by status, as the last resort for codes nobody listed:
+   429 → ``Throttled``; 5xx → ``Transient``; 401/403 → ``AuthFailed``; any
+   other status → ``InvalidSpec`` (an unknown 4xx means "the request is
+   wrong": wait for a spec change rather than hammer the API). Alibaba
+   answers most errors with 400, so this is rarely better than a guess:
+   the tables should hold every code a seed lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, Literal
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
+
+from cloudnet.clouds.errors import CloudError, CloudTransportError, ErrorClass
+from cloudnet.clouds.ratelimit import RateLimiter
+from cloudnet.clouds.signing import ALIBABA_V1_METHOD, acs3_authorization, alibaba_v1_signature
+
+__all__ = [
+    "ALIBABA_DATE_FORMAT",
+    "ECS_ERRORS",
+    "ENS_ERRORS",
+    "INVALID_RESPONSE_CODE",
+    "OWN_OBJECT_NOT_FOUND_CODES",
+    "SAG_ERRORS",
+    "AlibabaCredentials",
+    "AlibabaResponse",
+    "AlibabaRpcClient",
+    "ParamValue",
+    "classify_alibaba_error",
+    "flatten_params",
+    "parse_alibaba_error",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Timestamp (v1) and x-acs-date (v3) format, always UTC: the SDK's Utils.get_timestamp.
+ALIBABA_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+#: Our own code (not Alibaba's) for a 2xx answer whose body is not a JSON object.
+INVALID_RESPONSE_CODE = "InvalidResponse"
+
+_MAX_MESSAGE = 1024  # keep HTML error pages from proxies out of status conditions
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+_REDACTED = "**********"
+
+#: Codes of the API gateway in front of every Alibaba RPC product, shared by all
+#: tables (statuses as CLOUD_APIS.md "Alibaba errors" records them). Each
+#: product table may override one where its seed says otherwise.
+_GATEWAY_ERRORS: dict[str, ErrorClass] = {
+    "Throttling": ErrorClass.THROTTLED,  # 400 (newer gateways 429)
+    "Throttling.User": ErrorClass.THROTTLED,  # 400, per-account flow control
+    "ServiceUnavailable": ErrorClass.TRANSIENT,  # 503
+    "InternalError": ErrorClass.TRANSIENT,  # 500
+    "UnknownError": ErrorClass.TRANSIENT,  # 500, the SDK retries it
+    "Forbidden.RAM": ErrorClass.AUTH_FAILED,  # 403 RAM user lacks the action
+    "InvalidAccessKeyId.NotFound": ErrorClass.AUTH_FAILED,  # 404 unknown AccessKey ID
+    "SignatureDoesNotMatch": ErrorClass.AUTH_FAILED,  # 400 wrong secret
+}
+
+#: ENS 2017-11-10 (CreateForwardEntry seed 001, ModifyForwardEntry seed 000,
+#: and the same family's DeleteForwardEntry / DescribeForwardTableEntries).
+#: Every code both seeds list, all with HTTP 400; the templates ``Missing%s``,
+#: ``Invalid%s`` and ``InvalidParameter.%s`` are the family rule (module docstring).
+ENS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
+    {
+        **_GATEWAY_ERRORS,
+        # --- retry soon ---
+        # "System is busy": load shedding; backing off is what helps, so it is
+        # treated like throttling rather than as a one-off fault.
+        "SystemBusy": ErrorClass.THROTTLED,  # 001
+        "ens.interface.error": ErrorClass.TRANSIENT,  # 000, 001 "Failed to call API"
+        # --- something the spec names is missing ---
+        # Our own DNAT entry on modify/delete: NotFound there (classify rule 1).
+        "InvalidParameter.DnatNotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # 000
+        "InvalidParameter.NatNotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # 001
+        "InstanceNotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # 000
+        "InvalidExternalIp.NotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # 000 EIP not on the NAT
+        "InvalidParameter.ExternalIp": ErrorClass.DEPENDENCY_NOT_FOUND,  # 001 "not found"
+        "InvalidParameter.InternalIpNotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # 001
+        # --- a state or another party's object is in the way ---
+        "IncorretDnatEntryStatus": ErrorClass.CONFLICT,  # 000, the seed's spelling (sic)
+        "IncorrectInstanceStatus": ErrorClass.CONFLICT,  # 000, 001
+        "Forbidden.ExternalPort.Duplicated": ErrorClass.CONFLICT,  # 000, 001
+        "Forbidden.ExternalIpUsedInSnat": ErrorClass.CONFLICT,  # 000, 001
+        "ForwardEntryLimitExceed": ErrorClass.CONFLICT,  # 001 quota: frees up when one goes
+        # --- the spec is wrong ---
+        "InvalidPort.Malformed": ErrorClass.INVALID_SPEC,  # 000, 001
+        "InvalidParameter.HealthCheckPort": ErrorClass.INVALID_SPEC,  # 000, 001
+        "InvalidParameter.InternalIp": ErrorClass.INVALID_SPEC,  # 001
+        # --- credentials ---
+        "NoPermission": ErrorClass.AUTH_FAILED,  # 000, 001
+    }
+)
+
+#: Smart Access Gateway 2018-03-13 (DescribeDnatEntries seed 002: all four codes
+#: with HTTP 403, InternalError included; AddDnatEntry / DeleteDnatEntry share it).
+SAG_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
+    {
+        **_GATEWAY_ERRORS,
+        "Forbidden": ErrorClass.AUTH_FAILED,  # 403 not authorized for the resource
+        "MissingParameter": ErrorClass.INVALID_SPEC,  # 403
+        "InvalidParameter": ErrorClass.INVALID_SPEC,  # 403
+        "InternalError": ErrorClass.TRANSIENT,  # 403 per the seed, still a server fault
+    }
+)
+
+#: ECS 2014-05-26 (ModifyNetworkInterfaceAttribute seed 004, every code it lists).
+#: The ENI is never ours to recreate, so a missing ENI is DependencyNotFound.
+#: Conflict where the blocker lies outside the spec (states, other ENIs or
+#: groups, quotas), InvalidSpec where only a different spec can succeed.
+ECS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
+    {
+        **_GATEWAY_ERRORS,
+        # --- 400 ---
+        "InvalidOperation.NotSupportModifyQueueNumber": ErrorClass.INVALID_SPEC,
+        "MissingParameter": ErrorClass.INVALID_SPEC,
+        "UnsupportedParameter": ErrorClass.INVALID_SPEC,
+        "InvalidParameter": ErrorClass.INVALID_SPEC,
+        "InvalidInstanceID.Malformed": ErrorClass.INVALID_SPEC,
+        "InvalidOperation.InvalidEcsState": ErrorClass.CONFLICT,  # the instance's state
+        "InvalidOperation.InvalidEniState": ErrorClass.CONFLICT,  # 400 and 403 in the seed
+        "InvalidOperation.DetachPrimaryEniNotAllowed": ErrorClass.INVALID_SPEC,
+        "InvalidParams.EniId": ErrorClass.INVALID_SPEC,
+        "Forbidden.RegionId": ErrorClass.INVALID_SPEC,  # RegionId is a spec field
+        "JoinedGroupLimitExceed": ErrorClass.CONFLICT,  # quota of security groups
+        "InvalidEniQueueSize.RegionOrUserNotSupported": ErrorClass.INVALID_SPEC,
+        "InvalidParameter.EniQueueSize": ErrorClass.INVALID_SPEC,
+        "InvalidParameter.Conflict": ErrorClass.INVALID_SPEC,  # parameters conflict each other
+        "InvalidConnectionTrackingConfiguration.RegionOrUserNotSupported": (
+            ErrorClass.INVALID_SPEC
+        ),
+        "InvalidParameter.InvalidQueuePairNumber": ErrorClass.INVALID_SPEC,
+        "InvalidParameter.EniConnectionTrackingConfiguration": ErrorClass.INVALID_SPEC,
+        "InvalidOperation.MaxEniQueuePairNumberExceed": ErrorClass.INVALID_SPEC,  # per ENI
+        # Instance-wide limits: other ENIs on the instance count, they may go away.
+        "InvalidOperation.HighPerformanceEniPerInstanceLimitExceeded": ErrorClass.CONFLICT,
+        "InvalidOperation.InstanceTypeNotSupportHighPerformance": ErrorClass.INVALID_SPEC,
+        "InvalidTrafficMode.ModifyToStandardNotSupported": ErrorClass.INVALID_SPEC,
+        # IPv6 addresses on the ENI are set outside this spec and may be removed.
+        "InvalidOperation.EniTrafficModeNotSupportIPv6": ErrorClass.CONFLICT,
+        "InvalidOperation.EniQueuePairNumberOverflow": ErrorClass.CONFLICT,  # instance-wide
+        "InvalidParameter.QueuePairNumberMustEmpty": ErrorClass.INVALID_SPEC,
+        "InvalidParameter.EniTrafficMode": ErrorClass.INVALID_SPEC,
+        "InvalidOperation.InstanceTypeNotSupportRss": ErrorClass.INVALID_SPEC,
+        "InvalidParameter.EniEnhancedNetwork": ErrorClass.INVALID_SPEC,
+        "InvalidOperation.NotSupportModifyVFQueueNumberAndVFQuantity": ErrorClass.INVALID_SPEC,
+        "InvalidOperation.TrunkAttachmentMustEmpty": ErrorClass.CONFLICT,  # attachment state
+        "InvalidOperation.SourceDestCheckUnsupported": ErrorClass.INVALID_SPEC,
+        # --- 403 ---
+        "InvalidUserType.NotSupported": ErrorClass.AUTH_FAILED,  # the account cannot do it
+        "Abs.InvalidAccount.NotFound": ErrorClass.AUTH_FAILED,  # account gone or AK expired
+        "Forbidden.NotSupportRAM": ErrorClass.AUTH_FAILED,
+        "Forbidden.SubUser": ErrorClass.AUTH_FAILED,
+        "MaxEniCountExceeded": ErrorClass.CONFLICT,  # quota
+        "EniPerInstanceLimitExceeded": ErrorClass.CONFLICT,  # quota
+        "InvalidOperation.AvailabilityZoneMismatch": ErrorClass.INVALID_SPEC,
+        "InvalidOperation.VpcMismatch": ErrorClass.INVALID_SPEC,
+        "SecurityGroupInstanceLimitExceed": ErrorClass.CONFLICT,  # quota of the group
+        "InvalidSecurityGroupId.NotVpc": ErrorClass.INVALID_SPEC,
+        "InvalidOperation.InvalidEniType": ErrorClass.INVALID_SPEC,
+        "InvalidOperation.EniServiceManaged": ErrorClass.INVALID_SPEC,  # not ours to change
+        "InvalidOperation.MultiGroupType": ErrorClass.INVALID_SPEC,
+        "InvalidOperation.EniCountExceeded": ErrorClass.CONFLICT,  # quota of the group
+        "InvalidParams.NetworkInterfaceName": ErrorClass.INVALID_SPEC,
+        "InvalidOperation.ModifyPrimaryEniQueueNumber": ErrorClass.INVALID_SPEC,
+        "InvalidOperation.ResourceManagedByCloudProduct": ErrorClass.INVALID_SPEC,
+        "InvalidParameter.InvalidEniQueueNumber": ErrorClass.INVALID_SPEC,
+        "InvalidOperation.MaxEniQueueNumberExceeded": ErrorClass.INVALID_SPEC,
+        "InvalidOperation.ExceedInstanceTypeQueueNumber": ErrorClass.CONFLICT,  # instance-wide
+        "AclLimitExceed": ErrorClass.CONFLICT,  # quota
+        "InvalidOperation.EniTypeUnsupported": ErrorClass.INVALID_SPEC,
+        # --- 404 ---
+        "InvalidEcsId.NotFound": ErrorClass.DEPENDENCY_NOT_FOUND,
+        "InvalidEniId.NotFound": ErrorClass.DEPENDENCY_NOT_FOUND,
+        "InvalidVSwitchId.NotFound": ErrorClass.DEPENDENCY_NOT_FOUND,
+        "InvalidSecurityGroupId.NotFound": ErrorClass.DEPENDENCY_NOT_FOUND,
+        "InvalidOperation.PrimaryEniOnlySupportModifyNameAndDesc": ErrorClass.INVALID_SPEC,
+        "InvalidParameter.SecurityGroupIdRepeated": ErrorClass.INVALID_SPEC,
+    }
+)
+
+#: Codes that, on a call naming our own object, mean that object is gone.
+OWN_OBJECT_NOT_FOUND_CODES = frozenset({"InvalidParameter.DnatNotFound"})
+
+#: RPC verbs whose call names an existing object by id: the managed one, for our providers.
+_OWN_OBJECT_VERBS = ("Modify", "Delete")
+
+#: The seeds' parameter-error templates (Missing%s, Invalid%s, InvalidParameter.%s).
+_INVALID_SPEC_FAMILIES = ("Missing", "Invalid")
+
+#: A value :meth:`AlibabaRpcClient.call` can flatten into RPC parameters.
+ParamValue = str | int | bool | Sequence["ParamValue"] | Mapping[str, "ParamValue"] | None
+
+
+class AlibabaCredentials(BaseModel):
+    """An AccessKey pair; the secret is a SecretStr, so repr and logs show ``**********``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    access_key_id: str
+    access_key_secret: SecretStr
+
+    @field_validator("access_key_id", "access_key_secret")
+    @classmethod
+    def _not_empty(cls, value: str | SecretStr) -> str | SecretStr:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not raw:
+            raise ValueError("must not be empty")
+        return value
+
+    @classmethod
+    def from_secret_data(cls, data: Mapping[str, str]) -> AlibabaCredentials:
+        """From a Secret's decoded data: ``accessKeyId`` + ``accessKeySecret``."""
+        try:
+            return cls(
+                access_key_id=data["accessKeyId"],
+                access_key_secret=SecretStr(data["accessKeySecret"]),
+            )
+        except KeyError as exc:
+            raise ValueError("credentials need accessKeyId and accessKeySecret") from exc
+
+    def redact(self, text: str) -> str:
+        """``text`` with the secret blanked, for messages that echo request data."""
+        secret = self.access_key_secret.get_secret_value()
+        return text.replace(secret, _REDACTED) if secret else text
+
+
+@dataclass(frozen=True, slots=True)
+class AlibabaResponse:
+    """A successful answer: parsed JSON object ({} when empty), its RequestId, HTTP status."""
+
+    body: dict[str, Any] = field(default_factory=dict)
+    request_id: str | None = None
+    status: int = 200
+
+
+def classify_alibaba_error(
+    table: Mapping[str, ErrorClass], code: str, status: int, *, own_object: bool = False
+) -> ErrorClass:
+    """The retry class of an error; the order of the rules is in the module docstring.
+
+    ``own_object`` says the call names our own object (modify, delete,
+    describe by id), where a "no such entry" code means it is gone.
+    """
+    if own_object and code in OWN_OBJECT_NOT_FOUND_CODES:
+        return ErrorClass.NOT_FOUND
+    known = table.get(code)
+    if known is not None:
+        return known
+    if code.startswith(_INVALID_SPEC_FAMILIES) and status < 500 and status != 429:
+        return ErrorClass.INVALID_SPEC
+    if status == 429:
+        return ErrorClass.THROTTLED
+    if status >= 500:
+        return ErrorClass.TRANSIENT
+    if status in (401, 403):
+        return ErrorClass.AUTH_FAILED
+    return ErrorClass.INVALID_SPEC
+
+
+def parse_alibaba_error(status: int, content: bytes) -> tuple[str, str, str | None]:
+    """(code, message, RequestId) of an error answer.
+
+    Reads ``{"RequestId", "HostId", "Code", "Message", "Recommend"}`` (and the
+    lowercase keys the SDK also accepts). A body without a code, or one that
+    is not JSON (a proxy's HTML page), yields the HTTP status as the code, so
+    the status fallback classifies it.
+    """
+    text = content.decode("utf-8", errors="replace")
+    try:
+        parsed = json.loads(text) if text.strip() else None
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        code = parsed.get("Code") or parsed.get("code")
+        message = parsed.get("Message") or parsed.get("message") or ""
+        request_id = parsed.get("RequestId") or parsed.get("requestId")
+        if code:
+            return (
+                str(code),
+                str(message)[:_MAX_MESSAGE],
+                str(request_id) if request_id else None,
+            )
+        return str(status), f"HTTP {status}", str(request_id) if request_id else None
+    return str(status), text.strip()[:_MAX_MESSAGE] or f"HTTP {status}", None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from ``x-acs-retry-after`` (milliseconds); like the SDK, only a positive int."""
+    if not value:
+        return None
+    try:
+        millis = int(value.strip())
+    except ValueError:
+        return None
+    return millis / 1000 if millis > 0 else None
+
+
+def flatten_params(params: Mapping[str, ParamValue]) -> dict[str, str]:
+    """RPC parameters as the SDK's ``Utils.query`` sends them, booleans as true/false.
+
+    Lists become ``Name.1``, ``Name.2`` (ECS ``SecurityGroupId.N``), objects
+    ``Name.Key``; ``None`` anywhere means "not given" and is dropped.
+    """
+    out: dict[str, str] = {}
+
+    def add(key: str, value: ParamValue) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, str | int):
+            out[key] = str(value)
+        elif isinstance(value, Mapping):
+            for sub, item in value.items():
+                add(f"{key}.{sub}", item)
+        else:
+            for index, item in enumerate(value, start=1):
+                add(f"{key}.{index}", item)
+
+    for name, value in params.items():
+        add(name, value)
+    return out
+
+
+def _wire_query(query: Mapping[str, str]) -> str:
+    # Sorted and RFC 3986-encoded, keys included: the same bytes the v3
+    # canonical query signs (keys are plain ASCII names there) and a form
+    # every server decodes to the signed values.
+    return "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in sorted(query.items()))
+
+
+class AlibabaRpcClient:
+    """RPC calls (Action + Version) to one Alibaba product endpoint with one AccessKey."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        endpoint: str,
+        credentials: AlibabaCredentials,
+        version: str,
+        signature: Literal["v1", "v3"] = "v3",
+        errors: Mapping[str, ErrorClass] = ENS_ERRORS,
+        rate_limiter: RateLimiter | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        nonce: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ) -> None:
+        """``endpoint`` is a URL or a bare host (``ens.aliyuncs.com``, then HTTPS).
+
+        ``errors`` is the product's table (:data:`ENS_ERRORS`, :data:`SAG_ERRORS`,
+        :data:`ECS_ERRORS`): one client talks to one product.
+
+        ``clock`` and ``nonce`` are seams for tests; every request needs a
+        fresh nonce, since the cloud rejects a replayed one.
+        """
+        if signature not in ("v1", "v3"):
+            raise ValueError("signature must be 'v1' or 'v3'")
+        if "://" not in endpoint:
+            endpoint = "https://" + endpoint
+        self._http = http
+        self._endpoint = endpoint.rstrip("/")
+        self._credentials = credentials
+        self._version = version
+        self._signature = signature
+        self._errors = errors
+        self._rate_limiter = rate_limiter
+        self._clock = clock
+        self._nonce = nonce
+
+    def __repr__(self) -> str:
+        return (
+            f"AlibabaRpcClient(endpoint={self._endpoint!r}, version={self._version!r}, "
+            f"signature={self._signature!r})"
+        )
+
+    async def call(
+        self,
+        action: str,
+        params: Mapping[str, ParamValue],
+        *,
+        own_object: bool | None = None,
+    ) -> AlibabaResponse:
+        """Call ``action`` with ``params`` (``None`` values are left out).
+
+        ``own_object`` marks a call that names our own object, where a "no such
+        entry" code raises ``NotFound``; ``None`` means "a ``Modify*`` or
+        ``Delete*`` action" (module docstring, rule 1).
+        """
+        if own_object is None:
+            own_object = action.startswith(_OWN_OBJECT_VERBS)
+        query = flatten_params(params)
+        timestamp = self._clock().astimezone(UTC).strftime(ALIBABA_DATE_FORMAT)
+        nonce = self._nonce()
+        creds = self._credentials
+        secret = creds.access_key_secret.get_secret_value()
+        headers: dict[str, str] = {"x-acs-action": action, "x-acs-version": self._version}
+        if self._signature == "v1":
+            query.update(
+                {
+                    "Action": action,
+                    "Format": "json",
+                    "Version": self._version,
+                    "Timestamp": timestamp,
+                    "SignatureNonce": nonce,
+                    "SignatureMethod": ALIBABA_V1_METHOD,
+                    "SignatureVersion": "1.0",
+                    "AccessKeyId": creds.access_key_id,
+                }
+            )
+            query["Signature"] = alibaba_v1_signature(query, "POST", secret)
+        url = httpx.URL(self._endpoint + "/" + (f"?{_wire_query(query)}" if query else ""))
+        if self._signature == "v3":
+            headers.update(
+                {
+                    "host": url.netloc.decode("ascii"),
+                    "x-acs-date": timestamp,
+                    "x-acs-signature-nonce": nonce,
+                    "x-acs-content-sha256": _EMPTY_SHA256,
+                }
+            )
+            headers["Authorization"] = acs3_authorization(
+                method="POST",
+                # Sign the path as it goes on the wire, including any endpoint prefix.
+                path=url.raw_path.split(b"?", 1)[0].decode("ascii"),
+                query=query,
+                headers=headers,
+                payload_sha256=_EMPTY_SHA256,
+                access_key=creds.access_key_id,
+                secret=secret,
+            )
+        if self._rate_limiter is not None:
+            await self._rate_limiter.acquire()
+        try:
+            response = await self._http.post(url, headers=headers)
+        except httpx.TransportError as exc:
+            logger.debug("alibaba %s: %s", action, type(exc).__name__)
+            raise CloudTransportError(
+                f"Alibaba {action}: {type(exc).__name__}: {creds.redact(str(exc)) or 'no answer'}"
+            ) from exc
+        header_request_id = response.headers.get("x-acs-request-id")
+        if response.status_code >= 400:
+            error = self._error(response, own_object=own_object, request_id=header_request_id)
+            logger.debug(
+                "alibaba %s -> %d %s (request id %s)",
+                action,
+                response.status_code,
+                error.code,
+                error.request_id,
+            )
+            raise error
+        body = _json_object(response, request_id=header_request_id)
+        request_id = body.get("RequestId") or header_request_id
+        logger.debug("alibaba %s -> %d (request id %s)", action, response.status_code, request_id)
+        return AlibabaResponse(
+            body=body,
+            request_id=str(request_id) if request_id else None,
+            status=response.status_code,
+        )
+
+    def _error(
+        self,
+        response: httpx.Response,
+        *,
+        own_object: bool,
+        request_id: str | None,
+    ) -> CloudError:
+        code, message, body_request_id = parse_alibaba_error(response.status_code, response.content)
+        return CloudError(
+            code=code,
+            message=self._credentials.redact(message),
+            error_class=classify_alibaba_error(
+                self._errors, code, response.status_code, own_object=own_object
+            ),
+            http_status=response.status_code,
+            request_id=body_request_id or request_id,
+            retry_after=_retry_after(response.headers.get("x-acs-retry-after")),
+        )
+
+
+def _json_object(response: httpx.Response, *, request_id: str | None) -> dict[str, Any]:
+    """The body of a success as a dict; {} for an empty body.
+
+    A success whose body is not a JSON object (a proxy's HTML page, a cut-off
+    answer) raises a Transient error rather than pass for an empty answer.
+    """
+    if not response.content.strip():
+        return {}
+    try:
+        parsed = json.loads(response.content)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise CloudError(
+            code=INVALID_RESPONSE_CODE,
+            message=f"HTTP {response.status_code} with a body that is not a JSON object",
+            error_class=ErrorClass.TRANSIENT,
+            http_status=response.status_code,
+            request_id=request_id,
+        )
+    return parsed
