@@ -56,9 +56,9 @@ def test_default_inventory_is_complete() -> None:
 
 def test_inventory_keeps_unknown_cloud_sections_but_rejects_typos(tmp_path: Path) -> None:
     data = yaml.safe_load(INVENTORY.read_text())
-    data["alibaba"] = {"regions": [{"id": "cn-hangzhou"}]}
+    data["azure"] = {"regions": [{"id": "eastus"}]}
     world = Inventory.model_validate(data)
-    assert world.model_dump()["alibaba"] == {"regions": [{"id": "cn-hangzhou"}]}
+    assert world.model_dump()["azure"] == {"regions": [{"id": "eastus"}]}
     data["huawei"]["projects"][0]["nat_gateway"] = []
     with pytest.raises(ValueError, match="nat_gateway"):
         Inventory.model_validate(data)

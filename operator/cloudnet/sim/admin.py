@@ -13,7 +13,11 @@ GET      /_sim/faults                          ``{"faults": [...]}`` (``fired``;
 DELETE   /_sim/faults[/{id}]                   remove all / one (204; 404 unknown id)
 PATCH    /_sim/huawei/{kind}/{id}              merge fields into a dnat_rules, nat_gateways,
                                                eips, global_eips or ports object → 200 the object
+PATCH    /_sim/alibaba/ens/{kind}/{id}         merge fields into an ENS forward_entries,
+                                               nat_gateways, eips, instances or snat_entries
+                                               object (inventory field names) → 200 the object
 GET      /_sim/state                           the persisted state ``{"version", "inventory"}``
+                                               (Huawei rules and ENS forward entries included)
 GET      /_sim/settings                        the settings
 POST     /_sim/settings                        merge settings → 200 the settings
 =======  ===================================  ===========================================
@@ -35,14 +39,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from cloudnet.sim import alibaba_ens
 from cloudnet.sim.faults import FaultRule
 from cloudnet.sim.huawei_nat import settle
-from cloudnet.sim.inventory import DnatRule, Settings
+from cloudnet.sim.inventory import DnatRule, EnsForwardEntry, Settings
 
 if TYPE_CHECKING:
     from cloudnet.sim.server import Simulator
 
 _HUAWEI_KINDS = ("dnat_rules", "nat_gateways", "eips", "global_eips", "ports")
+_ENS_KINDS = ("forward_entries", "nat_gateways", "eips", "instances", "snat_entries")
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -64,7 +70,9 @@ def admin_routes(sim: Simulator) -> list[BaseRoute]:
     """The ``/_sim/`` routes bound to one simulator."""
 
     def settle_now() -> None:
-        if settle(sim.store, sim.settings, sim.clock()):
+        now = sim.clock()
+        huawei_changed = settle(sim.store, sim.settings, now)
+        if alibaba_ens.settle(sim.store, sim.settings, now) or huawei_changed:
             sim.store.commit()
 
     async def get_requests(request: Request) -> Response:
@@ -145,6 +153,44 @@ def admin_routes(sim: Simulator) -> list[BaseRoute]:
         store.commit()
         return JSONResponse(updated.model_dump(mode="json"))
 
+    async def patch_ens(request: Request) -> Response:
+        """Drift and failure states made outside the API (changed ports, a stopped instance)."""
+        kind, object_id = request.path_params["kind"], request.path_params["object_id"]
+        if kind not in _ENS_KINDS:
+            return _error(404, f"unknown kind {kind!r}; one of {', '.join(_ENS_KINDS)}")
+        try:
+            changes = await _json(request)
+        except _BadRequest as exc:
+            return _error(400, str(exc))
+        if not isinstance(changes, dict):
+            return _error(400, "body must be an object of fields to change")
+        settle_now()
+        store = sim.store
+        target: BaseModel | None
+        if kind == "forward_entries":
+            target = store.ens_forward_entries.get(object_id)
+        else:
+            objects: list[BaseModel] = getattr(store.inventory.alibaba.ens, kind)
+            target = next((o for o in objects if getattr(o, "id", None) == object_id), None)
+        if target is None:
+            return _error(404, f"no ENS {kind} object {object_id}")
+        if "id" in changes and changes["id"] != object_id:
+            return _error(400, "id cannot change")
+        try:
+            updated = type(target).model_validate({**target.model_dump(), **changes})
+        except ValidationError as exc:
+            return _error(400, str(exc))
+        if isinstance(updated, EnsForwardEntry) and isinstance(target, EnsForwardEntry):
+            if updated.status != target.status and "status_since" not in changes:
+                updated.status_since = sim.clock()
+            store.ens_forward_entries[object_id] = updated
+        else:
+            for name in type(target).model_fields:
+                setattr(target, name, getattr(updated, name))
+            updated = target
+        store.commit()
+        return JSONResponse(updated.model_dump(mode="json"))
+
     async def get_state(request: Request) -> Response:
         settle_now()
         return JSONResponse(sim.store.dump())
@@ -174,6 +220,7 @@ def admin_routes(sim: Simulator) -> list[BaseRoute]:
         Route("/_sim/faults", clear_faults, methods=["DELETE"]),
         Route("/_sim/faults/{fault_id}", delete_fault, methods=["DELETE"]),
         Route("/_sim/huawei/{kind}/{object_id}", patch_huawei, methods=["PATCH"]),
+        Route("/_sim/alibaba/ens/{kind}/{object_id}", patch_ens, methods=["PATCH"]),
         Route("/_sim/state", get_state, methods=["GET"]),
         Route("/_sim/settings", get_settings, methods=["GET"]),
         Route("/_sim/settings", post_settings, methods=["POST"]),

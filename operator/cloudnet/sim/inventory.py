@@ -6,8 +6,8 @@ simulator's knobs (``settings``). The same models are the persisted state:
 ``--state`` writes an inventory (plus the objects created through the APIs)
 as JSON, so a state file is simply a newer inventory and wins over the YAML.
 
-Each API family owns a top-level key (``huawei:`` today; ``alibaba:`` is
-added by the Alibaba families). Unknown top-level keys are kept as they are
+Each cloud owns a top-level key (``huawei:``; ``alibaba:`` with one key per
+product, ``ens:`` today). Unknown top-level keys are kept as they are
 (``extra="allow"``) so that an inventory written for a newer simulator still
 loads; every model below the top level forbids unknown keys, so typos fail
 loudly.
@@ -54,6 +54,17 @@ class Settings(_Strict):
     throttle_burst: int = Field(default=100, ge=1)
     #: entries kept in the request log ring buffer
     request_log_size: int = Field(default=2000, ge=1)
+    #: seconds an ENS forward entry stays Pending after CreateForwardEntry / ModifyForwardEntry
+    #: and Deleting after DeleteForwardEntry; 0 = immediate
+    alibaba_ens_create_delay: float = Field(default=1.0, ge=0)
+    alibaba_ens_modify_delay: float = Field(default=1.0, ge=0)
+    alibaba_ens_delete_delay: float = Field(default=1.0, ge=0)
+    #: forward entries one ENS NAT gateway holds (ForwardEntryLimitExceed beyond)
+    alibaba_ens_forward_entry_limit: int = Field(default=100, ge=0)
+    #: when true, CreateForwardEntry answers SystemBusy (the backend is overloaded)
+    alibaba_ens_system_busy: bool = False
+    #: accepted |Timestamp or x-acs-date - now| in seconds (Alibaba's POP gateway: 15 minutes)
+    alibaba_max_clock_skew: float = Field(default=900.0, ge=0)
 
 
 class HuaweiAccessKey(_Strict):
@@ -78,12 +89,32 @@ class HuaweiCredentials(_Strict):
     tokens: list[HuaweiToken] = Field(default_factory=list)
 
 
+class AlibabaAccessKey(_Strict):
+    """An AccessKey pair (v1 and ACS3 signatures), with the RAM permissions it carries.
+
+    ``products`` lists the RAM service codes (``ens``, ``smartag``, ``ecs``) the
+    key's policy allows; None allows every product. ``read_only`` keys may call
+    Describe* only (a ReadOnlyAccess policy). Denied calls answer ``NoPermission``.
+    """
+
+    name: str = ""
+    access_key_id: str
+    access_key_secret: str
+    products: list[str] | None = None
+    read_only: bool = False
+
+
+class AlibabaCredentials(_Strict):
+    access_keys: list[AlibabaAccessKey] = Field(default_factory=list)
+
+
 class Credentials(BaseModel):
-    """Test credentials per cloud; other families add their own key (``alibaba:``)."""
+    """Test credentials per cloud; unknown clouds' keys are kept (``extra="allow"``)."""
 
     model_config = ConfigDict(extra="allow")
 
     huawei: HuaweiCredentials = Field(default_factory=HuaweiCredentials)
+    alibaba: AlibabaCredentials = Field(default_factory=AlibabaCredentials)
 
 
 class NatGateway(_Strict):
@@ -163,6 +194,111 @@ class HuaweiInventory(_Strict):
     projects: list[HuaweiProject] = Field(default_factory=list)
 
 
+# -- Alibaba Cloud ENS (Edge Node Service, API 2017-11-10) --------------------------------
+
+#: ENS forward entry statuses (DescribeForwardTableEntries): Pending while being created
+#: or modified, Available, Deleting until it is gone
+EnsEntryStatus = Literal["Pending", "Available", "Deleting"]
+
+
+class EnsNatGateway(_Strict):
+    """An ENS NAT gateway; only ``Running`` gateways accept new forward entries."""
+
+    id: str
+    name: str = ""
+    ens_region_id: str = ""
+    network_id: str = ""
+    vswitch_id: str = ""
+    #: Running | Creating | Modifying | Deleting: anything but Running answers SystemBusy
+    status: str = "Running"
+
+
+class EnsEip(_Strict):
+    """An ENS EIP. ``instance_id`` is what it is bound to (a NAT gateway, an instance, None)."""
+
+    id: str
+    ip_address: str
+    instance_id: str | None = None
+    #: bound to its NAT gateway as a standby (secondary) EIP: usable only as StandbyExternalIp
+    standby: bool = False
+
+
+class EnsInstance(_Strict):
+    """An ENS instance, found by its private IP (a forward entry's InternalIp)."""
+
+    id: str
+    name: str = ""
+    private_ip: str
+    network_id: str = ""
+    #: Running | Stopped | Starting | Stopping | Releasing ...: only Running backs an entry
+    status: str = "Running"
+
+
+class EnsSnatEntry(_Strict):
+    """An SNAT entry; its ``snat_ip`` cannot serve as a forward entry's ExternalIp."""
+
+    id: str
+    nat_gateway_id: str
+    snat_ip: str
+    source_cidr: str = ""
+
+
+class EnsForwardEntry(_Strict):
+    """A forward (DNAT) entry; the wire names are the DescribeForwardTableEntries fields."""
+
+    id: str
+    nat_gateway_id: str
+    forward_entry_name: str = ""
+    external_ip: str
+    external_port: str
+    internal_ip: str
+    internal_port: str
+    ip_protocol: Literal["TCP", "UDP", "Any"] = "Any"
+    health_check_port: int | None = None
+    standby_external_ip: str = ""
+    status: EnsEntryStatus = "Available"
+    #: simulator-internal: epoch seconds when ``status`` was entered (drives the lifecycle),
+    #: and which call made it Pending (the create and modify delays differ)
+    status_since: float = 0.0
+    pending_after: Literal["create", "modify"] = "create"
+
+    def public(self) -> dict[str, Any]:
+        """The DescribeForwardTableEntries entry (the SDK's ...ForwardTableEntries model).
+
+        Unset strings answer ``""``; HealthCheckPort is a string there (the SDK types it str).
+        """
+        return {
+            "ExternalIp": self.external_ip,
+            "ExternalPort": self.external_port,
+            "ForwardEntryId": self.id,
+            "ForwardEntryName": self.forward_entry_name,
+            "HealthCheckPort": ""
+            if self.health_check_port is None
+            else str(self.health_check_port),
+            "InternalIp": self.internal_ip,
+            "InternalPort": self.internal_port,
+            "IpProtocol": self.ip_protocol,
+            "NatGatewayId": self.nat_gateway_id,
+            "StandbyExternalIp": self.standby_external_ip,
+            "StandbyStatus": "Running" if self.standby_external_ip else "",
+            "Status": self.status,
+        }
+
+
+class AlibabaEns(_Strict):
+    nat_gateways: list[EnsNatGateway] = Field(default_factory=list)
+    eips: list[EnsEip] = Field(default_factory=list)
+    instances: list[EnsInstance] = Field(default_factory=list)
+    snat_entries: list[EnsSnatEntry] = Field(default_factory=list)
+    forward_entries: list[EnsForwardEntry] = Field(default_factory=list)
+
+
+class AlibabaInventory(_Strict):
+    """One key per simulated Alibaba product (SAG and ECS add theirs beside ``ens``)."""
+
+    ens: AlibabaEns = Field(default_factory=AlibabaEns)
+
+
 class Inventory(BaseModel):
     """The whole simulated world; also the format of the ``--state`` file."""
 
@@ -171,6 +307,7 @@ class Inventory(BaseModel):
     settings: Settings = Field(default_factory=Settings)
     credentials: Credentials = Field(default_factory=Credentials)
     huawei: HuaweiInventory = Field(default_factory=HuaweiInventory)
+    alibaba: AlibabaInventory = Field(default_factory=AlibabaInventory)
 
 
 def default_inventory_text() -> str:

@@ -7,10 +7,13 @@ faults and the request log behave the same whatever the cloud::
         ─▶ handler (mutates the store, commits the state file) ─▶ log ─▶ answer
 
 Families are tried in order; each claims the requests it serves (Huawei:
-``/v2/{project_id}/...``). Alibaba RPC on ``/`` (dispatched by
-``x-acs-action``/``x-acs-version`` or ``Action``/``Version``) is another
-family appended to :attr:`Simulator.families`. A request no family claims
-gets 404 ``APIGW.0101``. Every answer carries ``X-Request-Id``.
+``/v2/{project_id}/...``; Alibaba RPC products on ``/``, dispatched by
+``x-acs-action``/``x-acs-version`` or ``Action``/``Version``, see
+``sim/alibaba_rpc.py``, with :class:`~cloudnet.sim.alibaba_rpc.UnknownRpc`
+last to answer for versions no product serves). A request no family claims
+gets 404 ``APIGW.0101``. Every answer carries ``X-Request-Id``. A family
+with a ``throttled(seconds)`` method words throttling its own way (Alibaba:
+400 ``Throttling``); the others answer Huawei's 429 ``APIGW.0308``.
 
 The admin endpoints (``/_sim/...``, see ``sim/admin.py``) exist only with
 ``admin=True``; otherwise ``/_sim/`` answers a plain 404.
@@ -24,7 +27,7 @@ import random
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -33,6 +36,8 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from cloudnet.sim import huawei_apigw
+from cloudnet.sim.alibaba_ens import AlibabaEns
+from cloudnet.sim.alibaba_rpc import AlibabaGateway, UnknownRpc
 from cloudnet.sim.core import (
     ApiFamily,
     CallContext,
@@ -61,13 +66,25 @@ class _NoAnswer(Response):
         return None
 
 
+@runtime_checkable
+class _OwnThrottle(Protocol):
+    """A family whose throttling answer is not Huawei's (Alibaba: 400 Throttling)."""
+
+    def throttled(self, retry_after: float) -> SimError: ...
+
+
 class Simulator:
     """The state of one simulator instance: store, families, throttle, faults, log."""
 
     def __init__(self, store: Store, *, clock: Clock, rng: random.Random | None = None) -> None:
         self.store = store
         self.clock = clock
-        self.families: list[ApiFamily] = [HuaweiNat(store)]
+        alibaba = AlibabaGateway(store)
+        self.families: list[ApiFamily] = [
+            HuaweiNat(store),
+            AlibabaEns(alibaba),
+            UnknownRpc(alibaba),  # last on "/": versions no Alibaba product serves
+        ]
         self.buckets = TokenBuckets(clock)
         self.faults = FaultBook(rng)
         self.log = RequestLog(store.inventory.settings.request_log_size)
@@ -115,6 +132,8 @@ class Simulator:
                 principal.key, rate=self.settings.throttle_rate, burst=self.settings.throttle_burst
             )
             if wait is not None:
+                if isinstance(call.family, _OwnThrottle):
+                    raise call.family.throttled(wait)
                 raise huawei_apigw.throttled(wait)
             fault = self.faults.fire(call.family.name, call.action, principal.key)
             if fault is not None:

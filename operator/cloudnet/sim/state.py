@@ -20,8 +20,13 @@ import tempfile
 from pathlib import Path
 
 from cloudnet.sim.inventory import (
+    AlibabaAccessKey,
     DnatRule,
     Eip,
+    EnsEip,
+    EnsForwardEntry,
+    EnsInstance,
+    EnsNatGateway,
     HuaweiProject,
     Inventory,
     NatGateway,
@@ -44,6 +49,11 @@ class Store:
         for project in inventory.huawei.projects:
             for rule in project.dnat_rules:
                 self.dnat_rules[rule.id] = rule
+        #: every ENS forward entry by id, in creation order (DescribeForwardTableEntries pages
+        #: in that order); folded back into ``inventory.alibaba.ens`` on commit
+        self.ens_forward_entries: dict[str, EnsForwardEntry] = {
+            e.id: e for e in inventory.alibaba.ens.forward_entries
+        }
 
     # -- loading and saving ------------------------------------------------------------------
 
@@ -64,6 +74,7 @@ class Store:
         """The inventory with the current rules folded back into their projects."""
         for project in self.inventory.huawei.projects:
             project.dnat_rules = [r for r in self.dnat_rules.values() if r.tenant_id == project.id]
+        self.inventory.alibaba.ens.forward_entries = list(self.ens_forward_entries.values())
         return self.inventory
 
     def dump(self) -> dict[str, object]:
@@ -115,3 +126,20 @@ class Store:
         if project is None:
             return None
         return next((p for p in project.ports if p.id == port_id), None)
+
+    # -- Alibaba lookups ------------------------------------------------------------------
+
+    def alibaba_access_key(self, access_key_id: str) -> AlibabaAccessKey | None:
+        keys = self.inventory.credentials.alibaba.access_keys
+        return next((k for k in keys if k.access_key_id == access_key_id), None)
+
+    def ens_nat_gateway(self, gateway_id: str) -> EnsNatGateway | None:
+        gateways = self.inventory.alibaba.ens.nat_gateways
+        return next((g for g in gateways if g.id == gateway_id), None)
+
+    def ens_eip_by_address(self, address: str) -> EnsEip | None:
+        return next((e for e in self.inventory.alibaba.ens.eips if e.ip_address == address), None)
+
+    def ens_instance_by_ip(self, private_ip: str) -> EnsInstance | None:
+        instances = self.inventory.alibaba.ens.instances
+        return next((i for i in instances if i.private_ip == private_ip), None)
