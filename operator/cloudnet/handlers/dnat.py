@@ -63,9 +63,7 @@ def resource_of(body: Mapping[str, Any]) -> Resource:
     )
 
 
-async def prepare(
-    ctx: OperatorContext, body: Mapping[str, Any]
-) -> tuple[DnatRuleSpec, Any, Any]:
+async def prepare(ctx: OperatorContext, body: Mapping[str, Any]) -> tuple[DnatRuleSpec, Any, Any]:
     """Model, ProviderConfig, Secret and provider; a problem here makes no cloud call."""
     namespace = str(body.get("metadata", {}).get("namespace"))
     try:
