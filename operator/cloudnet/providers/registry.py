@@ -15,8 +15,10 @@ from typing import Any
 import httpx
 
 from cloudnet.api.provider_config import ProviderConfigSpec
+from cloudnet.clouds.alibaba import ENS_ERRORS, AlibabaCredentials, AlibabaRpcClient
 from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
 from cloudnet.clouds.ratelimit import RateLimiterRegistry
+from cloudnet.providers.alibaba_ens import AlibabaEnsProvider
 from cloudnet.providers.huawei_nat import HuaweiNatProvider
 
 #: Calls per second per endpoint: below every cloud's default API quota we know of.
@@ -25,6 +27,7 @@ DEFAULT_BURST = 20
 #: Connection cap per endpoint; kopf's own client has none (shared/TESTING.md).
 MAX_CONNECTIONS = 20
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+ENS_VERSION = "2017-11-10"
 
 
 class UnsupportedProvider(Exception):
@@ -73,6 +76,17 @@ class ProviderRegistry:
                 rate_limiter=self._limiters.for_endpoint(endpoint),
             )
             provider: Any = HuaweiNatProvider(client)
+        elif config.provider == "alibaba-ens":
+            provider = AlibabaEnsProvider(
+                AlibabaRpcClient(
+                    self._client(endpoint),
+                    endpoint=endpoint,
+                    credentials=AlibabaCredentials.from_secret_data(secret),
+                    version=ENS_VERSION,
+                    errors=ENS_ERRORS,
+                    rate_limiter=self._limiters.for_endpoint(endpoint),
+                )
+            )
         else:
             raise UnsupportedProvider(f"provider {config.provider} is not supported yet")
         self._providers[key] = provider
