@@ -19,6 +19,9 @@ def sim(tmp_path: Path) -> Iterator[Simulator]:
         huawei_dnat_create_delay=2.0,
         huawei_dnat_update_delay=2.0,
         huawei_dnat_delete_delay=1.0,
+        alibaba_ens_create_delay=2.0,
+        alibaba_ens_modify_delay=2.0,
+        alibaba_ens_delete_delay=1.0,
         throttle_rate=0,
     ).start()
     yield simulator

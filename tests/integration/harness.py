@@ -37,6 +37,11 @@ EIPS = [
 ]
 PORT_WEB1 = "12cf9091-5178-4185-8be3-2c13f3f41ac8"
 PORT_WEB2 = "d1696474-e595-4ddd-b38a-06977d379f8d"
+ALI_AK = "LTAI5tSimQ7m2X9c1Lp0EaKw"
+ALI_SK = "sImAliSk0Z8vQ3nB6yT1rW4eU7iO9pA2"
+ENS_GATEWAY = "nat-5t7nh1cfm6kxiszlttr38a1b2"
+ENS_EIPS = ["100.64.10.11", "100.64.10.12"]
+ENS_WEB1 = "10.0.1.11"
 
 
 def free_port() -> int:
@@ -137,6 +142,10 @@ class Simulator:
             found += project.get("dnat_rules") or []
         return found
 
+    def ens_entries(self) -> list[dict[str, Any]]:
+        state = self.admin.get("/_sim/state").json()
+        return list(state["inventory"]["alibaba"]["ens"].get("forward_entries") or [])
+
     def fault(self, **rule: Any) -> dict[str, Any]:
         response = self.admin.post("/_sim/faults", json=rule)
         response.raise_for_status()
@@ -182,6 +191,23 @@ class Cluster:
                     "projectId": PROJECT,
                     "endpoint": self.sim.url,
                     "credentialsSecretRef": {"name": "huawei-credentials"},
+                },
+            },
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "alibaba-credentials", "namespace": namespace},
+                "stringData": {"accessKeyId": ALI_AK, "accessKeySecret": ALI_SK},
+            },
+            {
+                "apiVersion": "cloudnet.dev/v1alpha1",
+                "kind": "ProviderConfig",
+                "metadata": {"name": "ens", "namespace": namespace},
+                "spec": {
+                    "provider": "alibaba-ens",
+                    "region": "cn-hangzhou",
+                    "endpoint": self.sim.url,
+                    "credentialsSecretRef": {"name": "alibaba-credentials"},
                 },
             },
         ]
@@ -234,6 +260,32 @@ def dnat_rule(
         "kind": "DnatRule",
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"providerConfigRef": {"name": provider_config}, "huaweiNat": block},
+    }
+
+
+def ens_rule(
+    name: str,
+    *,
+    namespace: str = "demo",
+    external_port: int | str = 2222,
+    internal_port: int | str = 22,
+    external_ip: str = ENS_EIPS[0],
+    gateway: str = ENS_GATEWAY,
+    **extra: Any,
+) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "natGatewayId": gateway,
+        "externalIp": external_ip,
+        "externalPort": external_port,
+        "internalIp": ENS_WEB1,
+        "internalPort": internal_port,
+        **extra,
+    }
+    return {
+        "apiVersion": "cloudnet.dev/v1alpha1",
+        "kind": "DnatRule",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"providerConfigRef": {"name": "ens"}, "alibabaEns": block},
     }
 
 

@@ -57,3 +57,23 @@ def test_examples_fit_the_default_inventory() -> None:
 def test_packaged_inventory_is_the_example() -> None:
     packaged = ROOT / "operator" / "cloudnet" / "sim" / "default_inventory.yaml"
     assert packaged.read_bytes() == (ROOT / "examples" / "sim-inventory.yaml").read_bytes()
+
+
+def test_ens_example_fits_the_default_inventory() -> None:
+    inventory = yaml.safe_load((ROOT / "examples" / "sim-inventory.yaml").read_text())
+    docs = manifests()
+    secret = next(d for d in docs if d["metadata"]["name"] == "alibaba-credentials")
+    keys = {k["access_key_id"]: k for k in inventory["credentials"]["alibaba"]["access_keys"]}
+    key = keys[secret["stringData"]["accessKeyId"]]
+    assert key["access_key_secret"] == secret["stringData"]["accessKeySecret"]
+    assert not key.get("read_only") and "products" not in key
+    rule = next(d for d in docs if d["kind"] == "DnatRule" and "alibabaEns" in d["spec"])
+    block = rule["spec"]["alibabaEns"]
+    ens = inventory["alibaba"]["ens"]
+    gateway = next(g for g in ens["nat_gateways"] if g["id"] == block["natGatewayId"])
+    assert gateway["status"] == "Running"
+    eip = next(e for e in ens["eips"] if e["ip_address"] == block["externalIp"])
+    assert eip["instance_id"] == gateway["id"] and not eip.get("standby")
+    assert all(s["snat_ip"] != eip["ip_address"] for s in ens["snat_entries"])
+    instance = next(i for i in ens["instances"] if i["private_ip"] == block["internalIp"])
+    assert instance["status"] == "Running" and instance["network_id"] == gateway["network_id"]
