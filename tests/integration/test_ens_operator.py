@@ -70,3 +70,21 @@ def test_operator_killed_during_create_adopts_the_entry(cluster: Cluster) -> Non
     assert status["externalId"] == entry["id"]
     assert len(cluster.sim.requests(CREATE)) == 1
     assert "Adopted" in {e["reason"] for e in cluster.events("crash")}
+
+
+def test_drift_is_corrected_with_one_listing(cluster: Cluster) -> None:
+    cluster.kubectl.apply(ens_rule("drifty", external_port=5000, internal_port=5000))
+    status = cluster.wait_phase("drifty", "ACTIVE")
+    entry_id = status["externalId"]
+    cluster.sim.admin.patch(
+        f"/_sim/alibaba/ens/forward_entries/{entry_id}", json={"internal_port": "5999"}
+    ).raise_for_status()
+    wait_for(
+        lambda: any(
+            e["id"] == entry_id and e["internal_port"] == "5000" for e in cluster.sim.ens_entries()
+        ),
+        timeout=20,
+        what="the operator to put the internal port back",
+    )
+    cluster.wait_phase("drifty", "ACTIVE")
+    assert len(cluster.sim.requests(MODIFY)) == 1
