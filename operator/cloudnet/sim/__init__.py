@@ -10,8 +10,9 @@ pointed at it, work unchanged.
 Modules: ``inventory`` (the world as pydantic models of the YAML), ``state``
 (store + persistence), ``core`` (what every API family shares),
 ``huawei_apigw`` (Huawei API Gateway auth and errors), ``huawei_nat``
-(Huawei NAT v2 DNAT rules), ``faults``, ``admin`` (``/_sim/``), ``server``
-(the ASGI app and ``serve``).
+(Huawei NAT v2 DNAT rules), ``alibaba_rpc`` (Alibaba RPC dispatch, v1 and
+ACS3 signatures, errors, throttling), ``alibaba_ens`` (ENS forward entries),
+``faults``, ``admin`` (``/_sim/``), ``server`` (the ASGI app and ``serve``).
 """
 
 from cloudnet.sim.server import create_app, serve
