@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from cloudnet.api.common import GROUP, VERSION, ResourceStatus
 from cloudnet.api.dnat import DnatRuleSpec
+from cloudnet.api.nic import NetworkInterfaceConfigSpec, NicStatus
 from cloudnet.api.provider_config import ProviderConfigSpec
 
 _DROP = {"title", "default"}
@@ -150,6 +151,23 @@ def build_crds() -> dict[str, dict[str, Any]]:
             columns=[
                 _PHASE,
                 {"name": "External-ID", "type": "string", "jsonPath": ".status.externalId"},
+                _READY,
+                _AGE,
+            ],
+        ),
+        "cloudnet.dev_networkinterfaceconfigs.yaml": _crd(
+            kind="NetworkInterfaceConfig",
+            plural="networkinterfaceconfigs",
+            short_names=["nic"],
+            description=(
+                "The attributes of an existing Alibaba Cloud ECS elastic network interface, "
+                "kept in line by cloudnet-operator."
+            ),
+            spec=NetworkInterfaceConfigSpec,
+            status=NicStatus,
+            columns=[
+                {"name": "ENI", "type": "string", "jsonPath": ".spec.networkInterfaceId"},
+                _PHASE,
                 _READY,
                 _AGE,
             ],
