@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import Field, model_validator
 
 from cloudnet.api.alibaba_ens import AlibabaEnsSpec
+from cloudnet.api.alibaba_sag import AlibabaSagSpec
 from cloudnet.api.common import (
     DeletionPolicy,
     LocalObjectReference,
@@ -205,7 +206,7 @@ class HuaweiNatSpec(Model):
         }
 
 
-PROVIDER_BLOCKS = ("huaweiNat", "alibabaEns")
+PROVIDER_BLOCKS = ("huaweiNat", "alibabaEns", "alibabaSag")
 
 _ONE_PROVIDER = cel(
     "[" + ", ".join(f"has(self.{b})" for b in PROVIDER_BLOCKS) + "].filter(x, x).size() == 1",
@@ -251,10 +252,17 @@ class DnatRuleSpec(Model):
         default=None,
         description="A forward (DNAT) entry on an Alibaba Cloud ENS NAT gateway (alibaba-ens).",
     )
+    alibaba_sag: AlibabaSagSpec | None = Field(
+        default=None,
+        description="A DNAT entry on an Alibaba Cloud Smart Access Gateway (alibaba-sag).",
+    )
 
     @model_validator(mode="after")
     def _one_provider(self) -> Self:
-        if sum(getattr(self, n) is not None for n in ("huawei_nat", "alibaba_ens")) != 1:
+        if (
+            sum(getattr(self, n) is not None for n in ("huawei_nat", "alibaba_ens", "alibaba_sag"))
+            != 1
+        ):
             raise ValueError(_ONE_PROVIDER["message"])
         return self
 

@@ -33,7 +33,11 @@ from cloudnet.reconcile import (
 logger = logging.getLogger(__name__)
 
 #: spec block → the provider its ProviderConfig must name
-BLOCK_PROVIDER = {"huawei_nat": "huawei-nat", "alibaba_ens": "alibaba-ens"}
+BLOCK_PROVIDER = {
+    "huawei_nat": "huawei-nat",
+    "alibaba_ens": "alibaba-ens",
+    "alibaba_sag": "alibaba-sag",
+}
 
 
 def validation_message(exc: pydantic.ValidationError) -> str:
