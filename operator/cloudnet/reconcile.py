@@ -380,6 +380,12 @@ class Reconciler(Generic[SpecT]):
             await self._report(observation, synced_reason="Waiting")
             raise kopf.TemporaryError(f"cloud object is {phase}", delay=FAILED_STATE_RECHECK)
         if not observation.up_to_date:
+            # Say what differs before correcting it; the next report in line clears it.
+            self.status.set(drift=self._drift_entries(observation))
+        if not observation.up_to_date and getattr(self.provider, "replaces_on_update", False):
+            await self._replace(observation)
+            return
+        if not observation.up_to_date:
             result = await self.provider.update(self.spec, observation)
             changed = ", ".join(d.path for d in observation.drift)
             await self._event(False, "Updated", f"updated cloud object: {changed}")
@@ -391,6 +397,50 @@ class Reconciler(Generic[SpecT]):
                 raise kopf.TemporaryError(f"cloud object is {new_phase}", delay=self._poll_delay())
             return
         await self._report(observation, synced_reason="UpToDate")
+
+    async def _replace(self, observation: Observation) -> None:
+        """Delete, then add, for clouds without an update call (SAG).
+
+        The create-pending mark goes on before the delete, so every crash point
+        is finished by the next pass: before the delete, the old object is
+        observed and replaced again; between delete and add, the old id is gone
+        and the mark makes the next pass look the new object up by key, then
+        create it; after the add, the lookup by key adopts it.
+        """
+        assert observation.external_id is not None
+        old_id = observation.external_id
+        changed = ", ".join(d.path for d in observation.drift)
+        self.status.set(phase=Phase.PENDING_UPDATE, lastRequestId=observation.request_id)
+        self.status.condition(
+            "Synced", False, "Replacing", f"replacing {old_id} (delete, then add): {changed}"
+        )
+        await self.status.flush()
+        await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: now()})
+        deleted = await self.provider.delete(self.spec, old_id)
+        await self._event(False, "Deleted", f"deleted {old_id} to replace it: {changed}")
+        self.status.set(externalId=None, lastRequestId=deleted.request_id)
+        await self.status.flush()
+        try:
+            result = await self.provider.create(self.spec)
+        except CloudError as exc:
+            if not exc.error_class.retryable_soon:
+                await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
+            raise
+        self.status.set(
+            externalId=result.external_id,
+            phase=Phase.ACTIVE,
+            lastRequestId=result.request_id,
+            observedGeneration=self.res.generation,
+            lastError=None,
+            drift=[],
+        )
+        self.status.condition("Ready", True, "Available")
+        self.status.condition(
+            "Synced", True, "Replaced", f"replaced {old_id} with {result.external_id}"
+        )
+        await self.status.flush()
+        await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
+        await self._event(False, "Created", f"added {result.external_id} in place of {old_id}")
 
     async def _report(
         self,
@@ -410,20 +460,7 @@ class Reconciler(Generic[SpecT]):
         if observation.request_id and "lastRequestId" not in self.status.changes:
             self.status.set(lastRequestId=observation.request_id)
         if drift or self.observe_only:
-            since = {d.get("path"): d.get("since") for d in self.res.status.get("drift") or []}
-            self.status.set(
-                drift=[
-                    {
-                        "path": d.path,
-                        "desired": d.desired,
-                        "observed": d.observed,
-                        "since": since.get(d.path) or now(),
-                    }
-                    for d in observation.drift
-                ]
-                if self.observe_only
-                else []
-            )
+            self.status.set(drift=self._drift_entries(observation) if self.observe_only else [])
         self.status.condition("Ready", phase == Phase.ACTIVE, _ready_reason(phase))
         message = (
             f"{len(observation.drift)} field(s) differ from the spec"
@@ -432,6 +469,19 @@ class Reconciler(Generic[SpecT]):
         )
         self.status.condition("Synced", True, synced_reason, message)
         await self.status.flush()
+
+    def _drift_entries(self, observation: Observation) -> list[dict[str, Any]]:
+        """status.drift, keeping the first time each path was seen to differ."""
+        since = {d.get("path"): d.get("since") for d in self.res.status.get("drift") or []}
+        return [
+            {
+                "path": d.path,
+                "desired": d.desired,
+                "observed": d.observed,
+                "since": since.get(d.path) or now(),
+            }
+            for d in observation.drift
+        ]
 
     def _poll_delay(self) -> float:
         return backoff(self.attempt, base=0.5, cap=MAX_PENDING_POLL)

@@ -15,10 +15,11 @@ from typing import Any
 import httpx
 
 from cloudnet.api.provider_config import ProviderConfigSpec
-from cloudnet.clouds.alibaba import ENS_ERRORS, AlibabaCredentials, AlibabaRpcClient
+from cloudnet.clouds.alibaba import ENS_ERRORS, SAG_ERRORS, AlibabaCredentials, AlibabaRpcClient
 from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
 from cloudnet.clouds.ratelimit import RateLimiterRegistry
 from cloudnet.providers.alibaba_ens import AlibabaEnsProvider
+from cloudnet.providers.alibaba_sag import AlibabaSagProvider
 from cloudnet.providers.huawei_nat import HuaweiNatProvider
 
 #: Calls per second per endpoint: below every cloud's default API quota we know of.
@@ -28,6 +29,7 @@ DEFAULT_BURST = 20
 MAX_CONNECTIONS = 20
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 ENS_VERSION = "2017-11-10"
+SAG_VERSION = "2018-03-13"
 
 
 class UnsupportedProvider(Exception):
@@ -84,6 +86,17 @@ class ProviderRegistry:
                     credentials=AlibabaCredentials.from_secret_data(secret),
                     version=ENS_VERSION,
                     errors=ENS_ERRORS,
+                    rate_limiter=self._limiters.for_endpoint(endpoint),
+                )
+            )
+        elif config.provider == "alibaba-sag":
+            provider = AlibabaSagProvider(
+                AlibabaRpcClient(
+                    self._client(endpoint),
+                    endpoint=endpoint,
+                    credentials=AlibabaCredentials.from_secret_data(secret),
+                    version=SAG_VERSION,
+                    errors=SAG_ERRORS,
                     rate_limiter=self._limiters.for_endpoint(endpoint),
                 )
             )
