@@ -16,8 +16,11 @@ PATCH    /_sim/huawei/{kind}/{id}              merge fields into a dnat_rules, n
 PATCH    /_sim/alibaba/ens/{kind}/{id}         merge fields into an ENS forward_entries,
                                                nat_gateways, eips, instances or snat_entries
                                                object (inventory field names) → 200 the object
+PATCH    /_sim/alibaba/sag/{kind}/{id}         merge fields into a SAG dnat_entries or
+                                               instances object → 200 the object
 GET      /_sim/state                           the persisted state ``{"version", "inventory"}``
-                                               (Huawei rules and ENS forward entries included)
+                                               (Huawei rules, ENS forward entries and SAG
+                                               DNAT entries included)
 GET      /_sim/settings                        the settings
 POST     /_sim/settings                        merge settings → 200 the settings
 =======  ===================================  ===========================================
@@ -42,13 +45,14 @@ from starlette.routing import BaseRoute, Route
 from cloudnet.sim import alibaba_ens
 from cloudnet.sim.faults import FaultRule
 from cloudnet.sim.huawei_nat import settle
-from cloudnet.sim.inventory import DnatRule, EnsForwardEntry, Settings
+from cloudnet.sim.inventory import DnatRule, EnsForwardEntry, SagDnatEntry, Settings
 
 if TYPE_CHECKING:
     from cloudnet.sim.server import Simulator
 
 _HUAWEI_KINDS = ("dnat_rules", "nat_gateways", "eips", "global_eips", "ports")
 _ENS_KINDS = ("forward_entries", "nat_gateways", "eips", "instances", "snat_entries")
+_SAG_KINDS = ("dnat_entries", "instances")
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -191,6 +195,40 @@ def admin_routes(sim: Simulator) -> list[BaseRoute]:
         store.commit()
         return JSONResponse(updated.model_dump(mode="json"))
 
+    async def patch_sag(request: Request) -> Response:
+        """Drift made outside the API (a changed port), or a SAG locked for overdue payment."""
+        kind, object_id = request.path_params["kind"], request.path_params["object_id"]
+        if kind not in _SAG_KINDS:
+            return _error(404, f"unknown kind {kind!r}; one of {', '.join(_SAG_KINDS)}")
+        try:
+            changes = await _json(request)
+        except _BadRequest as exc:
+            return _error(400, str(exc))
+        if not isinstance(changes, dict):
+            return _error(400, "body must be an object of fields to change")
+        store = sim.store
+        target: BaseModel | None
+        if kind == "dnat_entries":
+            target = store.sag_dnat_entries.get(object_id)
+        else:
+            target = store.sag_instance(object_id)
+        if target is None:
+            return _error(404, f"no SAG {kind} object {object_id}")
+        if "id" in changes and changes["id"] != object_id:
+            return _error(400, "id cannot change")
+        try:
+            updated = type(target).model_validate({**target.model_dump(), **changes})
+        except ValidationError as exc:
+            return _error(400, str(exc))
+        if isinstance(updated, SagDnatEntry):
+            store.sag_dnat_entries[object_id] = updated
+        else:
+            for name in type(target).model_fields:
+                setattr(target, name, getattr(updated, name))
+            updated = target
+        store.commit()
+        return JSONResponse(updated.model_dump(mode="json"))
+
     async def get_state(request: Request) -> Response:
         settle_now()
         return JSONResponse(sim.store.dump())
@@ -221,6 +259,7 @@ def admin_routes(sim: Simulator) -> list[BaseRoute]:
         Route("/_sim/faults/{fault_id}", delete_fault, methods=["DELETE"]),
         Route("/_sim/huawei/{kind}/{object_id}", patch_huawei, methods=["PATCH"]),
         Route("/_sim/alibaba/ens/{kind}/{object_id}", patch_ens, methods=["PATCH"]),
+        Route("/_sim/alibaba/sag/{kind}/{object_id}", patch_sag, methods=["PATCH"]),
         Route("/_sim/state", get_state, methods=["GET"]),
         Route("/_sim/settings", get_settings, methods=["GET"]),
         Route("/_sim/settings", post_settings, methods=["POST"]),

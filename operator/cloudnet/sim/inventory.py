@@ -7,7 +7,7 @@ simulator's knobs (``settings``). The same models are the persisted state:
 as JSON, so a state file is simply a newer inventory and wins over the YAML.
 
 Each cloud owns a top-level key (``huawei:``; ``alibaba:`` with one key per
-product, ``ens:`` today). Unknown top-level keys are kept as they are
+product: ``ens:``, ``sag:``). Unknown top-level keys are kept as they are
 (``extra="allow"``) so that an inventory written for a newer simulator still
 loads; every model below the top level forbids unknown keys, so typos fail
 loudly.
@@ -16,12 +16,13 @@ loudly.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 #: the bundled copy of examples/sim-inventory.yaml (a test checks they are identical)
 DEFAULT_INVENTORY_NAME = "default_inventory.yaml"
@@ -63,6 +64,9 @@ class Settings(_Strict):
     alibaba_ens_forward_entry_limit: int = Field(default=100, ge=0)
     #: when true, CreateForwardEntry answers SystemBusy (the backend is overloaded)
     alibaba_ens_system_busy: bool = False
+    #: when true, every SAG DNAT call that passes the parameter checks answers InternalError
+    #: (403, seed 002): the SAG backend is down
+    alibaba_sag_internal_error: bool = False
     #: accepted |Timestamp or x-acs-date - now| in seconds (Alibaba's POP gateway: 15 minutes)
     alibaba_max_clock_skew: float = Field(default=900.0, ge=0)
 
@@ -293,10 +297,87 @@ class AlibabaEns(_Strict):
     forward_entries: list[EnsForwardEntry] = Field(default_factory=list)
 
 
+# -- Alibaba Cloud Smart Access Gateway (SAG, API 2018-03-13) ----------------------------
+
+#: SAG DNAT entry types (seed 002): Intranet (the default) or Internet
+SagDnatType = Literal["Intranet", "Internet"]
+
+
+class SagInstance(_Strict):
+    """A SAG instance; the field values follow DescribeSmartAccessGateways' vocabulary.
+
+    Only an ``Active`` hardware (CPE) instance in ``Normal`` business status
+    takes DNAT changes (see ``sim/alibaba_sag.py``). ``wan_ips`` are the
+    public IPs of its WAN ports (an Internet entry's ExternalIp); ``lan_cidrs``
+    are the private networks behind it (every entry's InternalIp).
+    """
+
+    id: str
+    name: str = ""
+    region_id: str = "cn-shanghai"
+    #: hardware: an SAG CPE instance; software: an SAG app instance (no DNAT, seed 002)
+    type: Literal["hardware", "software"] = "hardware"
+    hardware_version: str = ""
+    #: Ordered | Delivered | Received | Returning | Active | init | Offline
+    status: str = "Active"
+    #: Normal | Arrearage (locked for overdue payments)
+    business_status: str = "Normal"
+    wan_ips: list[str] = Field(default_factory=list)
+    lan_cidrs: list[str] = Field(default_factory=list)
+
+    @field_validator("wan_ips")
+    @classmethod
+    def _ipv4s(cls, values: list[str]) -> list[str]:
+        for value in values:
+            ipaddress.IPv4Address(value)
+        return values
+
+    @field_validator("lan_cidrs")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            ipaddress.IPv4Network(value)
+        return values
+
+
+class SagDnatEntry(_Strict):
+    """A SAG DNAT entry, in the wire's spelling (ports and protocol as seed 002 shows them)."""
+
+    id: str
+    sag_id: str
+    type: SagDnatType = "Intranet"
+    #: ``""`` never happens through the API (Intranet requires it, Internet defaults it)
+    external_ip: str = ""
+    #: ``1``-``65535`` or ``any``
+    external_port: str
+    internal_ip: str
+    internal_port: str
+    ip_protocol: Literal["tcp", "udp", "any"]
+
+    def public(self) -> dict[str, Any]:
+        """The DescribeDnatEntries ``DnatEntry`` (seed 002's field order)."""
+        return {
+            "Type": self.type,
+            "SagId": self.sag_id,
+            "InternalIp": self.internal_ip,
+            "InternalPort": self.internal_port,
+            "IpProtocol": self.ip_protocol,
+            "ExternalPort": self.external_port,
+            "DnatEntryId": self.id,
+            "ExternalIp": self.external_ip,
+        }
+
+
+class AlibabaSag(_Strict):
+    instances: list[SagInstance] = Field(default_factory=list)
+    dnat_entries: list[SagDnatEntry] = Field(default_factory=list)
+
+
 class AlibabaInventory(_Strict):
-    """One key per simulated Alibaba product (SAG and ECS add theirs beside ``ens``)."""
+    """One key per simulated Alibaba product (ECS adds its own beside ``ens`` and ``sag``)."""
 
     ens: AlibabaEns = Field(default_factory=AlibabaEns)
+    sag: AlibabaSag = Field(default_factory=AlibabaSag)
 
 
 class Inventory(BaseModel):

@@ -38,6 +38,7 @@ from starlette.types import Receive, Scope, Send
 from cloudnet.sim import huawei_apigw
 from cloudnet.sim.alibaba_ens import AlibabaEns
 from cloudnet.sim.alibaba_rpc import AlibabaGateway, UnknownRpc
+from cloudnet.sim.alibaba_sag import AlibabaSag
 from cloudnet.sim.core import (
     ApiFamily,
     CallContext,
@@ -83,6 +84,7 @@ class Simulator:
         self.families: list[ApiFamily] = [
             HuaweiNat(store),
             AlibabaEns(alibaba),
+            AlibabaSag(alibaba),
             UnknownRpc(alibaba),  # last on "/": versions no Alibaba product serves
         ]
         self.buckets = TokenBuckets(clock)

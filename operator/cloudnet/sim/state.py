@@ -31,6 +31,8 @@ from cloudnet.sim.inventory import (
     Inventory,
     NatGateway,
     Port,
+    SagDnatEntry,
+    SagInstance,
     load_inventory,
 )
 
@@ -54,6 +56,11 @@ class Store:
         self.ens_forward_entries: dict[str, EnsForwardEntry] = {
             e.id: e for e in inventory.alibaba.ens.forward_entries
         }
+        #: every SAG DNAT entry by id, in creation order (DescribeDnatEntries pages in that
+        #: order); folded back into ``inventory.alibaba.sag`` on commit
+        self.sag_dnat_entries: dict[str, SagDnatEntry] = {
+            e.id: e for e in inventory.alibaba.sag.dnat_entries
+        }
 
     # -- loading and saving ------------------------------------------------------------------
 
@@ -75,6 +82,7 @@ class Store:
         for project in self.inventory.huawei.projects:
             project.dnat_rules = [r for r in self.dnat_rules.values() if r.tenant_id == project.id]
         self.inventory.alibaba.ens.forward_entries = list(self.ens_forward_entries.values())
+        self.inventory.alibaba.sag.dnat_entries = list(self.sag_dnat_entries.values())
         return self.inventory
 
     def dump(self) -> dict[str, object]:
@@ -143,3 +151,6 @@ class Store:
     def ens_instance_by_ip(self, private_ip: str) -> EnsInstance | None:
         instances = self.inventory.alibaba.ens.instances
         return next((i for i in instances if i.private_ip == private_ip), None)
+
+    def sag_instance(self, sag_id: str) -> SagInstance | None:
+        return next((i for i in self.inventory.alibaba.sag.instances if i.id == sag_id), None)

@@ -1,0 +1,374 @@
+"""Alibaba Cloud Smart Access Gateway (SAG) 2018-03-13: DNAT entries (seed 002, companions).
+
+Actions (RPC, see ``alibaba_rpc``): AddDnatEntry, DeleteDnatEntry and
+DescribeDnatEntries (seed 002). There is no Modify: a change is delete + add
+(shared/CLOUD_APIS.md). Answers follow seed 002 and the official SDK's models
+(``alibabacloud_smartag20180313.models``): Add ``{RequestId, DnatEntryId}``,
+Delete ``{RequestId}``, Describe ``{RequestId, TotalCount, PageNumber,
+PageSize, DnatEntries: {DnatEntry: [entry, ...]}}`` (nested, unlike ENS's flat
+list), each entry ``{Type, SagId, InternalIp, InternalPort, IpProtocol,
+ExternalPort, DnatEntryId, ExternalIp}``: exactly the SDK's DnatEntry fields
+(it has no CreateTime or Status, so neither do we). Entries exist as soon as
+Add answers and are gone as soon as Delete answers: seed 002 shows no
+asynchronous state.
+
+Wire choices, where the references leave room:
+
+- Ports are strings (the SDK types them ``str``): ``1``-``65535`` in plain
+  decimal (no sign, no leading zero, no range: both references say 1 to
+  65535, neither names a range form), or ``any`` (all ports; seed 002 lists
+  it, case-insensitive on input, answered as ``any``). ``any`` on one side
+  only is refused: all ports cannot map onto one port, nor one onto all.
+- IpProtocol: the AddDnatEntry reference spells ``TCP``, ``UDP``, ``Any``,
+  seed 002 answers ``tcp``, ``udp``, ``any``. Input is case-insensitive (both
+  spellings work); Describe answers the lower-case spelling of seed 002, the
+  source of truth for the response. A client comparing its spec with Describe
+  must compare protocols case-insensitively.
+- Type: ``Intranet`` (the default) or ``Internet``, exact case. Seed 002 gives
+  Describe's Type filter the same default, so Describe without Type lists the
+  Intranet entries only; a client that wants both lists each type.
+- ExternalIp: an Internet entry's must be one of the SAG's WAN public IPs
+  (``wan_ips``); without it the entry takes the SAG's first one (the
+  reference: "automatically recognizes the current public IP address"). An
+  Intranet entry's is the private address the SAG answers for on the cloud
+  side (seed 002's example: ``10.10.x.x``): any IPv4, and required, since
+  nothing could stand in for it.
+- InternalIp: an IPv4 address inside one of the SAG's LAN CIDRs
+  (``lan_cidrs``), for both types: the SAG forwards only to its own LAN.
+- Unique key (shared/DESIGN.md): per SAG, (Type, ExternalIp, ExternalPort,
+  IpProtocol). ``any`` overlaps every port and protocol, so ``any`` clashes
+  with ``tcp`` on the same port, and port ``any`` with every port.
+
+Errors: seed 002's four codes, every one with HTTP 403 as the seed says;
+no other codes (messages name the parameter). In order:
+
+1. ``MissingParameter``: a required parameter absent or empty (Add:
+   RegionId, SagId, ExternalPort, InternalIp, InternalPort, IpProtocol;
+   Delete: RegionId, SagId, DnatEntryId; Describe: RegionId, SagId).
+2. ``InvalidParameter``, the form of a value: Type, IPs not IPv4, ports,
+   IpProtocol, ``any`` on one port only; Describe's PageSize not an integer
+   1-50 (above 50 is refused, not capped, so a client never silently misses
+   entries) and PageNumber not an integer >= 1.
+3. ``MissingParameter``: an Intranet entry without ExternalIp.
+4. ``InternalError`` while the ``alibaba_sag_internal_error`` setting is on
+   (or through a fault rule, ``{"family": "alibaba-sag", "error_code":
+   "InternalError", "status": 403}``); nothing is written.
+5. The world: ``InvalidParameter`` for a SagId unknown in RegionId (an
+   instance of another region is unknown there, as in every regional API),
+   a SAG app (``software``) instance (seed 002: only CPE instances have DNAT);
+   ``Forbidden`` on Add/Delete when the instance is not ``Active`` or its
+   business status is not ``Normal`` (e.g. ``Arrearage``, locked for overdue
+   payments: the account may not manage it; reads still work);
+   ``InvalidParameter`` for an Internet ExternalIp that is not the SAG's, an
+   InternalIp outside its LAN, a duplicate of the unique key, and, on
+   Delete, a DnatEntryId that is not an entry of that SAG. The seed has no
+   not-found code, so a deleted entry's second Delete is InvalidParameter too.
+6. Authorization (``alibaba_rpc``, answered here as ``Forbidden`` 403 rather
+   than the base's NoPermission): a key without ``smartag`` in its products,
+   or a read-only key on Add/Delete. It comes first, before any parameter
+   check, as the RAM check runs before the product.
+
+Describe paging: PageNumber default 1, PageSize default 10 (echoed as
+given); entries in creation order; a page past the end is empty with the true
+TotalCount.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import re
+import string
+from collections.abc import Mapping
+from typing import Literal, cast
+
+from starlette.responses import Response
+
+from cloudnet.sim.alibaba_rpc import (
+    NO_PERMISSION,
+    AlibabaGateway,
+    RpcAction,
+    RpcProduct,
+    rpc_response,
+)
+from cloudnet.sim.core import CallContext, SimError
+from cloudnet.sim.inventory import SagDnatEntry, SagDnatType, SagInstance, Settings
+
+FAMILY = "alibaba-sag"
+VERSION = "2018-03-13"
+ADD = "AddDnatEntry"
+DELETE = "DeleteDnatEntry"
+DESCRIBE = "DescribeDnatEntries"
+
+#: every code of seed 002 comes with HTTP 403
+STATUS = 403
+FORBIDDEN = "Forbidden"
+MISSING_PARAMETER = "MissingParameter"
+INVALID_PARAMETER = "InvalidParameter"
+INTERNAL_ERROR = "InternalError"
+
+TYPES = ("Intranet", "Internet")
+DEFAULT_TYPE = "Intranet"
+PROTOCOLS = ("tcp", "udp", "any")
+ANY = "any"
+SagProtocol = Literal["tcp", "udp", "any"]
+MAX_PAGE_SIZE = 50
+DEFAULT_PAGE_SIZE = 10
+_PORT = re.compile(r"^[1-9][0-9]{0,4}$")
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+_ADD_REQUIRED = ("RegionId", "SagId", "ExternalPort", "InternalIp", "InternalPort", "IpProtocol")
+
+
+def new_entry_id(rng: random.Random | None = None) -> str:
+    """``fwd-`` and 18 characters, like seed 002's ``fwd-kxe4fq3xuzczze****``."""
+    pick = rng or random.SystemRandom()
+    return "fwd-" + "".join(pick.choice(_ID_ALPHABET) for _ in range(18))
+
+
+# -- errors (seed 002) ------------------------------------------------------------------------
+
+
+def forbidden(detail: str) -> SimError:
+    return SimError(
+        STATUS,
+        FORBIDDEN,
+        f"User not authorized to operate on the specified resource. {detail}".strip(),
+    )
+
+
+def missing_parameter(name: str, detail: str = "") -> SimError:
+    message = f"The input parameter {name} is missing, please check your input."
+    return SimError(STATUS, MISSING_PARAMETER, f"{message} {detail}".strip())
+
+
+def invalid_parameter(name: str, detail: str) -> SimError:
+    return SimError(
+        STATUS, INVALID_PARAMETER, f"The specified parameter {name} is invalid. {detail}"
+    )
+
+
+def internal_error() -> SimError:
+    return SimError(STATUS, INTERNAL_ERROR, "An internal server error occurred.")
+
+
+# -- value checks -----------------------------------------------------------------------------
+
+
+def parse_port(name: str, value: str) -> str:
+    """The port as answered: ``1``-``65535`` unchanged, ``any`` in lower case."""
+    if value.lower() == ANY:
+        return ANY
+    if _PORT.match(value) and int(value) <= 65535:
+        return value
+    raise invalid_parameter(name, f"{value!r} is not a port 1-65535 or any.")
+
+
+def parse_protocol(value: str) -> SagProtocol:
+    """``tcp`` / ``udp`` / ``any`` from any case (TCP, UDP, Any as AddDnatEntry spells them)."""
+    if value.lower() in PROTOCOLS:
+        return cast(SagProtocol, value.lower())
+    raise invalid_parameter("IpProtocol", f"{value!r}: valid values are TCP, UDP, Any.")
+
+
+def parse_type(params: Mapping[str, str]) -> SagDnatType:
+    """Type, exact case; absent or empty is the default, Intranet (seed 002)."""
+    value = params.get("Type") or DEFAULT_TYPE
+    if value not in TYPES:
+        raise invalid_parameter("Type", f"{value!r}: valid values are Intranet, Internet.")
+    return cast(SagDnatType, value)
+
+
+def _ipv4(name: str, value: str) -> ipaddress.IPv4Address:
+    try:
+        return ipaddress.IPv4Address(value)
+    except ValueError:
+        raise invalid_parameter(name, f"{value!r} is not an IPv4 address.") from None
+
+
+def _page_param(params: Mapping[str, str], name: str, default: int, most: int | None) -> int:
+    """PageNumber / PageSize: an integer >= 1 (and <= ``most``), else InvalidParameter."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < 1 or (most is not None and int(raw) > most):
+        bound = f"1 to {most}" if most is not None else "1 or more"
+        raise invalid_parameter(name, f"{raw!r} must be an integer {bound}.")
+    return int(raw)
+
+
+def _overlap(a: SagDnatEntry, b: SagDnatEntry) -> bool:
+    """Same SAG, type and ExternalIp, and ports and protocols that meet (``any`` meets all)."""
+    same_address = (a.sag_id, a.type, a.external_ip) == (b.sag_id, b.type, b.external_ip)
+    ports = a.external_port == b.external_port or ANY in (a.external_port, b.external_port)
+    protocols = a.ip_protocol == b.ip_protocol or ANY in (a.ip_protocol, b.ip_protocol)
+    return same_address and ports and protocols
+
+
+# -- the family ---------------------------------------------------------------------------
+
+
+class AlibabaSag(RpcProduct):
+    """SAG 2018-03-13 DNAT entries, behind the Alibaba POP gateway."""
+
+    name = FAMILY
+    product = "smartag"
+    version = VERSION
+    host_id = "smartag.aliyuncs.com"
+    product_name = "Smartag"
+    no_permission_status = STATUS
+
+    def __init__(self, gateway: AlibabaGateway) -> None:
+        super().__init__(gateway)
+        self.actions = {
+            ADD: RpcAction(self._add, "write"),
+            DELETE: RpcAction(self._delete, "write"),
+            DESCRIBE: RpcAction(self._describe, "read"),
+        }
+
+    @property
+    def settings(self) -> Settings:
+        return self.store.inventory.settings
+
+    async def _run(self, ctx: CallContext) -> Response:
+        """The base's RAM check, in SAG's words: seed 002 names ``Forbidden`` for it."""
+        try:
+            return await super()._run(ctx)
+        except SimError as error:
+            if error.code == NO_PERMISSION:
+                raise forbidden(
+                    f"The access key may not call {ctx.call.action} (RAM policy)."
+                ) from None
+            raise
+
+    # helpers
+
+    def _backend(self) -> None:
+        if self.settings.alibaba_sag_internal_error:
+            raise internal_error()
+
+    def _instance(self, params: Mapping[str, str], *, changing: bool) -> SagInstance:
+        """Step 5's instance checks: known in the region, a CPE, and (to change) manageable."""
+        sag_id, region = params["SagId"], params["RegionId"]
+        instance = self.store.sag_instance(sag_id)
+        if instance is None or instance.region_id != region:
+            raise invalid_parameter(
+                "SagId", f"The SAG instance {sag_id} is not found in region {region}."
+            )
+        if instance.type != "hardware":
+            raise invalid_parameter(
+                "SagId", f"{sag_id} is a SAG app instance: only SAG CPE instances support DNAT."
+            )
+        if changing and (instance.status != "Active" or instance.business_status != "Normal"):
+            raise forbidden(
+                f"The SAG instance {sag_id} is {instance.status} ({instance.business_status})"
+                " and cannot be changed."
+            )
+        return instance
+
+    # handlers
+
+    async def _add(self, ctx: CallContext) -> Response:
+        params = ctx.call.params
+        for name in _ADD_REQUIRED:
+            if not params.get(name):
+                raise missing_parameter(name)
+        entry_type = parse_type(params)
+        external_ip = params.get("ExternalIp", "")
+        if external_ip:
+            _ipv4("ExternalIp", external_ip)
+        internal_ip = _ipv4("InternalIp", params["InternalIp"])
+        external_port = parse_port("ExternalPort", params["ExternalPort"])
+        internal_port = parse_port("InternalPort", params["InternalPort"])
+        if (external_port == ANY) != (internal_port == ANY):
+            raise invalid_parameter(
+                "InternalPort", "ExternalPort and InternalPort must both be any or both be ports."
+            )
+        protocol = parse_protocol(params["IpProtocol"])
+        if entry_type == "Intranet" and not external_ip:
+            raise missing_parameter("ExternalIp", "An Intranet DNAT entry needs an ExternalIp.")
+        self._backend()
+        instance = self._instance(params, changing=True)
+        if entry_type == "Internet":
+            if not external_ip:
+                if not instance.wan_ips:
+                    raise invalid_parameter(
+                        "ExternalIp", f"The SAG instance {instance.id} has no public IP."
+                    )
+                external_ip = instance.wan_ips[0]
+            elif external_ip not in instance.wan_ips:
+                raise invalid_parameter(
+                    "ExternalIp",
+                    f"{external_ip} is not a public IP of the SAG instance {instance.id}.",
+                )
+        if not any(internal_ip in ipaddress.IPv4Network(c) for c in instance.lan_cidrs):
+            raise invalid_parameter(
+                "InternalIp",
+                f"{internal_ip} is not in a LAN of the SAG instance {instance.id}"
+                f" ({', '.join(instance.lan_cidrs) or 'none'}).",
+            )
+        entry = SagDnatEntry(
+            id=new_entry_id(),
+            sag_id=instance.id,
+            type=entry_type,
+            external_ip=external_ip,
+            external_port=external_port,
+            internal_ip=str(internal_ip),
+            internal_port=internal_port,
+            ip_protocol=protocol,
+        )
+        for other in self.store.sag_dnat_entries.values():
+            if _overlap(entry, other):
+                raise invalid_parameter(
+                    "ExternalPort",
+                    f"The DNAT entry is duplicated: {other.id} already maps {other.type}"
+                    f" {other.external_ip}:{other.external_port}/{other.ip_protocol}.",
+                )
+        self.store.sag_dnat_entries[entry.id] = entry
+        self.store.commit()
+        ctx.committed = True
+        return rpc_response(ctx, {"DnatEntryId": entry.id})
+
+    async def _delete(self, ctx: CallContext) -> Response:
+        params = ctx.call.params
+        for name in ("RegionId", "SagId", "DnatEntryId"):
+            if not params.get(name):
+                raise missing_parameter(name)
+        self._backend()
+        instance = self._instance(params, changing=True)
+        entry_id = params["DnatEntryId"]
+        entry = self.store.sag_dnat_entries.get(entry_id)
+        if entry is None or entry.sag_id != instance.id:
+            raise invalid_parameter(
+                "DnatEntryId", f"The DNAT entry {entry_id} is not found on {instance.id}."
+            )
+        del self.store.sag_dnat_entries[entry.id]
+        self.store.commit()
+        ctx.committed = True
+        return rpc_response(ctx)
+
+    async def _describe(self, ctx: CallContext) -> Response:
+        params = ctx.call.params
+        for name in ("RegionId", "SagId"):
+            if not params.get(name):
+                raise missing_parameter(name)
+        entry_type = parse_type(params)
+        page_number = _page_param(params, "PageNumber", 1, None)
+        page_size = _page_param(params, "PageSize", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        self._backend()
+        instance = self._instance(params, changing=False)
+        matching = [
+            e
+            for e in self.store.sag_dnat_entries.values()
+            if e.sag_id == instance.id and e.type == entry_type
+        ]
+        start = (page_number - 1) * page_size
+        page = matching[start : start + page_size]
+        return rpc_response(
+            ctx,
+            {
+                "TotalCount": len(matching),
+                "PageSize": page_size,
+                "PageNumber": page_number,
+                "DnatEntries": {"DnatEntry": [e.public() for e in page]},
+            },
+        )
