@@ -25,6 +25,7 @@ from typing import Any
 import kopf
 
 from cloudnet.clouds.errors import CloudError, CloudTransportError
+from cloudnet.handlers.common import Kind, reconcile_body
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.reconcile import ANN_PAUSED, MAX_PENDING_POLL, ConfigError
 
@@ -80,36 +81,38 @@ def _checkable(body: Mapping[str, Any]) -> bool:
     return bool(status.get("observedGeneration") == meta.get("generation"))
 
 
-async def check_once(ctx: OperatorContext, cache: WatchCache) -> dict[str, int]:
+async def check_once(
+    ctx: OperatorContext, cache: WatchCache, kinds: Mapping[str, Kind]
+) -> dict[str, int]:
     """One pass over every scope; returns counters for logs and tests."""
-    from cloudnet.handlers.dnat import prepare
-
-    groups: dict[tuple[str, str, str], dict[str, tuple[Any, dict[str, Any]]]] = defaultdict(dict)
-    providers: dict[tuple[str, str, str], Any] = {}
+    groups: dict[tuple[str, ...], dict[str, tuple[Any, dict[str, Any]]]] = defaultdict(dict)
+    providers: dict[tuple[str, ...], Any] = {}
     counters = {"scopes": 0, "resources": 0, "reconciled": 0}
     for body in list(cache.bodies.values()):
-        if not _checkable(body) or body["metadata"]["uid"] in cache.settling:
+        kind = kinds.get(str(body.get("kind")))
+        if kind is None or not _checkable(body) or body["metadata"]["uid"] in cache.settling:
             continue
         try:
-            _, block, provider = await prepare(ctx, body)
+            ready = await kind.prepare(ctx, body)
         except ConfigError:
             continue  # the handlers report it on their next run
-        key = (
+        key: tuple[str, ...] = (
+            kind.name,
             str(body["metadata"]["namespace"]),
             str(body["spec"]["providerConfigRef"]["name"]),
-            provider.scope(block),
+            str(ready.provider.scope(ready.spec)),
         )
-        providers[key] = provider
-        groups[key][str(body["status"]["externalId"])] = (block, body)
+        providers[key] = ready.provider
+        groups[key][str(body["status"]["externalId"])] = (ready.spec, body)
     for key, members in groups.items():
         counters["scopes"] += 1
         counters["resources"] += len(members)
         try:
             observations = await providers[key].observe_many(
-                key[2], {ext: block for ext, (block, _) in members.items()}
+                key[3], {ext: block for ext, (block, _) in members.items()}
             )
         except (CloudError, CloudTransportError) as exc:
-            logger.warning("drift check of scope %s failed: %s", key[2], exc)
+            logger.warning("drift check of scope %s failed: %s", key[3], exc)
             continue
         for external_id, observation in observations.items():
             _, body = members[external_id]
@@ -132,18 +135,18 @@ async def check_once(ctx: OperatorContext, cache: WatchCache) -> dict[str, int]:
             )
             uid = str(body["metadata"]["uid"])
             if uid not in cache.settling:
-                cache.settling[uid] = asyncio.create_task(_settle(ctx, cache, body))
+                cache.settling[uid] = asyncio.create_task(_settle(ctx, cache, kinds[key[0]], body))
     return counters
 
 
-async def _settle(ctx: OperatorContext, cache: WatchCache, body: Mapping[str, Any]) -> None:
+async def _settle(
+    ctx: OperatorContext, cache: WatchCache, kind: Kind, body: Mapping[str, Any]
+) -> None:
     """Correct one resource and follow it until the cloud settles, as the handlers would."""
-    from cloudnet.handlers.dnat import reconcile_body
-
     try:
         for attempt in range(SETTLE_ATTEMPTS):
             try:
-                await reconcile_body(ctx, body, attempt=attempt, drift=True)
+                await reconcile_body(ctx, kind, body, attempt=attempt, drift=True)
                 return
             except kopf.TemporaryError as exc:
                 if exc.delay is None or exc.delay > MAX_PENDING_POLL:
@@ -155,11 +158,13 @@ async def _settle(ctx: OperatorContext, cache: WatchCache, body: Mapping[str, An
         cache.settling.pop(str(body["metadata"]["uid"]), None)
 
 
-async def drift_loop(ctx: OperatorContext, cache: WatchCache, interval: float) -> None:
+async def drift_loop(
+    ctx: OperatorContext, cache: WatchCache, kinds: Mapping[str, Kind], interval: float
+) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            counters = await check_once(ctx, cache)
+            counters = await check_once(ctx, cache, kinds)
             if counters["scopes"]:
                 logger.debug("drift check: %s", counters)
         except asyncio.CancelledError:

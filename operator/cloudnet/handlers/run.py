@@ -26,6 +26,7 @@ from typing import Any
 import kopf
 
 from cloudnet.handlers import dnat
+from cloudnet.handlers.common import Kind, register
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.drift import DEFAULT_INTERVAL, WatchCache, drift_loop
 from cloudnet.handlers.kube import KubeClient, load_config
@@ -33,6 +34,8 @@ from cloudnet.providers.registry import DEFAULT_RATE, ProviderRegistry
 from cloudnet.reconcile import FINALIZER
 
 logger = logging.getLogger(__name__)
+
+KINDS: dict[str, Kind] = {k.name: k for k in (dnat.KIND,)}
 
 #: Threads for Kubernetes API calls; also a cap on concurrent calls to the API server.
 KUBE_THREADS = 32
@@ -65,7 +68,9 @@ def build_registry(ctx: OperatorContext, *, drift_interval: float) -> None:
             concurrent.futures.ThreadPoolExecutor(max_workers=KUBE_THREADS)
         )
         if drift_interval > 0:
-            tasks.append(asyncio.create_task(drift_loop(ctx, ctx.watch_cache, drift_interval)))
+            tasks.append(
+                asyncio.create_task(drift_loop(ctx, ctx.watch_cache, KINDS, drift_interval))
+            )
 
     @kopf.on.cleanup()
     async def _cleanup(**_: Any) -> None:
@@ -74,7 +79,8 @@ def build_registry(ctx: OperatorContext, *, drift_interval: float) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
         await ctx.providers.aclose()
 
-    dnat.register(ctx)
+    for kind in KINDS.values():
+        register(ctx, kind)
 
 
 class RoutinePollFilter(logging.Filter):
