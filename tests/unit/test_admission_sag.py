@@ -19,6 +19,7 @@ def sag(**changes: Any) -> dict[str, Any]:
     block: dict[str, Any] = {
         "regionId": "cn-shanghai",
         "sagId": "sag-0nnvdb0r1mtjv1a2b3",
+        "externalIp": "10.10.1.1",
         "externalPort": 8080,
         "internalIp": "192.168.10.5",
         "internalPort": "80",
@@ -40,6 +41,9 @@ def sag(**changes: Any) -> dict[str, Any]:
 CASES: list[tuple[str, dict[str, Any], str | None]] = [
     ("minimal", sag(), None),
     ("internet with ip", sag(type="Internet", externalIp="47.100.1.2"), None),
+    ("internet without ip", sag(type="Internet", externalIp=None), None),
+    ("intranet without ip", sag(externalIp=None), "externalIp is required"),
+    ("port leading zero", sag(externalPort="080"), "port 1-65535"),
     ("intranet explicit", sag(type="Intranet"), None),
     ("udp", sag(ipProtocol="UDP"), None),
     ("any", sag(ipProtocol="Any"), None),
@@ -96,9 +100,10 @@ def test_cloud_parameters_and_key() -> None:
     assert spec.to_cloud() == {
         "RegionId": "cn-shanghai",
         "SagId": "sag-0nnvdb0r1mtjv1a2b3",
+        "ExternalIp": "10.10.1.1",
         "ExternalPort": "8080",
         "InternalIp": "192.168.10.5",
         "InternalPort": "80",
         "IpProtocol": "TCP",
     }
-    assert spec.unique_key() == ("sag-0nnvdb0r1mtjv1a2b3", "Intranet", "", "8080", "tcp")
+    assert spec.unique_key() == ("sag-0nnvdb0r1mtjv1a2b3", "Intranet", "10.10.1.1", "8080", "tcp")

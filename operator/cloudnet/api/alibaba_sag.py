@@ -11,9 +11,10 @@ Type ``Intranet`` (the cloud's default) or ``Internet``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import re
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from cloudnet.api.common import Model, cel, immutable
 from cloudnet.api.types import IPv4
@@ -21,8 +22,8 @@ from cloudnet.api.types import IPv4
 
 def _check_port(value: int | str) -> int | str:
     text = str(value)
-    if not text.isdigit() or len(text) > 5 or not 1 <= int(text) <= 65535:
-        raise ValueError(f"{value!r} must be a port 1-65535")
+    if not re.fullmatch(r"[1-9][0-9]{0,4}", text) or int(text) > 65535:
+        raise ValueError(f"{value!r} must be a port 1-65535 (no leading zeros)")
     return value
 
 
@@ -35,9 +36,8 @@ SagPort = Annotated[
             "anyOf": [{"type": "integer"}, {"type": "string", "maxLength": 11}],
             "x-kubernetes-validations": [
                 cel(
-                    "string(self).matches('^[0-9]{1,5}$') && int(string(self)) >= 1 &&"
-                    " int(string(self)) <= 65535",
-                    "must be a port 1-65535",
+                    "string(self).matches('^[1-9][0-9]{0,4}$') && int(string(self)) <= 65535",
+                    "must be a port 1-65535 (no leading zeros)",
                 )
             ],
         }
@@ -47,6 +47,14 @@ SagPort = Annotated[
 
 class AlibabaSagSpec(Model):
     """A DNAT entry on an Alibaba Cloud Smart Access Gateway (API 2018-03-13)."""
+
+    cel_rules: ClassVar[list[dict[str, str]]] = [
+        cel(
+            "(has(self.type) && self.type == 'Internet') || has(self.externalIp)",
+            "externalIp is required for Intranet entries (the default type); only Internet "
+            "entries take the SAG's public IP by themselves",
+        )
+    ]
 
     region_id: str = Field(
         min_length=1,
@@ -88,6 +96,12 @@ class AlibabaSagSpec(Model):
     ip_protocol: Literal["TCP", "UDP", "Any"] = Field(
         description="IpProtocol: TCP, UDP or Any. A change replaces the entry."
     )
+
+    @model_validator(mode="after")
+    def _external_ip_for_intranet(self) -> Self:
+        if self.type != "Internet" and self.external_ip is None:
+            raise ValueError(self.cel_rules[0]["message"])
+        return self
 
     def unique_key(self) -> tuple[str, str, str, str, str]:
         """(SAG, type, external IP, external port, protocol): DESIGN.md's SAG key."""

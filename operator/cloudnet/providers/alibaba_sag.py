@@ -19,6 +19,7 @@ from typing import Any
 from cloudnet.api.alibaba_sag import AlibabaSagSpec
 from cloudnet.api.common import Phase
 from cloudnet.clouds.alibaba import AlibabaRpcClient
+from cloudnet.clouds.errors import CloudError
 from cloudnet.providers.base import Drift, Observation, WriteResult
 
 #: DescribeDnatEntries' largest page (seed 002).
@@ -137,10 +138,18 @@ class AlibabaSagProvider:
         raise NotImplementedError("SAG has no Modify call: the reconcile core replaces entries")
 
     async def delete(self, spec: AlibabaSagSpec, external_id: str) -> WriteResult:
-        response = await self.client.call(
-            "DeleteDnatEntry",
-            {"RegionId": spec.region_id, "SagId": spec.sag_id, "DnatEntryId": external_id},
-        )
+        try:
+            response = await self.client.call(
+                "DeleteDnatEntry",
+                {"RegionId": spec.region_id, "SagId": spec.sag_id, "DnatEntryId": external_id},
+            )
+        except CloudError:
+            # SAG answers an unknown entry with a generic InvalidParameter: if the entry
+            # is no longer listed, it is gone, and that is what a delete wants.
+            after = await self.observe(spec, external_id)
+            if not after.exists:
+                return WriteResult(external_id=external_id, request_id=after.request_id)
+            raise
         return WriteResult(external_id=external_id, request_id=response.request_id)
 
     async def observe_many(
