@@ -42,6 +42,8 @@ ALI_SK = "sImAliSk0Z8vQ3nB6yT1rW4eU7iO9pA2"
 ENS_GATEWAY = "nat-5t7nh1cfm6kxiszlttr38a1b2"
 ENS_EIPS = ["100.64.10.11", "100.64.10.12"]
 ENS_WEB1 = "10.0.1.11"
+SAG_ID = "sag-0nnvdb0r1mtjv5a7k2"
+SAG_REGION = "cn-shanghai"
 
 
 def free_port() -> int:
@@ -146,6 +148,10 @@ class Simulator:
         state = self.admin.get("/_sim/state").json()
         return list(state["inventory"]["alibaba"]["ens"].get("forward_entries") or [])
 
+    def sag_entries(self) -> list[dict[str, Any]]:
+        state = self.admin.get("/_sim/state").json()
+        return list(state["inventory"]["alibaba"]["sag"].get("dnat_entries") or [])
+
     def fault(self, **rule: Any) -> dict[str, Any]:
         response = self.admin.post("/_sim/faults", json=rule)
         response.raise_for_status()
@@ -206,6 +212,17 @@ class Cluster:
                 "spec": {
                     "provider": "alibaba-ens",
                     "region": "cn-hangzhou",
+                    "endpoint": self.sim.url,
+                    "credentialsSecretRef": {"name": "alibaba-credentials"},
+                },
+            },
+            {
+                "apiVersion": "cloudnet.dev/v1alpha1",
+                "kind": "ProviderConfig",
+                "metadata": {"name": "sag", "namespace": namespace},
+                "spec": {
+                    "provider": "alibaba-sag",
+                    "region": SAG_REGION,
                     "endpoint": self.sim.url,
                     "credentialsSecretRef": {"name": "alibaba-credentials"},
                 },
@@ -286,6 +303,34 @@ def ens_rule(
         "kind": "DnatRule",
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"providerConfigRef": {"name": "ens"}, "alibabaEns": block},
+    }
+
+
+def sag_rule(
+    name: str,
+    *,
+    namespace: str = "demo",
+    external_port: int | str = 8080,
+    internal_port: int | str = 80,
+    internal_ip: str = "192.168.10.5",
+    external_ip: str = "10.10.1.1",
+    **extra: Any,
+) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "regionId": SAG_REGION,
+        "sagId": SAG_ID,
+        "externalIp": external_ip,
+        "externalPort": external_port,
+        "internalIp": internal_ip,
+        "internalPort": internal_port,
+        "ipProtocol": "TCP",
+        **extra,
+    }
+    return {
+        "apiVersion": "cloudnet.dev/v1alpha1",
+        "kind": "DnatRule",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"providerConfigRef": {"name": "sag"}, "alibabaSag": block},
     }
 
 
