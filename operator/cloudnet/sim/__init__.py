@@ -13,6 +13,7 @@ Modules: ``inventory`` (the world as pydantic models of the YAML), ``state``
 (Huawei NAT v2 DNAT rules), ``alibaba_rpc`` (Alibaba RPC dispatch, v1 and
 ACS3 signatures, errors, throttling), ``alibaba_ens`` (ENS forward entries),
 ``alibaba_sag`` (Smart Access Gateway DNAT entries),
+``alibaba_ecs`` (ECS elastic network interfaces),
 ``faults``, ``admin`` (``/_sim/``), ``server`` (the ASGI app and ``serve``).
 """
 

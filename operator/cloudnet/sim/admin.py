@@ -18,9 +18,12 @@ PATCH    /_sim/alibaba/ens/{kind}/{id}         merge fields into an ENS forward_
                                                object (inventory field names) → 200 the object
 PATCH    /_sim/alibaba/sag/{kind}/{id}         merge fields into a SAG dnat_entries or
                                                instances object → 200 the object
+PATCH    /_sim/alibaba/ecs/{kind}/{id}         merge fields into an ECS network_interfaces,
+                                               instances, security_groups, instance_types,
+                                               regions or vpcs object → 200 the object
 GET      /_sim/state                           the persisted state ``{"version", "inventory"}``
-                                               (Huawei rules, ENS forward entries and SAG
-                                               DNAT entries included)
+                                               (Huawei rules, ENS forward entries, SAG DNAT
+                                               entries and ECS ENIs included)
 GET      /_sim/settings                        the settings
 POST     /_sim/settings                        merge settings → 200 the settings
 =======  ===================================  ===========================================
@@ -52,6 +55,14 @@ if TYPE_CHECKING:
 
 _HUAWEI_KINDS = ("dnat_rules", "nat_gateways", "eips", "global_eips", "ports")
 _ENS_KINDS = ("forward_entries", "nat_gateways", "eips", "instances", "snat_entries")
+_ECS_KINDS = (
+    "network_interfaces",
+    "instances",
+    "security_groups",
+    "instance_types",
+    "regions",
+    "vpcs",
+)
 _SAG_KINDS = ("dnat_entries", "instances")
 
 
@@ -229,6 +240,32 @@ def admin_routes(sim: Simulator) -> list[BaseRoute]:
         store.commit()
         return JSONResponse(updated.model_dump(mode="json"))
 
+    async def patch_ecs(request: Request) -> Response:
+        """ENI drift made outside Kubernetes (console edits), or a stopped or starting instance."""
+        kind, object_id = request.path_params["kind"], request.path_params["object_id"]
+        if kind not in _ECS_KINDS:
+            return _error(404, f"unknown kind {kind!r}; one of {', '.join(_ECS_KINDS)}")
+        try:
+            changes = await _json(request)
+        except _BadRequest as exc:
+            return _error(400, str(exc))
+        if not isinstance(changes, dict):
+            return _error(400, "body must be an object of fields to change")
+        objects: list[BaseModel] = getattr(sim.store.inventory.alibaba.ecs, kind)
+        target = next((o for o in objects if getattr(o, "id", None) == object_id), None)
+        if target is None:
+            return _error(404, f"no ECS {kind} object {object_id}")
+        if "id" in changes and changes["id"] != object_id:
+            return _error(400, "id cannot change")
+        try:
+            updated = type(target).model_validate({**target.model_dump(), **changes})
+        except ValidationError as exc:
+            return _error(400, str(exc))
+        for name in type(target).model_fields:
+            setattr(target, name, getattr(updated, name))
+        sim.store.commit()
+        return JSONResponse(target.model_dump(mode="json"))
+
     async def get_state(request: Request) -> Response:
         settle_now()
         return JSONResponse(sim.store.dump())
@@ -260,6 +297,7 @@ def admin_routes(sim: Simulator) -> list[BaseRoute]:
         Route("/_sim/huawei/{kind}/{object_id}", patch_huawei, methods=["PATCH"]),
         Route("/_sim/alibaba/ens/{kind}/{object_id}", patch_ens, methods=["PATCH"]),
         Route("/_sim/alibaba/sag/{kind}/{object_id}", patch_sag, methods=["PATCH"]),
+        Route("/_sim/alibaba/ecs/{kind}/{object_id}", patch_ecs, methods=["PATCH"]),
         Route("/_sim/state", get_state, methods=["GET"]),
         Route("/_sim/settings", get_settings, methods=["GET"]),
         Route("/_sim/settings", post_settings, methods=["POST"]),

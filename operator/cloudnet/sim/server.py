@@ -36,6 +36,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from cloudnet.sim import huawei_apigw
+from cloudnet.sim.alibaba_ecs import AlibabaEcs
 from cloudnet.sim.alibaba_ens import AlibabaEns
 from cloudnet.sim.alibaba_rpc import AlibabaGateway, UnknownRpc
 from cloudnet.sim.alibaba_sag import AlibabaSag
@@ -85,6 +86,7 @@ class Simulator:
             HuaweiNat(store),
             AlibabaEns(alibaba),
             AlibabaSag(alibaba),
+            AlibabaEcs(alibaba),
             UnknownRpc(alibaba),  # last on "/": versions no Alibaba product serves
         ]
         self.buckets = TokenBuckets(clock)

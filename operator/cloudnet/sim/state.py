@@ -22,6 +22,11 @@ from pathlib import Path
 from cloudnet.sim.inventory import (
     AlibabaAccessKey,
     DnatRule,
+    EcsInstance,
+    EcsInstanceType,
+    EcsNetworkInterface,
+    EcsRegion,
+    EcsSecurityGroup,
     Eip,
     EnsEip,
     EnsForwardEntry,
@@ -154,3 +159,29 @@ class Store:
 
     def sag_instance(self, sag_id: str) -> SagInstance | None:
         return next((i for i in self.inventory.alibaba.sag.instances if i.id == sag_id), None)
+
+    # -- Alibaba ECS lookups (ENIs are edited in place in ``inventory.alibaba.ecs``) --------
+
+    def ecs_region(self, region_id: str) -> EcsRegion | None:
+        return next((r for r in self.inventory.alibaba.ecs.regions if r.id == region_id), None)
+
+    def ecs_network_interface(self, eni_id: str) -> EcsNetworkInterface | None:
+        enis = self.inventory.alibaba.ecs.network_interfaces
+        return next((e for e in enis if e.id == eni_id), None)
+
+    def ecs_replace_network_interface(self, eni: EcsNetworkInterface) -> None:
+        """Swap in a changed ENI in one step (ModifyNetworkInterfaceAttribute is all or nothing)."""
+        enis = self.inventory.alibaba.ecs.network_interfaces
+        enis[next(i for i, e in enumerate(enis) if e.id == eni.id)] = eni
+
+    def ecs_instance(self, instance_id: str) -> EcsInstance | None:
+        instances = self.inventory.alibaba.ecs.instances
+        return next((i for i in instances if i.id == instance_id), None)
+
+    def ecs_instance_type(self, type_id: str) -> EcsInstanceType | None:
+        types = self.inventory.alibaba.ecs.instance_types
+        return next((t for t in types if t.id == type_id), None)
+
+    def ecs_security_group(self, group_id: str) -> EcsSecurityGroup | None:
+        groups = self.inventory.alibaba.ecs.security_groups
+        return next((g for g in groups if g.id == group_id), None)
