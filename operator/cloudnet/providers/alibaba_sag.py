@@ -130,8 +130,15 @@ class AlibabaSagProvider:
     async def create(self, spec: AlibabaSagSpec) -> WriteResult:
         response = await self.client.call("AddDnatEntry", spec.to_cloud())
         entry_id = response.body.get("DnatEntryId")
+        if not entry_id:
+            return WriteResult(external_id=None, request_id=response.request_id)
+        # No asynchronous state on SAG: the entry is in force once added.
+        entry = {**spec.to_cloud(), "DnatEntryId": str(entry_id)}
+        entry.setdefault("Type", "Intranet")
         return WriteResult(
-            external_id=str(entry_id) if entry_id else None, request_id=response.request_id
+            external_id=str(entry_id),
+            request_id=response.request_id,
+            observation=self._observation(spec, entry, response.request_id),
         )
 
     async def update(self, spec: AlibabaSagSpec, current: Observation) -> WriteResult:
