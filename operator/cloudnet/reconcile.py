@@ -27,17 +27,18 @@ is tested without an API server.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import kopf
 
 from cloudnet.api.common import Phase
 from cloudnet.clouds.errors import CloudError, CloudTransportError, ErrorClass
-from cloudnet.providers.base import Observation, Provider
+from cloudnet.providers.base import Drift, EniProvider, Observation, Provider
 
 logger = logging.getLogger(__name__)
 
@@ -391,12 +392,16 @@ class Reconciler(Generic[SpecT]):
             await self._event(False, "Updated", f"updated cloud object: {changed}")
             updated = result.observation or observation
             new_phase = updated.phase if result.observation else Phase.PENDING_UPDATE
-            self.status.set(lastRequestId=result.request_id)
+            self.status.set(lastRequestId=result.request_id, **self.after_update())
             await self._report(updated, synced_reason="Updated", phase=new_phase, drift=False)
             if new_phase != Phase.ACTIVE:
                 raise kopf.TemporaryError(f"cloud object is {new_phase}", delay=self._poll_delay())
             return
         await self._report(observation, synced_reason="UpToDate")
+
+    def after_update(self) -> dict[str, Any]:
+        """Status fields a kind records once an update call has succeeded."""
+        return {}
 
     async def _replace(self, observation: Observation) -> None:
         """Delete, then add, for clouds without an update call (SAG).
@@ -551,3 +556,79 @@ async def report_config_error(
     if error.error_class is ErrorClass.INVALID_SPEC:
         raise kopf.PermanentError(error.message)
     raise kopf.TemporaryError(error.message, delay=backoff(attempt, base=5.0, cap=MAX_BACKOFF))
+
+
+class NicReconciler(Reconciler[Any]):
+    """NetworkInterfaceConfig: the ENI exists already; keep its attributes, never create it.
+
+    The first observation is recorded in ``status.original`` (what deletion
+    policy Restore puts back). Write-only parameters (ECS shows no queue
+    sizes) are sent once per spec generation, counted in
+    ``status.writeOnlyGeneration``.
+    """
+
+    @property
+    def eni(self) -> EniProvider[Any]:
+        return cast(EniProvider[Any], self.provider)
+
+    async def _observe_or_create(self) -> Observation | None:
+        eni_id = self.spec.network_interface_id
+        observation = await self.provider.observe(self.spec, eni_id)
+        if not observation.exists:
+            raise CloudError(
+                code="InvalidEniId.NotFound",
+                message=(
+                    f"ENI {eni_id} does not exist in {self.spec.region_id}; the operator "
+                    "never creates ENIs"
+                ),
+                error_class=ErrorClass.DEPENDENCY_NOT_FOUND,
+                http_status=404,
+                request_id=observation.request_id,
+            )
+        if self.res.status.get("externalId") != eni_id:
+            self.status.set(externalId=eni_id)
+        if not self.observe_only and not self.res.status.get("original"):
+            self.status.set(original=self.eni.snapshot(observation))
+            await self._event(False, "Recorded", f"recorded the original attributes of {eni_id}")
+        write_only = self.eni.write_only(self.spec)
+        if (
+            write_only
+            and not self.observe_only
+            and self.res.status.get("writeOnlyGeneration") != self.res.generation
+        ):
+            forced = tuple(
+                Drift(path=f"spec.{key[0].lower()}{key[1:]}", desired=str(value), observed=None)
+                for key, value in write_only.items()
+            )
+            observation = dataclasses.replace(observation, drift=observation.drift + forced)
+        return observation
+
+    def after_update(self) -> dict[str, Any]:
+        return {"writeOnlyGeneration": self.res.generation}
+
+    async def delete(self, *, orphan: bool) -> None:
+        eni_id = self.spec.network_interface_id
+        original = self.res.status.get("original")
+        if orphan or self.observe_only or not original:
+            why = "ObserveOnly" if self.observe_only else "deletionPolicy Orphan"
+            if not original and not orphan and not self.observe_only:
+                why = "no original attributes were recorded"
+            await self._event(False, "Orphaned", f"ENI {eni_id} left as it is ({why})")
+            return
+        params = self.eni.restore_params(self.spec, original)
+        if not params:
+            return
+        try:
+            result = await self.eni.modify(self.spec, params)
+        except CloudError as exc:
+            if exc.code == "InvalidEniId.NotFound":
+                await self._event(False, "Gone", f"ENI {eni_id} is gone: nothing to restore")
+                return
+            await self._cloud_failure(exc)
+        except CloudTransportError as exc:
+            await self._transient(str(exc), retry_after=None, code="Transport")
+        else:
+            restored = ", ".join(sorted(params))
+            await self._event(False, "Restored", f"restored {restored} on {eni_id}")
+            self.status.set(lastRequestId=result.request_id)
+            await self.status.flush()

@@ -353,6 +353,13 @@ class NicStatus(ResourceStatus):
         ),
         json_schema_extra={"x-kubernetes-preserve-unknown-fields": True},
     )
+    write_only_generation: int | None = Field(
+        default=None,
+        description=(
+            "The generation whose write-only parameters (RxQueueSize, TxQueueSize: no ECS "
+            "answer shows them) were last sent."
+        ),
+    )
 
 
 __all__ = [

@@ -86,7 +86,13 @@ def resource_of(body: Mapping[str, Any]) -> Resource:
 
 
 async def resolve_provider(
-    ctx: OperatorContext, namespace: str, ref: str, *, expected: str, needed_by: str
+    ctx: OperatorContext,
+    namespace: str,
+    ref: str,
+    *,
+    expected: str,
+    needed_by: str,
+    region: str | None = None,
 ) -> Any:
     """The provider behind a ProviderConfig of this namespace, checked against ``expected``."""
     try:
@@ -108,6 +114,9 @@ async def resolve_provider(
     except NotFoundError as exc:
         raise ConfigError(ErrorClass.DEPENDENCY_NOT_FOUND, str(exc)) from None
     try:
+        if region is not None and region != pc.region:
+            # A resource's own regionId wins over the ProviderConfig's (DESIGN.md).
+            pc = pc.model_copy(update={"region": region})
         return ctx.providers.get(pc, secret)
     except UnsupportedProvider as exc:
         raise ConfigError(ErrorClass.INVALID_SPEC, str(exc)) from None

@@ -25,7 +25,7 @@ from typing import Any
 
 import kopf
 
-from cloudnet.handlers import dnat
+from cloudnet.handlers import dnat, nic
 from cloudnet.handlers.common import Kind, register
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.drift import DEFAULT_INTERVAL, WatchCache, drift_loop
@@ -35,7 +35,7 @@ from cloudnet.reconcile import FINALIZER
 
 logger = logging.getLogger(__name__)
 
-KINDS: dict[str, Kind] = {k.name: k for k in (dnat.KIND,)}
+KINDS: dict[str, Kind] = {k.name: k for k in (dnat.KIND, nic.KIND)}
 
 #: Threads for Kubernetes API calls; also a cap on concurrent calls to the API server.
 KUBE_THREADS = 32

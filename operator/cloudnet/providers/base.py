@@ -88,3 +88,19 @@ class Provider(Protocol[SpecT]):
     async def observe_many(self, scope: str, specs: Mapping[str, SpecT]) -> dict[str, Observation]:
         """Observe every object of one scope, keyed by external id, through the list APIs."""
         ...
+
+
+class EniProvider(Provider[SpecT], Protocol[SpecT]):
+    """A provider of attributes on an object it never creates (an ECS ENI)."""
+
+    def snapshot(self, observation: Observation) -> dict[str, Any]:
+        """What deletion policy Restore can put back."""
+        ...
+
+    def write_only(self, spec: SpecT) -> dict[str, Any]:
+        """Parameters the spec sets that no cloud answer shows."""
+        ...
+
+    def restore_params(self, spec: SpecT, original: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    async def modify(self, spec: SpecT, params: Mapping[str, Any]) -> WriteResult: ...

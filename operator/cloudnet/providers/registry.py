@@ -15,9 +15,16 @@ from typing import Any
 import httpx
 
 from cloudnet.api.provider_config import ProviderConfigSpec
-from cloudnet.clouds.alibaba import ENS_ERRORS, SAG_ERRORS, AlibabaCredentials, AlibabaRpcClient
+from cloudnet.clouds.alibaba import (
+    ECS_ERRORS,
+    ENS_ERRORS,
+    SAG_ERRORS,
+    AlibabaCredentials,
+    AlibabaRpcClient,
+)
 from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
 from cloudnet.clouds.ratelimit import RateLimiterRegistry
+from cloudnet.providers.alibaba_ecs import AlibabaEcsProvider
 from cloudnet.providers.alibaba_ens import AlibabaEnsProvider
 from cloudnet.providers.alibaba_sag import AlibabaSagProvider
 from cloudnet.providers.huawei_nat import HuaweiNatProvider
@@ -30,6 +37,7 @@ MAX_CONNECTIONS = 20
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 ENS_VERSION = "2017-11-10"
 SAG_VERSION = "2018-03-13"
+ECS_VERSION = "2014-05-26"
 
 
 class UnsupportedProvider(Exception):
@@ -86,6 +94,17 @@ class ProviderRegistry:
                     credentials=AlibabaCredentials.from_secret_data(secret),
                     version=ENS_VERSION,
                     errors=ENS_ERRORS,
+                    rate_limiter=self._limiters.for_endpoint(endpoint),
+                )
+            )
+        elif config.provider == "alibaba-ecs":
+            provider = AlibabaEcsProvider(
+                AlibabaRpcClient(
+                    self._client(endpoint),
+                    endpoint=endpoint,
+                    credentials=AlibabaCredentials.from_secret_data(secret),
+                    version=ECS_VERSION,
+                    errors=ECS_ERRORS,
                     rate_limiter=self._limiters.for_endpoint(endpoint),
                 )
             )
