@@ -44,6 +44,12 @@ ENS_EIPS = ["100.64.10.11", "100.64.10.12"]
 ENS_WEB1 = "10.0.1.11"
 SAG_ID = "sag-0nnvdb0r1mtjv5a7k2"
 SAG_REGION = "cn-shanghai"
+ENI_DEMO = "eni-bp14f7k2m9xq3w8y5avl"
+ENI_SPARE = "eni-bp19c2e4g6i8k0m2o4free"
+ENI_PRIMARY = "eni-bp1a3x8mkl5qhc9yprim"
+ENI_WEB_DATA = "eni-bp16d3h8j2k5n7q9rweb"  # InUse on a Running instance
+SG_WEB = "sg-bp1fg655nh68xyz9i4nc"
+SG_DB = "sg-bp1dbq7m3k9x2w5v8t1a"
 
 
 def free_port() -> int:
@@ -152,6 +158,11 @@ class Simulator:
         state = self.admin.get("/_sim/state").json()
         return list(state["inventory"]["alibaba"]["sag"].get("dnat_entries") or [])
 
+    def eni(self, eni_id: str) -> dict[str, Any]:
+        state = self.admin.get("/_sim/state").json()
+        enis = state["inventory"]["alibaba"]["ecs"]["network_interfaces"]
+        return dict(next(e for e in enis if e["id"] == eni_id))
+
     def fault(self, **rule: Any) -> dict[str, Any]:
         response = self.admin.post("/_sim/faults", json=rule)
         response.raise_for_status()
@@ -219,6 +230,17 @@ class Cluster:
             {
                 "apiVersion": "cloudnet.dev/v1alpha1",
                 "kind": "ProviderConfig",
+                "metadata": {"name": "ecs", "namespace": namespace},
+                "spec": {
+                    "provider": "alibaba-ecs",
+                    "region": "cn-hangzhou",
+                    "endpoint": self.sim.url,
+                    "credentialsSecretRef": {"name": "alibaba-credentials"},
+                },
+            },
+            {
+                "apiVersion": "cloudnet.dev/v1alpha1",
+                "kind": "ProviderConfig",
                 "metadata": {"name": "sag", "namespace": namespace},
                 "spec": {
                     "provider": "alibaba-sag",
@@ -229,19 +251,21 @@ class Cluster:
             },
         ]
 
-    def get(self, name: str, namespace: str = "demo") -> dict[str, Any]:
-        result = self.kubectl("get", "dnatrule", name, "-n", namespace, "-o", "json", check=False)
+    def get(self, name: str, namespace: str = "demo", kind: str = "dnatrule") -> dict[str, Any]:
+        result = self.kubectl("get", kind, name, "-n", namespace, "-o", "json", check=False)
         if result.returncode != 0:
             return {}
         return dict(json.loads(result.stdout))
 
-    def status(self, name: str, namespace: str = "demo") -> dict[str, Any]:
-        return dict(self.get(name, namespace).get("status") or {})
+    def status(self, name: str, namespace: str = "demo", kind: str = "dnatrule") -> dict[str, Any]:
+        return dict(self.get(name, namespace, kind).get("status") or {})
 
-    def wait_phase(self, name: str, phase: str, timeout: float = 30.0) -> dict[str, Any]:
+    def wait_phase(
+        self, name: str, phase: str, timeout: float = 30.0, kind: str = "dnatrule"
+    ) -> dict[str, Any]:
         return dict(
             wait_for(
-                lambda: (s := self.status(name)).get("phase") == phase and s,
+                lambda: (s := self.status(name, kind=kind)).get("phase") == phase and s,
                 timeout=timeout,
                 what=f"{name} to reach {phase} (operator log: {self.operator.log})",
             )
@@ -331,6 +355,20 @@ def sag_rule(
         "kind": "DnatRule",
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"providerConfigRef": {"name": "sag"}, "alibabaSag": block},
+    }
+
+
+def nic(name: str, eni: str, *, namespace: str = "demo", **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "cloudnet.dev/v1alpha1",
+        "kind": "NetworkInterfaceConfig",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "providerConfigRef": {"name": "ecs"},
+            "regionId": "cn-hangzhou",
+            "networkInterfaceId": eni,
+            **spec,
+        },
     }
 
 

@@ -77,3 +77,16 @@ def test_ens_example_fits_the_default_inventory() -> None:
     assert all(s["snat_ip"] != eip["ip_address"] for s in ens["snat_entries"])
     instance = next(i for i in ens["instances"] if i["private_ip"] == block["internalIp"])
     assert instance["status"] == "Running" and instance["network_id"] == gateway["network_id"]
+
+
+def test_nic_example_fits_the_default_inventory() -> None:
+    inventory = yaml.safe_load((ROOT / "examples" / "sim-inventory.yaml").read_text())
+    docs = manifests()
+    [config] = [d for d in docs if d["kind"] == "NetworkInterfaceConfig"]
+    spec = config["spec"]
+    ecs = inventory["alibaba"]["ecs"]
+    eni = next(e for e in ecs["network_interfaces"] if e["id"] == spec["networkInterfaceId"])
+    assert eni["region_id"] == spec["regionId"] and eni["type"] == "Secondary"
+    groups = {g["id"]: g for g in ecs["security_groups"]}
+    assert all(groups[g]["vpc_id"] == eni["vpc_id"] for g in spec["securityGroupIds"])
+    assert CRDS["NetworkInterfaceConfig"] and admit(CRDS["NetworkInterfaceConfig"], config) == []
