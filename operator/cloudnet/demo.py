@@ -69,7 +69,7 @@ def _process(argv: list[str], log: Path, env: dict[str, str] | None = None) -> I
 
 def _phases(kubectl: list[str]) -> dict[str, tuple[str, str]]:
     out = subprocess.run(
-        [*kubectl, "get", "dnatrules", "-A", "-o", "json"],
+        [*kubectl, "get", "dnatrules,networkinterfaceconfigs", "-A", "-o", "json"],
         capture_output=True,
         text=True,
         check=False,
