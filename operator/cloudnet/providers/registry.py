@@ -9,7 +9,7 @@ the secret values: the values themselves are never kept in a key or logged.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -22,6 +22,7 @@ from cloudnet.clouds.alibaba import (
     AlibabaCredentials,
     AlibabaRpcClient,
 )
+from cloudnet.clouds.errors import ErrorClass
 from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
 from cloudnet.clouds.ratelimit import RateLimiterRegistry
 from cloudnet.providers.alibaba_ecs import AlibabaEcsProvider
@@ -38,6 +39,14 @@ TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 ENS_VERSION = "2017-11-10"
 SAG_VERSION = "2018-03-13"
 ECS_VERSION = "2014-05-26"
+
+
+#: Alibaba RPC providers: provider class, API version, error table.
+ALIBABA: dict[str, tuple[Callable[[AlibabaRpcClient], Any], str, Mapping[str, ErrorClass]]] = {
+    "alibaba-ens": (AlibabaEnsProvider, ENS_VERSION, ENS_ERRORS),
+    "alibaba-sag": (AlibabaSagProvider, SAG_VERSION, SAG_ERRORS),
+    "alibaba-ecs": (AlibabaEcsProvider, ECS_VERSION, ECS_ERRORS),
+}
 
 
 class UnsupportedProvider(Exception):
@@ -86,36 +95,15 @@ class ProviderRegistry:
                 rate_limiter=self._limiters.for_endpoint(endpoint),
             )
             provider: Any = HuaweiNatProvider(client)
-        elif config.provider == "alibaba-ens":
-            provider = AlibabaEnsProvider(
+        elif config.provider in ALIBABA:
+            make, version, errors = ALIBABA[config.provider]
+            provider = make(
                 AlibabaRpcClient(
                     self._client(endpoint),
                     endpoint=endpoint,
                     credentials=AlibabaCredentials.from_secret_data(secret),
-                    version=ENS_VERSION,
-                    errors=ENS_ERRORS,
-                    rate_limiter=self._limiters.for_endpoint(endpoint),
-                )
-            )
-        elif config.provider == "alibaba-ecs":
-            provider = AlibabaEcsProvider(
-                AlibabaRpcClient(
-                    self._client(endpoint),
-                    endpoint=endpoint,
-                    credentials=AlibabaCredentials.from_secret_data(secret),
-                    version=ECS_VERSION,
-                    errors=ECS_ERRORS,
-                    rate_limiter=self._limiters.for_endpoint(endpoint),
-                )
-            )
-        elif config.provider == "alibaba-sag":
-            provider = AlibabaSagProvider(
-                AlibabaRpcClient(
-                    self._client(endpoint),
-                    endpoint=endpoint,
-                    credentials=AlibabaCredentials.from_secret_data(secret),
-                    version=SAG_VERSION,
-                    errors=SAG_ERRORS,
+                    version=version,
+                    errors=errors,
                     rate_limiter=self._limiters.for_endpoint(endpoint),
                 )
             )
