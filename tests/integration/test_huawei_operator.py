@@ -12,11 +12,13 @@ import time
 import pytest
 
 from tests.integration.harness import (
+    ALI_SK,
     EIPS,
     GATEWAY,
     SK,
     Cluster,
     dnat_rule,
+    ens_rule,
     wait_for,
 )
 
@@ -173,11 +175,19 @@ def test_secrets_never_leave_the_secret(cluster: Cluster) -> None:
     cluster.wait_phase("quiet", "ACTIVE")
     cluster.kubectl.apply(dnat_rule("noisy", gateway="00000000-0000-4000-8000-000000000000"))
     cluster.wait_phase("noisy", "ERROR")
+    cluster.kubectl.apply(ens_rule("edge", external_port=7100, internal_port=7100))
+    cluster.wait_phase("edge", "ACTIVE")
     everything = json.dumps(
-        [cluster.get("quiet"), cluster.get("noisy"), cluster.kubectl.json("get", "events", "-A")]
+        [
+            cluster.get("quiet"),
+            cluster.get("noisy"),
+            cluster.get("edge"),
+            cluster.kubectl.json("get", "events", "-A"),
+        ]
     )
-    assert SK not in everything
-    assert SK not in cluster.operator.output()
+    for secret in (SK, ALI_SK):
+        assert secret not in everything
+        assert secret not in cluster.operator.output()
 
 
 def test_drift_in_the_cloud_is_detected_and_corrected(cluster: Cluster) -> None:
