@@ -74,7 +74,13 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
-from cloudnet.clouds.errors import CloudError, CloudTransportError, ErrorClass
+from cloudnet.clouds.errors import (
+    INVALID_RESPONSE_CODE,
+    CloudError,
+    CloudTransportError,
+    ErrorClass,
+    json_object,
+)
 from cloudnet.clouds.ratelimit import RateLimiter
 from cloudnet.clouds.signing import ALIBABA_V1_METHOD, acs3_authorization, alibaba_v1_signature
 
@@ -99,8 +105,6 @@ logger = logging.getLogger(__name__)
 #: Timestamp (v1) and x-acs-date (v3) format, always UTC: the SDK's Utils.get_timestamp.
 ALIBABA_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
-#: Our own code (not Alibaba's) for a 2xx answer whose body is not a JSON object.
-INVALID_RESPONSE_CODE = "InvalidResponse"
 
 _MAX_MESSAGE = 1024  # keep HTML error pages from proxies out of status conditions
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -512,7 +516,7 @@ class AlibabaRpcClient:
                 error.request_id,
             )
             raise error
-        body = _json_object(response, request_id=header_request_id)
+        body = json_object(response, request_id=header_request_id)
         request_id = body.get("RequestId") or header_request_id
         logger.debug("alibaba %s -> %d (request id %s)", action, response.status_code, request_id)
         return AlibabaResponse(
@@ -539,26 +543,3 @@ class AlibabaRpcClient:
             request_id=body_request_id or request_id,
             retry_after=_retry_after(response.headers.get("x-acs-retry-after")),
         )
-
-
-def _json_object(response: httpx.Response, *, request_id: str | None) -> dict[str, Any]:
-    """The body of a success as a dict; {} for an empty body.
-
-    A success whose body is not a JSON object (a proxy's HTML page, a cut-off
-    answer) raises a Transient error rather than pass for an empty answer.
-    """
-    if not response.content.strip():
-        return {}
-    try:
-        parsed = json.loads(response.content)
-    except ValueError:
-        parsed = None
-    if not isinstance(parsed, dict):
-        raise CloudError(
-            code=INVALID_RESPONSE_CODE,
-            message=f"HTTP {response.status_code} with a body that is not a JSON object",
-            error_class=ErrorClass.TRANSIENT,
-            http_status=response.status_code,
-            request_id=request_id,
-        )
-    return parsed

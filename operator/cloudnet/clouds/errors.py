@@ -14,6 +14,10 @@ The exception tree::
 from __future__ import annotations
 
 import enum
+import json
+from typing import Any
+
+import httpx
 
 
 class ErrorClass(enum.StrEnum):
@@ -66,3 +70,30 @@ class CloudTransportError(Exception):
     """The cloud did not answer (connection refused, reset, timeout): always transient."""
 
     error_class = ErrorClass.TRANSIENT
+
+
+#: Our own code (not a cloud's) for a 2xx answer whose body is not a JSON object.
+INVALID_RESPONSE_CODE = "InvalidResponse"
+
+
+def json_object(response: httpx.Response, *, request_id: str | None) -> dict[str, Any]:
+    """The body of a success as a dict; {} for an empty body (204).
+
+    A success whose body is not a JSON object (a proxy's HTML page, a cut-off
+    answer) raises a Transient error rather than pass for an empty answer.
+    """
+    if not response.content.strip():
+        return {}
+    try:
+        parsed = json.loads(response.content)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise CloudError(
+            code=INVALID_RESPONSE_CODE,
+            message=f"HTTP {response.status_code} with a body that is not a JSON object",
+            error_class=ErrorClass.TRANSIENT,
+            http_status=response.status_code,
+            request_id=request_id,
+        )
+    return parsed

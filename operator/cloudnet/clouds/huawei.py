@@ -52,7 +52,13 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
-from cloudnet.clouds.errors import CloudError, CloudTransportError, ErrorClass
+from cloudnet.clouds.errors import (
+    INVALID_RESPONSE_CODE,
+    CloudError,
+    CloudTransportError,
+    ErrorClass,
+    json_object,
+)
 from cloudnet.clouds.ratelimit import RateLimiter
 from cloudnet.clouds.signing import (
     HUAWEI_DATE_FORMAT,
@@ -136,8 +142,6 @@ DNAT_RULE_LIST_FILTERS = frozenset(
 #: server-side cap can silently shorten a full page and end the paging early.
 DEFAULT_PAGE_SIZE = 200
 
-#: Our own code (not Huawei's) for a 2xx answer whose body is not a JSON object.
-INVALID_RESPONSE_CODE = "InvalidResponse"
 
 _MAX_MESSAGE = 1024  # keep HTML error pages from proxies out of status conditions
 
@@ -449,7 +453,7 @@ class HuaweiNatClient:
             raise self._error(response, request_id=request_id, own_object=own_object)
         return CloudResponse(
             status=response.status_code,
-            body=_json_object(response, request_id=request_id),
+            body=json_object(response, request_id=request_id),
             request_id=request_id,
         )
 
@@ -465,26 +469,3 @@ class HuaweiNatClient:
             request_id=request_id or body_request_id,
             retry_after=_retry_after(response.headers.get("Retry-After"), self._clock()),
         )
-
-
-def _json_object(response: httpx.Response, *, request_id: str | None) -> dict[str, Any]:
-    """The body of a success as a dict; {} for an empty body (204).
-
-    A success whose body is not a JSON object (a proxy's HTML page, a cut-off
-    answer) raises a Transient error rather than pass for an empty rule.
-    """
-    if not response.content.strip():
-        return {}
-    try:
-        parsed = json.loads(response.content)
-    except ValueError:
-        parsed = None
-    if not isinstance(parsed, dict):
-        raise CloudError(
-            code=INVALID_RESPONSE_CODE,
-            message=f"HTTP {response.status_code} with a body that is not a JSON object",
-            error_class=ErrorClass.TRANSIENT,
-            http_status=response.status_code,
-            request_id=request_id,
-        )
-    return parsed
