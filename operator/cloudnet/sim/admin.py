@@ -38,6 +38,8 @@ fault rule that fired), ``committed`` (the write is in the store), ``held``
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -48,10 +50,22 @@ from starlette.routing import BaseRoute, Route
 from cloudnet.sim import alibaba_ens
 from cloudnet.sim.faults import FaultRule
 from cloudnet.sim.huawei_nat import settle
-from cloudnet.sim.inventory import DnatRule, EnsForwardEntry, SagDnatEntry, Settings
+from cloudnet.sim.inventory import Settings
 
 if TYPE_CHECKING:
     from cloudnet.sim.server import Simulator
+
+
+@dataclass(frozen=True)
+class _Editable:
+    """How the admin PATCH endpoint finds and edits one family's objects."""
+
+    label: str
+    kinds: tuple[str, ...]
+    settle: bool
+    tables: Callable[[], dict[str, dict[str, Any]]]
+    find: Callable[[str, str], BaseModel | None]
+
 
 _HUAWEI_KINDS = ("dnat_rules", "nat_gateways", "eips", "global_eips", "ports")
 _ENS_KINDS = ("forward_entries", "nat_gateways", "eips", "instances", "snat_entries")
@@ -123,148 +137,95 @@ def admin_routes(sim: Simulator) -> list[BaseRoute]:
             return _error(404, "no such fault rule")
         return Response(status_code=204)
 
+    def _in(objects: Iterable[Any], object_id: str) -> BaseModel | None:
+        return next((o for o in objects if getattr(o, "id", None) == object_id), None)
+
+    def _huawei(kind: str, object_id: str) -> BaseModel | None:
+        projects = sim.store.inventory.huawei.projects
+        return _in((o for p in projects for o in getattr(p, kind)), object_id)
+
+    # One description per family: the kinds it edits, the store tables whose objects
+    # are replaced whole (API-made objects), how to find inventory objects (edited in
+    # place), and whether lifecycle transitions are settled first.
+    families = {
+        "huawei": _Editable(
+            label="",
+            kinds=_HUAWEI_KINDS,
+            settle=True,
+            tables=lambda: {"dnat_rules": sim.store.dnat_rules},
+            find=_huawei,
+        ),
+        "ens": _Editable(
+            label="ENS ",
+            kinds=_ENS_KINDS,
+            settle=True,
+            tables=lambda: {"forward_entries": sim.store.ens_forward_entries},
+            find=lambda kind, oid: _in(getattr(sim.store.inventory.alibaba.ens, kind), oid),
+        ),
+        "sag": _Editable(
+            label="SAG ",
+            kinds=_SAG_KINDS,
+            settle=False,
+            tables=lambda: {"dnat_entries": sim.store.sag_dnat_entries},
+            find=lambda kind, oid: sim.store.sag_instance(oid),
+        ),
+        "ecs": _Editable(
+            label="ECS ",
+            kinds=_ECS_KINDS,
+            settle=False,
+            tables=dict,
+            find=lambda kind, oid: _in(getattr(sim.store.inventory.alibaba.ecs, kind), oid),
+        ),
+    }
+
     async def patch_huawei(request: Request) -> Response:
+        return await patch_object(request, "huawei")
+
+    async def patch_alibaba(request: Request) -> Response:
+        product = request.path_params["product"]
+        if product == "huawei" or product not in families:
+            return _error(404, f"unknown Alibaba product {product!r}; one of ens, sag, ecs")
+        return await patch_object(request, product)
+
+    async def patch_object(request: Request, family_name: str) -> Response:
+        """Drift and failure states made outside the APIs (changed ports, stopped instances)."""
+        family = families[family_name]
         kind, object_id = request.path_params["kind"], request.path_params["object_id"]
-        if kind not in _HUAWEI_KINDS:
-            return _error(404, f"unknown kind {kind!r}; one of {', '.join(_HUAWEI_KINDS)}")
+        if kind not in family.kinds:
+            return _error(404, f"unknown kind {kind!r}; one of {', '.join(family.kinds)}")
         try:
             changes = await _json(request)
         except _BadRequest as exc:
             return _error(400, str(exc))
         if not isinstance(changes, dict):
             return _error(400, "body must be an object of fields to change")
-        settle_now()
-        store = sim.store
-        target: BaseModel | None
-        if kind == "dnat_rules":
-            target = store.dnat_rules.get(object_id)
-        else:
-            target = next(
-                (
-                    obj
-                    for project in store.inventory.huawei.projects
-                    for obj in getattr(project, kind)
-                    if obj.id == object_id
-                ),
-                None,
-            )
+        if family.settle:
+            settle_now()
+        table = family.tables().get(kind)
+        target = table.get(object_id) if table is not None else family.find(kind, object_id)
         if target is None:
-            return _error(404, f"no {kind} object {object_id}")
+            return _error(404, f"no {family.label}{kind} object {object_id}")
         if "id" in changes and changes["id"] != object_id:
             return _error(400, "id cannot change")
-        merged = {**target.model_dump(), **changes}
         try:
-            updated = type(target).model_validate(merged)
+            updated = type(target).model_validate({**target.model_dump(), **changes})
         except ValidationError as exc:
             return _error(400, str(exc))
-        if isinstance(updated, DnatRule) and isinstance(target, DnatRule):
-            if updated.status != target.status and "status_since" not in changes:
+        if table is not None:
+            # A status change starts its lifecycle clock now, unless the edit sets it.
+            if (
+                hasattr(updated, "status_since")
+                and getattr(updated, "status", None) != getattr(target, "status", None)
+                and "status_since" not in changes
+            ):
                 updated.status_since = sim.clock()
-            store.dnat_rules[object_id] = updated
+            table[object_id] = updated
         else:
             for name in type(target).model_fields:
                 setattr(target, name, getattr(updated, name))
             updated = target
-        store.commit()
-        return JSONResponse(updated.model_dump(mode="json"))
-
-    async def patch_ens(request: Request) -> Response:
-        """Drift and failure states made outside the API (changed ports, a stopped instance)."""
-        kind, object_id = request.path_params["kind"], request.path_params["object_id"]
-        if kind not in _ENS_KINDS:
-            return _error(404, f"unknown kind {kind!r}; one of {', '.join(_ENS_KINDS)}")
-        try:
-            changes = await _json(request)
-        except _BadRequest as exc:
-            return _error(400, str(exc))
-        if not isinstance(changes, dict):
-            return _error(400, "body must be an object of fields to change")
-        settle_now()
-        store = sim.store
-        target: BaseModel | None
-        if kind == "forward_entries":
-            target = store.ens_forward_entries.get(object_id)
-        else:
-            objects: list[BaseModel] = getattr(store.inventory.alibaba.ens, kind)
-            target = next((o for o in objects if getattr(o, "id", None) == object_id), None)
-        if target is None:
-            return _error(404, f"no ENS {kind} object {object_id}")
-        if "id" in changes and changes["id"] != object_id:
-            return _error(400, "id cannot change")
-        try:
-            updated = type(target).model_validate({**target.model_dump(), **changes})
-        except ValidationError as exc:
-            return _error(400, str(exc))
-        if isinstance(updated, EnsForwardEntry) and isinstance(target, EnsForwardEntry):
-            if updated.status != target.status and "status_since" not in changes:
-                updated.status_since = sim.clock()
-            store.ens_forward_entries[object_id] = updated
-        else:
-            for name in type(target).model_fields:
-                setattr(target, name, getattr(updated, name))
-            updated = target
-        store.commit()
-        return JSONResponse(updated.model_dump(mode="json"))
-
-    async def patch_sag(request: Request) -> Response:
-        """Drift made outside the API (a changed port), or a SAG locked for overdue payment."""
-        kind, object_id = request.path_params["kind"], request.path_params["object_id"]
-        if kind not in _SAG_KINDS:
-            return _error(404, f"unknown kind {kind!r}; one of {', '.join(_SAG_KINDS)}")
-        try:
-            changes = await _json(request)
-        except _BadRequest as exc:
-            return _error(400, str(exc))
-        if not isinstance(changes, dict):
-            return _error(400, "body must be an object of fields to change")
-        store = sim.store
-        target: BaseModel | None
-        if kind == "dnat_entries":
-            target = store.sag_dnat_entries.get(object_id)
-        else:
-            target = store.sag_instance(object_id)
-        if target is None:
-            return _error(404, f"no SAG {kind} object {object_id}")
-        if "id" in changes and changes["id"] != object_id:
-            return _error(400, "id cannot change")
-        try:
-            updated = type(target).model_validate({**target.model_dump(), **changes})
-        except ValidationError as exc:
-            return _error(400, str(exc))
-        if isinstance(updated, SagDnatEntry):
-            store.sag_dnat_entries[object_id] = updated
-        else:
-            for name in type(target).model_fields:
-                setattr(target, name, getattr(updated, name))
-            updated = target
-        store.commit()
-        return JSONResponse(updated.model_dump(mode="json"))
-
-    async def patch_ecs(request: Request) -> Response:
-        """ENI drift made outside Kubernetes (console edits), or a stopped or starting instance."""
-        kind, object_id = request.path_params["kind"], request.path_params["object_id"]
-        if kind not in _ECS_KINDS:
-            return _error(404, f"unknown kind {kind!r}; one of {', '.join(_ECS_KINDS)}")
-        try:
-            changes = await _json(request)
-        except _BadRequest as exc:
-            return _error(400, str(exc))
-        if not isinstance(changes, dict):
-            return _error(400, "body must be an object of fields to change")
-        objects: list[BaseModel] = getattr(sim.store.inventory.alibaba.ecs, kind)
-        target = next((o for o in objects if getattr(o, "id", None) == object_id), None)
-        if target is None:
-            return _error(404, f"no ECS {kind} object {object_id}")
-        if "id" in changes and changes["id"] != object_id:
-            return _error(400, "id cannot change")
-        try:
-            updated = type(target).model_validate({**target.model_dump(), **changes})
-        except ValidationError as exc:
-            return _error(400, str(exc))
-        for name in type(target).model_fields:
-            setattr(target, name, getattr(updated, name))
         sim.store.commit()
-        return JSONResponse(target.model_dump(mode="json"))
+        return JSONResponse(updated.model_dump(mode="json"))
 
     async def get_state(request: Request) -> Response:
         settle_now()
@@ -295,9 +256,7 @@ def admin_routes(sim: Simulator) -> list[BaseRoute]:
         Route("/_sim/faults", clear_faults, methods=["DELETE"]),
         Route("/_sim/faults/{fault_id}", delete_fault, methods=["DELETE"]),
         Route("/_sim/huawei/{kind}/{object_id}", patch_huawei, methods=["PATCH"]),
-        Route("/_sim/alibaba/ens/{kind}/{object_id}", patch_ens, methods=["PATCH"]),
-        Route("/_sim/alibaba/sag/{kind}/{object_id}", patch_sag, methods=["PATCH"]),
-        Route("/_sim/alibaba/ecs/{kind}/{object_id}", patch_ecs, methods=["PATCH"]),
+        Route("/_sim/alibaba/{product}/{kind}/{object_id}", patch_alibaba, methods=["PATCH"]),
         Route("/_sim/state", get_state, methods=["GET"]),
         Route("/_sim/settings", get_settings, methods=["GET"]),
         Route("/_sim/settings", post_settings, methods=["POST"]),
