@@ -28,14 +28,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--cloud-rate",
         type=float,
-        default=20.0,
-        help="cloud API calls per second per endpoint (client-side limit, burst equal)",
+        help="cloud API calls per second per endpoint (client-side limit, burst equal; default 20)",
     )
     run.add_argument(
         "--drift-interval",
         type=float,
-        default=60.0,
-        help="seconds between batched drift checks (one list call per gateway); 0 turns them off",
+        help="seconds between batched drift checks (one list call per scope; default 60); "
+        "0 turns them off",
     )
 
     sim = sub.add_parser("sim", help="run the cloud simulator")
@@ -74,12 +73,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         from cloudnet.handlers.run import run_operator
 
-        return run_operator(
-            namespaces=args.namespace,
-            verbose=args.verbose,
-            drift_interval=args.drift_interval,
-            cloud_rate=args.cloud_rate,
-        )
+        # Unset options take run_operator's defaults, defined once next to their use.
+        tuning = {
+            name: value
+            for name, value in (
+                ("drift_interval", args.drift_interval),
+                ("cloud_rate", args.cloud_rate),
+            )
+            if value is not None
+        }
+        return run_operator(namespaces=args.namespace, verbose=args.verbose, **tuning)
     if args.command == "demo":
         from cloudnet.demo import run_demo
 
