@@ -27,7 +27,7 @@ import kopf
 from cloudnet.clouds.errors import CloudError, CloudTransportError
 from cloudnet.handlers.common import Kind, reconcile_body
 from cloudnet.handlers.context import OperatorContext
-from cloudnet.reconcile import ANN_PAUSED, MAX_PENDING_POLL, ConfigError
+from cloudnet.reconcile import ANN_PAUSED, MAX_PENDING_POLL, PENDING, ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_INTERVAL = 60.0
 #: Polls of a corrected resource while the cloud reports PENDING_* (about a minute in all).
 SETTLE_ATTEMPTS = 12
-_PENDING = {"PENDING_CREATE", "PENDING_UPDATE", "PENDING_DELETE"}
 #: A PENDING_* status older than this has no handler polling it any more.
 STALE_PENDING = 120.0
 
@@ -76,7 +75,7 @@ def _checkable(body: Mapping[str, Any]) -> bool:
         return False
     if not status.get("externalId") or status.get("phase") == "ERROR":
         return False  # not created yet, or waiting for the user: the handlers own it
-    if status.get("phase") in _PENDING and not _stale(status):
+    if status.get("phase") in PENDING and not _stale(status):
         return False  # a handler is polling this PENDING_* state right now
     return bool(status.get("observedGeneration") == meta.get("generation"))
 
