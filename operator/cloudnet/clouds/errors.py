@@ -1,75 +1,35 @@
-"""One error taxonomy for every cloud (shared/DESIGN.md, "Errors").
+"""The cloud clients' side of the error taxonomy: parsing answers into it.
 
-Each API module owns a table that maps an *exact* error code to one
-:class:`ErrorClass`; nothing here guesses from a prefix or from the HTTP
-status alone, because the same status means different things in different
-APIs (Huawei answers 400 both for a bad port and for a gateway in use).
-The exception tree::
-
-    CloudError                  the cloud answered with an error body
-    └── (error_class says what the reconcile loop does with it)
-    CloudTransportError         no answer: connect/read failure, timeout
+The classes and exceptions themselves live in :mod:`cloudnet.api.errors`
+(the reconcile core reads them without depending on any client) and are
+re-exported here for the clients. Each API module owns a table that maps an
+*exact* error code to one class; the same HTTP status means different things
+in different APIs (Huawei answers 400 both for a bad port and for a gateway
+in use), so nothing is classified from a status alone.
 """
 
 from __future__ import annotations
 
-import enum
 import json
 from typing import Any
 
 import httpx
 
+from cloudnet.api.errors import (
+    CloudError,
+    CloudException,
+    CloudTransportError,
+    ErrorClass,
+)
 
-class ErrorClass(enum.StrEnum):
-    """The retry class of a cloud error; the value is the Kubernetes condition reason."""
-
-    THROTTLED = "Throttled"
-    TRANSIENT = "Transient"
-    INVALID_SPEC = "InvalidSpec"
-    CONFLICT = "Conflict"
-    AUTH_FAILED = "AuthFailed"
-    DEPENDENCY_NOT_FOUND = "DependencyNotFound"
-    NOT_FOUND = "NotFound"
-
-    @property
-    def retryable_soon(self) -> bool:
-        """Throttling and transient faults retry quickly; everything else waits for a change."""
-        return self in (ErrorClass.THROTTLED, ErrorClass.TRANSIENT)
-
-
-class CloudError(Exception):
-    """An error answer from a cloud API, with the cloud's own code and words."""
-
-    def __init__(
-        self,
-        *,
-        code: str,
-        message: str,
-        error_class: ErrorClass,
-        http_status: int,
-        request_id: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.error_class = error_class
-        self.http_status = http_status
-        self.request_id = request_id
-        #: seconds the server asked us to wait, if it said so
-        self.retry_after = retry_after
-
-    def __repr__(self) -> str:
-        return (
-            f"CloudError(code={self.code!r}, class={self.error_class.value}, "
-            f"status={self.http_status}, request_id={self.request_id!r})"
-        )
-
-
-class CloudTransportError(Exception):
-    """The cloud did not answer (connection refused, reset, timeout): always transient."""
-
-    error_class = ErrorClass.TRANSIENT
+__all__ = [
+    "INVALID_RESPONSE_CODE",
+    "CloudError",
+    "CloudException",
+    "CloudTransportError",
+    "ErrorClass",
+    "json_object",
+]
 
 
 #: Our own code (not a cloud's) for a 2xx answer whose body is not a JSON object.

@@ -1,16 +1,20 @@
-"""What every kind's handlers share: parsing, provider resolution, the reconcile entry points.
+"""What every kind's handlers share: parsing, provider resolution, the one path into the core.
 
 A kind module (``dnat``, ``nic``) supplies a :class:`Kind`: how to turn a
-body into a :class:`Prepared` (model, provider, policies) and which
-reconciler drives it. Everything else — locks, the paused annotation,
-Kubernetes-side errors, kopf registration — is the same for all kinds.
+body into a :class:`Prepared` (the provider's spec, the provider, the
+policies). Everything else is the same for all kinds and all callers (kopf
+handlers, the drift pass, wake-ups after a ProviderConfig or annotation
+change): take the per-resource lock, read the object again, then act on that
+fresh body: a paused object is left alone, a deleting object is only
+deleted. The core answers with an outcome; :func:`to_kopf` is the one place
+that turns outcomes into kopf's retry exceptions.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import kopf
@@ -18,21 +22,19 @@ import pydantic
 from pydantic.alias_generators import to_camel
 
 from cloudnet.api.common import GROUP, VERSION
+from cloudnet.api.errors import ErrorClass
 from cloudnet.api.provider_config import ProviderConfigSpec
-from cloudnet.clouds.errors import ErrorClass
+from cloudnet.core.outcome import Blocked, Done, Outcome, Retry, backoff
+from cloudnet.core.reconciler import ConfigError, Policy, Reconciler, report_config_error
+from cloudnet.core.resource import ANN_CREATE_PENDING, KubeError, Resource
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.kube import NotFoundError
 from cloudnet.providers.registry import UnsupportedProvider
-from cloudnet.reconcile import (
-    ANN_CREATE_PENDING,
-    ANN_PAUSED,
-    ConfigError,
-    Reconciler,
-    Resource,
-    report_config_error,
-)
 
 logger = logging.getLogger(__name__)
+
+#: How often a deleting resource that is paused looks again at its annotation.
+PAUSED_DELETE_RECHECK = 30.0
 
 
 @dataclass(frozen=True)
@@ -41,16 +43,16 @@ class Prepared:
 
     spec: Any
     provider: Any
-    observe_only: bool
-    orphan_on_delete: bool
+    policy: Policy
+    #: the ProviderConfig and Secret this was resolved with (the InvalidSpec memo's key)
+    config_version: str = ""
 
 
 @dataclass(frozen=True)
 class Kind:
     name: str
     plural: str
-    prepare: Callable[[OperatorContext, Mapping[str, Any]], Awaitable[Prepared]]
-    reconciler: type[Reconciler[Any]] = Reconciler
+    prepare: Callable[[OperatorContext, Mapping[str, Any], Resolver], Awaitable[Prepared]]
 
 
 def validation_message(exc: pydantic.ValidationError) -> str:
@@ -65,142 +67,275 @@ def validation_message(exc: pydantic.ValidationError) -> str:
 
 
 def parse(model: type[pydantic.BaseModel], body: Mapping[str, Any]) -> Any:
+    spec = body.get("spec")
+    if not isinstance(spec, Mapping):
+        raise ConfigError(
+            ErrorClass.INVALID_SPEC, f"spec: must be an object, not {type(spec).__name__}"
+        )
     try:
-        return model.model_validate(dict(body.get("spec") or {}))
+        return model.model_validate(dict(spec))
     except pydantic.ValidationError as exc:
         raise ConfigError(ErrorClass.INVALID_SPEC, validation_message(exc)) from None
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
 def resource_of(body: Mapping[str, Any]) -> Resource:
-    meta = body.get("metadata", {})
+    """The core's view of a body of any shape: odd fields read as absent, never raise."""
+    meta = _mapping(body.get("metadata"))
+    try:
+        generation = int(meta.get("generation") or 1)
+    except (TypeError, ValueError):
+        generation = 1
+    annotations = {
+        str(k): str(v) for k, v in _mapping(meta.get("annotations")).items() if v is not None
+    }
     return Resource(
-        kind=str(body.get("kind", "DnatRule")),
-        namespace=str(meta.get("namespace")),
-        name=str(meta.get("name")),
-        uid=str(meta.get("uid", "")),
-        generation=int(meta.get("generation") or 1),
-        annotations=dict(meta.get("annotations") or {}),
-        status=dict(body.get("status") or {}),
+        kind=str(body.get("kind") or "DnatRule"),
+        namespace=str(meta.get("namespace") or ""),
+        name=str(meta.get("name") or ""),
+        uid=str(meta.get("uid") or ""),
+        generation=generation,
+        annotations=annotations,
+        status=_mapping(body.get("status")),
         deleting=bool(meta.get("deletionTimestamp")),
     )
 
 
-async def resolve_provider(
-    ctx: OperatorContext,
-    namespace: str,
-    ref: str,
-    *,
-    expected: str,
-    needed_by: str,
-    region: str | None = None,
-) -> Any:
-    """The provider behind a ProviderConfig of this namespace, checked against ``expected``."""
-    try:
-        pc_body = await ctx.kube.get_provider_config(namespace, ref)
+def provider_config_ref(body: Mapping[str, Any]) -> str | None:
+    """The ProviderConfig a body names, if it names one in the expected shape."""
+    ref = _mapping(_mapping(body.get("spec")).get("providerConfigRef")).get("name")
+    return ref if isinstance(ref, str) and ref else None
+
+
+@dataclass
+class Resolver:
+    """ProviderConfig and Secret reads, each at most once per name for this resolver's life.
+
+    A handler uses a fresh one per call (always the current ProviderConfig);
+    the drift pass uses one per pass, so 10,000 resources of one namespace
+    cost one ProviderConfig read and one Secret read, not 10,000 of each.
+    """
+
+    ctx: OperatorContext
+    _configs: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _secrets: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    async def _memo(self, memo: dict[tuple[str, str], Any], key: tuple[str, str], read: Any) -> Any:
+        if key not in memo:
+            try:
+                memo[key] = ("ok", await read(*key))
+            except (NotFoundError, KubeError, ValueError) as exc:
+                memo[key] = ("error", exc)
+        state, value = memo[key]
+        if state == "error":
+            raise value
+        return value
+
+    async def provider(
+        self,
+        namespace: str,
+        ref: str,
+        *,
+        expected: str,
+        needed_by: str,
+        region: str | None = None,
+    ) -> tuple[Any, str]:
+        """The provider behind a ProviderConfig of this namespace, and its config version."""
+        kube = self.ctx.kube
         try:
-            pc = ProviderConfigSpec.model_validate(pc_body.get("spec") or {})
-        except pydantic.ValidationError as exc:
-            raise ConfigError(
-                ErrorClass.INVALID_SPEC,
-                f"ProviderConfig {ref!r} is invalid: {validation_message(exc)}",
-            ) from None
-        if pc.provider != expected:
-            raise ConfigError(
-                ErrorClass.INVALID_SPEC,
-                f"{needed_by} needs a ProviderConfig with provider {expected}; {ref!r} has "
-                f"provider {pc.provider}",
+            pc_body = await self._memo(self._configs, (namespace, ref), kube.get_provider_config)
+            try:
+                pc = ProviderConfigSpec.model_validate(_mapping(pc_body.get("spec")))
+            except pydantic.ValidationError as exc:
+                raise ConfigError(
+                    ErrorClass.INVALID_SPEC,
+                    f"ProviderConfig {ref!r} is invalid: {validation_message(exc)}",
+                    until=f"ProviderConfig {ref!r} changes",
+                ) from None
+            if pc.provider != expected:
+                raise ConfigError(
+                    ErrorClass.INVALID_SPEC,
+                    f"{needed_by} needs a ProviderConfig with provider {expected}; {ref!r} has "
+                    f"provider {pc.provider}",
+                    until=f"the spec or ProviderConfig {ref!r} changes",
+                )
+            if _mapping(pc_body.get("metadata")).get("deletionTimestamp"):
+                logger.debug("ProviderConfig %s/%s is being deleted; still in use", namespace, ref)
+            secret_name = pc.credentials_secret_ref.name
+            secret, secret_version = await self._memo(
+                self._secrets, (namespace, secret_name), kube.get_secret
             )
-        secret = await ctx.kube.get_secret_data(namespace, pc.credentials_secret_ref.name)
-    except NotFoundError as exc:
-        raise ConfigError(ErrorClass.DEPENDENCY_NOT_FOUND, str(exc)) from None
-    try:
-        if region is not None and region != pc.region:
-            # A resource's own regionId wins over the ProviderConfig's (DESIGN.md).
-            pc = pc.model_copy(update={"region": region})
-        return ctx.providers.get(pc, secret)
-    except UnsupportedProvider as exc:
-        raise ConfigError(ErrorClass.INVALID_SPEC, str(exc)) from None
-    except ValueError as exc:
-        # Only the kind of problem, never the values: they are credentials.
-        raise ConfigError(
-            ErrorClass.AUTH_FAILED,
-            f"Secret {pc.credentials_secret_ref.name!r} has unusable credentials: {exc}",
-        ) from None
+        except NotFoundError as exc:
+            raise ConfigError(ErrorClass.DEPENDENCY_NOT_FOUND, str(exc)) from None
+        except KubeError as exc:
+            raise ConfigError(ErrorClass.TRANSIENT, f"Kubernetes read failed: {exc}") from None
+        except ValueError as exc:
+            raise ConfigError(ErrorClass.AUTH_FAILED, str(exc)) from None
+        meta = _mapping(pc_body.get("metadata"))
+        version = f"{meta.get('uid', '')}/{meta.get('generation', '')}:{secret_version}"
+        try:
+            if region is not None and region != pc.region:
+                # A resource's own regionId wins over the ProviderConfig's.
+                pc = pc.model_copy(update={"region": region})
+            return self.ctx.providers.get(pc, secret), version
+        except UnsupportedProvider as exc:
+            raise ConfigError(ErrorClass.INVALID_SPEC, str(exc)) from None
+        except ValueError as exc:
+            # Only the kind of problem, never the values: they are credentials.
+            raise ConfigError(
+                ErrorClass.AUTH_FAILED,
+                f"Secret {secret_name!r} has unusable credentials: {exc}",
+            ) from None
 
 
-def _reconciler(
-    kind: Kind, ctx: OperatorContext, resource: Resource, ready: Prepared, attempt: int
-) -> Reconciler[Any]:
-    return kind.reconciler(
+def reconciler(ctx: OperatorContext, resource: Resource, ready: Prepared, attempt: int) -> Any:
+    return Reconciler(
         resource=resource,
         kube=ctx.kube,
         provider=ready.provider,
         spec=ready.spec,
-        observe_only=ready.observe_only,
+        policy=ready.policy,
+        config_version=ready.config_version,
         attempt=attempt,
     )
 
 
-async def reconcile_body(
+async def _fresh(ctx: OperatorContext, kind: Kind, namespace: str, name: str) -> Any:
+    try:
+        return await ctx.kube.get_object(kind.name, namespace, name)
+    except KubeError as exc:
+        return exc
+
+
+async def reconcile_object(
     ctx: OperatorContext,
     kind: Kind,
-    body: Mapping[str, Any],
+    namespace: str,
+    name: str,
     *,
     attempt: int,
-    drift: bool = False,
-) -> None:
-    """Create/update/resume, and the drift check's correction: one idempotent path."""
-    resource = resource_of(body)
-    if resource.annotations.get(ANN_PAUSED) == "true":
-        logger.info("%s is paused; not reconciling", resource.ref)
-        return
-    async with ctx.locks.hold(resource.uid):
-        if drift:
-            # The cached body may be older than what a handler just wrote.
-            fresh = await ctx.kube.get_object(resource.kind, resource.namespace, resource.name)
-            if fresh is None:
-                return
-            body, resource = fresh, resource_of(fresh)
+    resolver: Resolver | None = None,
+) -> Outcome:
+    """Create/update/resume and every correction: one path, under the lock, on a fresh body."""
+    async with ctx.locks.hold(f"{kind.name}/{namespace}/{name}"):
+        body = await _fresh(ctx, kind, namespace, name)
+        if body is None:
+            return Done("the resource is gone")
+        if isinstance(body, Exception):
+            return Retry(after=backoff(attempt, base=1.0, cap=60.0), reason=f"read: {body}")
+        resource = resource_of(body)
+        if resource.deleting:
+            # Only the delete path acts on a deleting object, and it has its own handler.
+            return Done("deletion has started")
+        if resource.paused:
+            logger.info("%s is paused; not reconciling", resource.ref)
+            return Done("paused")
         try:
-            ready = await kind.prepare(ctx, body)
+            ready = await kind.prepare(ctx, body, resolver or Resolver(ctx))
         except ConfigError as exc:
-            await report_config_error(resource, ctx.kube, exc, attempt=attempt)
-            return
-        await _reconciler(kind, ctx, resource, ready, attempt).reconcile()
+            return await report_config_error(resource, ctx.kube, exc, attempt=attempt)
+        outcome: Outcome = await reconciler(ctx, resource, ready, attempt).reconcile()
+        return outcome
 
 
-async def delete_body(
-    ctx: OperatorContext, kind: Kind, body: Mapping[str, Any], *, attempt: int
-) -> None:
-    resource = resource_of(body)
-    if resource.annotations.get(ANN_PAUSED) == "true":
-        # Paused means hands off, for the cloud object too.
-        logger.info("%s is paused; leaving its cloud object in place", resource.ref)
-        return
-    async with ctx.locks.hold(resource.uid):
-        try:
-            ready = await kind.prepare(ctx, body)
-        except ConfigError as exc:
-            if not resource.status.get("externalId") and not resource.annotations.get(
-                ANN_CREATE_PENDING
-            ):
-                return  # nothing was ever done in the cloud: nothing to clean up
-            await report_config_error(resource, ctx.kube, exc, attempt=attempt)
-            return
-        await _reconciler(kind, ctx, resource, ready, attempt).delete(orphan=ready.orphan_on_delete)
+async def delete_object(
+    ctx: OperatorContext, kind: Kind, namespace: str, name: str, *, attempt: int
+) -> Outcome:
+    """The delete path, under the lock, on a fresh body; Done releases the finalizer."""
+    async with ctx.locks.hold(f"{kind.name}/{namespace}/{name}"):
+        body = await _fresh(ctx, kind, namespace, name)
+        if body is None:
+            return Done("the resource is gone")
+        if isinstance(body, Exception):
+            return Retry(after=backoff(attempt, base=1.0, cap=60.0), reason=f"read: {body}")
+        return await _delete_locked(ctx, kind, body, resource_of(body), attempt=attempt)
+
+
+async def _delete_locked(
+    ctx: OperatorContext, kind: Kind, body: Mapping[str, Any], resource: Resource, *, attempt: int
+) -> Outcome:
+    if resource.paused:
+        # Paused means hands off the cloud object; but only proof (or Orphan) releases.
+        return Retry(
+            after=PAUSED_DELETE_RECHECK,
+            reason="paused: the delete waits until cloudnet.dev/paused is removed "
+            "(or deletionPolicy is set to Orphan)",
+            routine=True,
+        )
+    try:
+        ready = await kind.prepare(ctx, body, Resolver(ctx))
+    except ConfigError as exc:
+        if not resource.status.get("externalId") and not resource.annotations.get(
+            ANN_CREATE_PENDING
+        ):
+            return Done("nothing was ever created in the cloud")
+        if _policy_of(body) in ("Orphan", "ObserveOnly"):
+            return Done("orphaned on purpose")
+        return await report_config_error(
+            resource,
+            ctx.kube,
+            ConfigError(
+                exc.error_class,
+                f"{exc.message}; the cloud object stays and the delete is retried until the "
+                "credentials are back (or set spec.deletionPolicy: Orphan to leave it)",
+            ),
+            attempt=attempt,
+            deleting=True,
+        )
+    outcome: Outcome = await reconciler(ctx, resource, ready, attempt).delete()
+    return outcome
+
+
+def _policy_of(body: Mapping[str, Any]) -> str | None:
+    """Orphan / ObserveOnly as the raw spec says, for a body the model refused."""
+    spec = _mapping(body.get("spec"))
+    if spec.get("managementPolicy") == "ObserveOnly":
+        return "ObserveOnly"
+    if spec.get("deletionPolicy") == "Orphan":
+        return "Orphan"
+    return None
+
+
+def to_kopf(outcome: Outcome, ref: str) -> None:
+    """The one translation of core outcomes into kopf's vocabulary."""
+    if isinstance(outcome, Retry):
+        raise kopf.TemporaryError(outcome.reason or "waiting", delay=outcome.after)
+    if isinstance(outcome, Blocked):
+        logger.info("%s is blocked until %s: %s", ref, outcome.until, outcome.reason)
 
 
 def register(ctx: OperatorContext, kind: Kind) -> None:
     """Register one kind's handlers on kopf's default registry."""
 
+    def ident(body: kopf.Body) -> tuple[str, str]:
+        meta = body.get("metadata") or {}
+        return str(meta.get("namespace") or ""), str(meta.get("name") or "")
+
     async def on_change(body: kopf.Body, retry: int, **_: Any) -> None:
-        await reconcile_body(ctx, kind, body, attempt=retry)
+        namespace, name = ident(body)
+        try:
+            outcome = await reconcile_object(ctx, kind, namespace, name, attempt=retry)
+        except Exception:
+            logger.exception("%s %s/%s: unexpected failure", kind.name, namespace, name)
+            outcome = Retry(after=backoff(retry, base=5.0, cap=300.0), reason="internal error")
+        to_kopf(outcome, f"{kind.name} {namespace}/{name}")
 
     async def on_delete(body: kopf.Body, retry: int, **_: Any) -> None:
-        await delete_body(ctx, kind, body, attempt=retry)
+        namespace, name = ident(body)
+        try:
+            outcome = await delete_object(ctx, kind, namespace, name, attempt=retry)
+        except Exception:
+            logger.exception("%s %s/%s: unexpected failure", kind.name, namespace, name)
+            outcome = Retry(after=backoff(retry, base=5.0, cap=300.0), reason="internal error")
+        if isinstance(outcome, Blocked):  # never permanent while deleting
+            outcome = Retry(after=backoff(retry, base=15.0, cap=300.0), reason=outcome.reason)
+        to_kopf(outcome, f"{kind.name} {namespace}/{name}")
 
     async def on_event(event: Mapping[str, Any], body: kopf.Body, **_: Any) -> None:
-        ctx.watch_cache.update(event.get("type"), body)
+        ctx.watch_cache.update(kind, event.get("type"), body)
 
     resource = (GROUP, VERSION, kind.plural)
     temporary = kopf.ErrorsMode.TEMPORARY

@@ -1,14 +1,14 @@
-"""What the handlers share: the Kubernetes adapter, providers, locks, the watch cache.
+"""What the handlers share: the Kubernetes adapter, providers, locks, the watch cache, wake-ups.
 
 Built once at start-up and passed to the handler modules explicitly, not
-kept in module globals (the mistake shared/STYLE.md warns about).
+kept in module globals.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,27 +16,27 @@ from cloudnet.handlers.kube import KubeClient
 from cloudnet.providers.registry import ProviderRegistry
 
 if TYPE_CHECKING:
-    from cloudnet.handlers.drift import WatchCache
+    from cloudnet.handlers.watch import WatchCache
 
 
 class ResourceLocks:
-    """One lock per resource uid, so a handler and the drift check never overlap."""
+    """One lock per resource, so a handler, a wake-up and the drift pass never overlap."""
 
     def __init__(self) -> None:
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
 
     @contextlib.asynccontextmanager
-    async def hold(self, uid: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(uid, asyncio.Lock())
-        self._users[uid] = self._users.get(uid, 0) + 1
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
         try:
             async with lock:
                 yield
         finally:
-            self._users[uid] -= 1
-            if not self._users[uid]:  # forget idle locks: no memory per quiet object
-                del self._users[uid], self._locks[uid]
+            self._users[key] -= 1
+            if not self._users[key]:  # forget idle locks: no memory per quiet object
+                del self._users[key], self._locks[key]
 
 
 @dataclass
@@ -45,3 +45,5 @@ class OperatorContext:
     providers: ProviderRegistry
     watch_cache: WatchCache
     locks: ResourceLocks = field(default_factory=ResourceLocks)
+    #: schedules a reconcile of (kind, namespace, name) soon, outside kopf (set by run.py)
+    wake: Callable[[str, str, str, str], None] = field(default=lambda *_: None)

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from cloudnet.api.dnat import DnatRuleSpec
-from cloudnet.handlers.common import Kind, Prepared, parse, resolve_provider
+from cloudnet.core.reconciler import Policy
+from cloudnet.handlers.common import Kind, Prepared, Resolver, parse
 from cloudnet.handlers.context import OperatorContext
 
 #: spec block → the provider its ProviderConfig must name
@@ -18,13 +19,12 @@ BLOCK_PROVIDER = {
 _BLOCK_FIELD = {"huawei_nat": "huaweiNat", "alibaba_ens": "alibabaEns", "alibaba_sag": "alibabaSag"}
 
 
-async def prepare(ctx: OperatorContext, body: Mapping[str, Any]) -> Prepared:
+async def prepare(ctx: OperatorContext, body: Mapping[str, Any], resolver: Resolver) -> Prepared:
     """Model, ProviderConfig, Secret and provider; a problem here makes no cloud call."""
     spec: DnatRuleSpec = parse(DnatRuleSpec, body)
     block_name = next(name for name in BLOCK_PROVIDER if getattr(spec, name) is not None)
-    provider = await resolve_provider(
-        ctx,
-        str(body.get("metadata", {}).get("namespace")),
+    provider, version = await resolver.provider(
+        str((body.get("metadata") or {}).get("namespace")),
         spec.provider_config_ref.name,
         expected=BLOCK_PROVIDER[block_name],
         needed_by=f"spec.{_BLOCK_FIELD[block_name]}",
@@ -32,8 +32,11 @@ async def prepare(ctx: OperatorContext, body: Mapping[str, Any]) -> Prepared:
     return Prepared(
         spec=getattr(spec, block_name),
         provider=provider,
-        observe_only=spec.effective_management_policy == "ObserveOnly",
-        orphan_on_delete=spec.effective_deletion_policy == "Orphan",
+        policy=Policy(
+            observe_only=spec.effective_management_policy == "ObserveOnly",
+            deletion="Orphan" if spec.effective_deletion_policy == "Orphan" else "Delete",
+        ),
+        config_version=version,
     )
 
 

@@ -1,16 +1,20 @@
-"""Batched drift checks: one periodic task per operator, one list call per scope.
+"""Batched drift checks: one periodic pass per operator, one paged listing per scope.
 
-kopf's create/update handlers fire only on Kubernetes changes, so a rule
-changed or deleted in the cloud would go unnoticed. A timer per object would
-cost a task and a cloud call per object (shared/TESTING.md); instead one
-loop wakes every ``interval`` seconds, groups the known DnatRules by
-(namespace, ProviderConfig, scope) — a scope is a NAT gateway — and lists
-each scope once through the provider's paged ``observe_many``. Only resources
-whose cloud object is gone, changed state, or drifted from the spec are
-reconciled (under the same per-resource lock as the handlers); the others
-cost nothing beyond their share of the list call.
+kopf's handlers fire only on Kubernetes changes, so an object changed or
+deleted in the cloud would go unnoticed. A timer per object would cost a task
+and a cloud call per object; instead one loop wakes every ``interval``
+seconds, groups the known resources by (kind, namespace, ProviderConfig,
+scope) and lists each scope once through the provider's ``observe_many``.
+Only resources whose cloud object is gone, changed state, or drifted are
+woken (:class:`~cloudnet.handlers.watch.Waker`): the correction then runs on
+a fresh read under the per-resource lock, so a resource whose deletion
+started meanwhile is never created or corrected again.
 
-The set of known resources is a watch cache fed by a kopf event handler.
+A pass cannot be stopped by one object: each resource's preparation and
+comparison, and each scope's listing, fails on its own. ProviderConfigs and
+Secrets are read once per pass per name. Passes never overlap: the next one
+starts ``interval`` seconds after the previous one started, or at once if a
+pass took longer than that.
 """
 
 from __future__ import annotations
@@ -18,60 +22,60 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import kopf
-
-from cloudnet.clouds.errors import CloudError, CloudTransportError
-from cloudnet.handlers.common import Kind, reconcile_body
+from cloudnet.api.errors import CloudException
+from cloudnet.core.reconciler import PENDING, ConfigError
+from cloudnet.core.resource import ANN_PAUSED
+from cloudnet.handlers.common import Kind, Resolver, provider_config_ref
 from cloudnet.handlers.context import OperatorContext
-from cloudnet.reconcile import ANN_PAUSED, MAX_PENDING_POLL, PENDING, ConfigError
+from cloudnet.handlers.watch import WatchCache
 
 logger = logging.getLogger(__name__)
 
 #: Seconds between drift checks; `cloudnet run --drift-interval` overrides it.
 DEFAULT_INTERVAL = 60.0
-#: Polls of a corrected resource while the cloud reports PENDING_* (about a minute in all).
-SETTLE_ATTEMPTS = 12
 #: A PENDING_* status older than this has no handler polling it any more.
 STALE_PENDING = 120.0
 
 
-def _stale(status: Mapping[str, Any]) -> bool:
-    ready: Mapping[str, Any] = next(
-        (c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {}
-    )
+def _age(stamp: Any) -> float | None:
+    """Seconds since an RFC 3339 time; None when it is not one (any zone, or none: UTC)."""
     try:
-        since = datetime.datetime.fromisoformat(str(ready.get("lastTransitionTime")))
+        since = datetime.datetime.fromisoformat(str(stamp))
     except ValueError:
-        return True
-    age = datetime.datetime.now(datetime.UTC) - since
-    return age.total_seconds() > STALE_PENDING
+        return None
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=datetime.UTC)
+    return (datetime.datetime.now(datetime.UTC) - since).total_seconds()
 
 
-class WatchCache:
-    """The latest body of every DnatRule, by uid, kept from the watch stream."""
-
-    def __init__(self) -> None:
-        self.bodies: dict[str, dict[str, Any]] = {}
-        #: uid -> the task correcting that resource, so passes do not pile up on it
-        self.settling: dict[str, asyncio.Task[None]] = {}
-
-    def update(self, event_type: str | None, body: Mapping[str, Any]) -> None:
-        uid = str(body.get("metadata", {}).get("uid", ""))
-        if not uid:
-            return
-        if event_type == "DELETED":
-            self.bodies.pop(uid, None)
-        else:
-            self.bodies[uid] = dict(body)
+def _stale(status: Mapping[str, Any]) -> bool:
+    conditions = status.get("conditions")
+    ready: Mapping[str, Any] = next(
+        (
+            c
+            for c in (conditions if isinstance(conditions, list) else [])
+            if isinstance(c, Mapping) and c.get("type") == "Ready"
+        ),
+        {},
+    )
+    age = _age(ready.get("lastTransitionTime"))
+    return age is None or age > STALE_PENDING
 
 
 def _checkable(body: Mapping[str, Any]) -> bool:
-    meta, status = body.get("metadata", {}), body.get("status") or {}
-    if meta.get("deletionTimestamp") or (meta.get("annotations") or {}).get(ANN_PAUSED) == "true":
+    meta, status = body.get("metadata"), body.get("status")
+    if not isinstance(meta, Mapping) or not isinstance(status, Mapping):
+        return False
+    annotations = meta.get("annotations")
+    if meta.get("deletionTimestamp") or (
+        isinstance(annotations, Mapping) and annotations.get(ANN_PAUSED) == "true"
+    ):
         return False
     if not status.get("externalId") or status.get("phase") == "ERROR":
         return False  # not created yet, or waiting for the user: the handlers own it
@@ -80,93 +84,125 @@ def _checkable(body: Mapping[str, Any]) -> bool:
     return bool(status.get("observedGeneration") == meta.get("generation"))
 
 
+@dataclass
+class PassStats:
+    """What the last pass did, for logs, tests and benchmarks."""
+
+    started: float = 0.0
+    duration: float = 0.0
+    passes: int = 0
+    scopes: int = 0
+    resources: int = 0
+    woken: int = 0
+    failed: int = 0
+
+
+def _differs(observation: Any, status: Mapping[str, Any]) -> bool:
+    return not (
+        observation.exists
+        and observation.up_to_date
+        and observation.phase == status.get("phase")
+        and not status.get("drift")
+    )
+
+
 async def check_once(
     ctx: OperatorContext, cache: WatchCache, kinds: Mapping[str, Kind]
-) -> dict[str, int]:
-    """One pass over every scope; returns counters for logs and tests."""
+) -> PassStats:
+    """One pass over every scope."""
+    stats = PassStats(started=time.monotonic())
+    resolver = Resolver(ctx)
     groups: dict[tuple[str, ...], dict[str, tuple[Any, dict[str, Any]]]] = defaultdict(dict)
     providers: dict[tuple[str, ...], Any] = {}
-    counters = {"scopes": 0, "resources": 0, "reconciled": 0}
     for body in list(cache.bodies.values()):
-        kind = kinds.get(str(body.get("kind")))
-        if kind is None or not _checkable(body) or body["metadata"]["uid"] in cache.settling:
-            continue
         try:
-            ready = await kind.prepare(ctx, body)
+            kind = kinds.get(str(body.get("kind")))
+            if kind is None or not _checkable(body):
+                continue
+            ready = await kind.prepare(ctx, body, resolver)
+            key: tuple[str, ...] = (
+                kind.name,
+                str(body["metadata"]["namespace"]),
+                str(provider_config_ref(body)),
+                str(ready.provider.scope(ready.spec)),
+            )
+            providers[key] = ready.provider
+            groups[key][str(body["status"]["externalId"])] = (ready.spec, body)
         except ConfigError:
             continue  # the handlers report it on their next run
-        key: tuple[str, ...] = (
-            kind.name,
-            str(body["metadata"]["namespace"]),
-            str(body["spec"]["providerConfigRef"]["name"]),
-            str(ready.provider.scope(ready.spec)),
-        )
-        providers[key] = ready.provider
-        groups[key][str(body["status"]["externalId"])] = (ready.spec, body)
+        except Exception:
+            stats.failed += 1
+            logger.exception("drift check: skipping one resource")
     for key, members in groups.items():
-        counters["scopes"] += 1
-        counters["resources"] += len(members)
+        stats.scopes += 1
+        stats.resources += len(members)
         try:
             observations = await providers[key].observe_many(
-                key[3], {ext: block for ext, (block, _) in members.items()}
+                key[3], {ext: spec for ext, (spec, _) in members.items()}
             )
-        except (CloudError, CloudTransportError) as exc:
-            logger.warning("drift check of scope %s failed: %s", key[3], exc)
+        except CloudException as exc:
+            logger.warning("drift check of scope %s failed: %s: %s", key[3], exc.code, exc)
+            continue
+        except Exception:
+            stats.failed += 1
+            logger.exception("drift check of scope %s failed", key[3])
             continue
         for external_id, observation in observations.items():
-            _, body = members[external_id]
-            status = body.get("status") or {}
-            if (
-                observation.exists
-                and observation.up_to_date
-                and observation.phase == status.get("phase")
-                and not status.get("drift")
-            ):
+            if external_id not in members:
                 continue
-            counters["reconciled"] += 1
-            logger.info(
-                "drift in %s/%s: %s",
-                body["metadata"]["namespace"],
-                body["metadata"]["name"],
-                "cloud object gone"
-                if not observation.exists
-                else ", ".join(d.path for d in observation.drift) or f"phase {observation.phase}",
-            )
-            uid = str(body["metadata"]["uid"])
-            if uid not in cache.settling:
-                cache.settling[uid] = asyncio.create_task(_settle(ctx, cache, kinds[key[0]], body))
-    return counters
-
-
-async def _settle(
-    ctx: OperatorContext, cache: WatchCache, kind: Kind, body: Mapping[str, Any]
-) -> None:
-    """Correct one resource and follow it until the cloud settles, as the handlers would."""
-    try:
-        for attempt in range(SETTLE_ATTEMPTS):
+            _, body = members[external_id]
             try:
-                await reconcile_body(ctx, kind, body, attempt=attempt, drift=True)
-                return
-            except kopf.TemporaryError as exc:
-                if exc.delay is None or exc.delay > MAX_PENDING_POLL:
-                    return  # a long wait: the next pass (or the handlers) takes it from here
-                await asyncio.sleep(exc.delay)
-            except kopf.PermanentError:
-                return
-    finally:
-        cache.settling.pop(str(body["metadata"]["uid"]), None)
+                if not _differs(observation, body.get("status") or {}):
+                    continue
+                meta = body["metadata"]
+                logger.info(
+                    "drift in %s %s/%s: %s",
+                    key[0],
+                    meta["namespace"],
+                    meta["name"],
+                    "cloud object gone"
+                    if not observation.exists
+                    else ", ".join(observation.delta.paths) or f"phase {observation.phase}",
+                )
+                stats.woken += 1
+                ctx.wake(key[0], str(meta["namespace"]), str(meta["name"]), "drift")
+            except Exception:
+                stats.failed += 1
+                logger.exception("drift check: skipping one resource")
+    stats.duration = time.monotonic() - stats.started
+    return stats
 
 
 async def drift_loop(
-    ctx: OperatorContext, cache: WatchCache, kinds: Mapping[str, Kind], interval: float
+    ctx: OperatorContext,
+    cache: WatchCache,
+    kinds: Mapping[str, Kind],
+    interval: float,
+    record: list[PassStats] | None = None,
 ) -> None:
+    """Passes one after the other: a slow pass delays the next, it never runs beside it."""
+    passes, last = 0, 0.0
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(max(0.0, interval - last))
         try:
-            counters = await check_once(ctx, cache, kinds)
-            if counters["scopes"]:
-                logger.debug("drift check: %s", counters)
+            stats = await check_once(ctx, cache, kinds)
         except asyncio.CancelledError:
             raise
         except Exception:  # the loop must outlive any one bad pass
             logger.exception("drift check failed")
+            continue
+        passes += 1
+        stats.passes, last = passes, stats.duration
+        if record is not None:
+            record[:] = [stats]
+        level = logging.WARNING if stats.duration > interval else logging.DEBUG
+        logger.log(
+            level,
+            "drift pass %d: %d scope(s), %d resource(s), %d woken, %d failed, %.2f s",
+            passes,
+            stats.scopes,
+            stats.resources,
+            stats.woken,
+            stats.failed,
+            stats.duration,
+        )

@@ -23,7 +23,7 @@ import kubernetes
 from kubernetes.client.exceptions import ApiException
 
 from cloudnet.api.common import GROUP, VERSION
-from cloudnet.reconcile import Resource
+from cloudnet.core.resource import KubeError, KubeGone, Resource
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +51,15 @@ class NotFoundError(Exception):
     """A Kubernetes object the resource refers to does not exist."""
 
 
+def _failure(exc: ApiException, what: str) -> KubeError:
+    """The core's view of a failed call: gone, or failed (the reason, never the body)."""
+    if exc.status == 404:
+        return KubeGone(f"{what}: not found")
+    return KubeError(f"{what}: HTTP {exc.status} {exc.reason}")
+
+
 class KubeClient:
-    """Implements :class:`cloudnet.reconcile.Kube` and the reads the handlers need."""
+    """Implements :class:`cloudnet.core.resource.Kube` and the reads the handlers need."""
 
     def __init__(self, api: kubernetes.client.ApiClient) -> None:
         self.custom = kubernetes.client.CustomObjectsApi(api)
@@ -60,30 +67,36 @@ class KubeClient:
         self.host = os.environ.get("HOSTNAME", "cloudnet-operator")
 
     async def patch_status(self, resource: Resource, status: Mapping[str, Any]) -> None:
-        await asyncio.to_thread(
-            self.custom.patch_namespaced_custom_object_status,
-            GROUP,
-            VERSION,
-            resource.namespace,
-            PLURALS[resource.kind],
-            resource.name,
-            {"status": dict(status)},
-            _content_type=MERGE_PATCH,
-        )
+        try:
+            await asyncio.to_thread(
+                self.custom.patch_namespaced_custom_object_status,
+                GROUP,
+                VERSION,
+                resource.namespace,
+                PLURALS[resource.kind],
+                resource.name,
+                {"status": dict(status)},
+                _content_type=MERGE_PATCH,
+            )
+        except ApiException as exc:
+            raise _failure(exc, f"status patch of {resource.ref}") from None
 
     async def patch_annotations(
         self, resource: Resource, annotations: Mapping[str, str | None]
     ) -> None:
-        await asyncio.to_thread(
-            self.custom.patch_namespaced_custom_object,
-            GROUP,
-            VERSION,
-            resource.namespace,
-            PLURALS[resource.kind],
-            resource.name,
-            {"metadata": {"annotations": dict(annotations)}},
-            _content_type=MERGE_PATCH,
-        )
+        try:
+            await asyncio.to_thread(
+                self.custom.patch_namespaced_custom_object,
+                GROUP,
+                VERSION,
+                resource.namespace,
+                PLURALS[resource.kind],
+                resource.name,
+                {"metadata": {"annotations": dict(annotations)}},
+                _content_type=MERGE_PATCH,
+            )
+        except ApiException as exc:
+            raise _failure(exc, f"annotation patch of {resource.ref}") from None
         resource.annotations = {
             **{k: v for k, v in resource.annotations.items() if k not in annotations},
             **{k: v for k, v in annotations.items() if v is not None},
@@ -141,7 +154,7 @@ class KubeClient:
         except ApiException as exc:
             if exc.status == 404:
                 return None
-            raise
+            raise _failure(exc, f"read of {kind} {namespace}/{name}") from None
         return cast(dict[str, Any], obj)
 
     async def get_provider_config(self, namespace: str, name: str) -> dict[str, Any]:
@@ -160,11 +173,16 @@ class KubeClient:
                     f"ProviderConfig {name!r} not found in namespace {namespace!r} (a resource "
                     "may only use a ProviderConfig of its own namespace)"
                 ) from None
-            raise
+            raise _failure(exc, f"read of ProviderConfig {namespace}/{name}") from None
         return cast(dict[str, Any], obj)
 
     async def get_secret_data(self, namespace: str, name: str) -> dict[str, str]:
         """The Secret's ``data``, decoded; the values never leave this process."""
+        data, _ = await self.get_secret(namespace, name)
+        return data
+
+    async def get_secret(self, namespace: str, name: str) -> tuple[dict[str, str], str]:
+        """The Secret's ``data``, decoded, and its resourceVersion (what changes with it)."""
         try:
             secret = await asyncio.to_thread(self.core.read_namespaced_secret, name, namespace)
         except ApiException as exc:
@@ -172,11 +190,12 @@ class KubeClient:
                 raise NotFoundError(
                     f"Secret {name!r} not found in namespace {namespace!r}"
                 ) from None
-            raise
+            raise _failure(exc, f"read of Secret {namespace}/{name}") from None
         decoded: dict[str, str] = {}
         for key, value in (secret.data or {}).items():
             try:
                 decoded[key] = base64.b64decode(value).decode()
             except (binascii.Error, UnicodeDecodeError):
                 raise ValueError(f"Secret {name!r} key {key!r} is not base64 text") from None
-        return decoded
+        version = str(getattr(secret.metadata, "resource_version", "") or "")
+        return decoded, f"{getattr(secret.metadata, 'uid', '')}/{version}"

@@ -1,4 +1,4 @@
-"""``NetworkInterfaceConfig``: check the ProviderConfig, hand over to :class:`NicReconciler`."""
+"""``NetworkInterfaceConfig``: check the ProviderConfig, hand over to the core."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from cloudnet.api.nic import NetworkInterfaceConfigSpec
-from cloudnet.handlers.common import Kind, Prepared, parse, resolve_provider
+from cloudnet.core.reconciler import Policy
+from cloudnet.handlers.common import Kind, Prepared, Resolver, parse
 from cloudnet.handlers.context import OperatorContext
-from cloudnet.reconcile import NicReconciler
 
 
-async def prepare(ctx: OperatorContext, body: Mapping[str, Any]) -> Prepared:
+async def prepare(ctx: OperatorContext, body: Mapping[str, Any], resolver: Resolver) -> Prepared:
     spec: NetworkInterfaceConfigSpec = parse(NetworkInterfaceConfigSpec, body)
-    provider = await resolve_provider(
-        ctx,
-        str(body.get("metadata", {}).get("namespace")),
+    provider, version = await resolver.provider(
+        str((body.get("metadata") or {}).get("namespace")),
         spec.provider_config_ref.name,
         expected="alibaba-ecs",
         needed_by="a NetworkInterfaceConfig",
@@ -24,14 +23,12 @@ async def prepare(ctx: OperatorContext, body: Mapping[str, Any]) -> Prepared:
     return Prepared(
         spec=spec,
         provider=provider,
-        observe_only=spec.effective_management_policy == "ObserveOnly",
-        orphan_on_delete=spec.effective_deletion_policy == "Orphan",
+        policy=Policy(
+            observe_only=spec.effective_management_policy == "ObserveOnly",
+            deletion="Restore" if spec.effective_deletion_policy == "Restore" else "Orphan",
+        ),
+        config_version=version,
     )
 
 
-KIND = Kind(
-    name="NetworkInterfaceConfig",
-    plural="networkinterfaceconfigs",
-    prepare=prepare,
-    reconciler=NicReconciler,
-)
+KIND = Kind(name="NetworkInterfaceConfig", plural="networkinterfaceconfigs", prepare=prepare)

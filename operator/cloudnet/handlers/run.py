@@ -25,13 +25,14 @@ from typing import Any
 
 import kopf
 
+from cloudnet.core.resource import FINALIZER
 from cloudnet.handlers import dnat, nic
 from cloudnet.handlers.common import Kind, register
 from cloudnet.handlers.context import OperatorContext
-from cloudnet.handlers.drift import DEFAULT_INTERVAL, WatchCache, drift_loop
+from cloudnet.handlers.drift import DEFAULT_INTERVAL, drift_loop
 from cloudnet.handlers.kube import KubeClient, load_config
+from cloudnet.handlers.watch import Waker, WatchCache
 from cloudnet.providers.registry import DEFAULT_RATE, ProviderRegistry
-from cloudnet.reconcile import FINALIZER
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,9 @@ def configure(settings: kopf.OperatorSettings) -> None:
 
 def build_registry(ctx: OperatorContext, *, drift_interval: float) -> None:
     tasks: list[asyncio.Task[None]] = []
+    waker = Waker(ctx, KINDS)
+    ctx.wake = waker
+    ctx.watch_cache.on_intent = waker
 
     @kopf.on.startup()
     async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
@@ -77,6 +81,7 @@ def build_registry(ctx: OperatorContext, *, drift_interval: float) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await waker.aclose()
         await ctx.providers.aclose()
 
     for kind in KINDS.values():
@@ -86,7 +91,7 @@ def build_registry(ctx: OperatorContext, *, drift_interval: float) -> None:
 class RoutinePollFilter(logging.Filter):
     """kopf logs every TemporaryError at ERROR; a PENDING_* poll is routine, not an error."""
 
-    ROUTINE = ("is PENDING_", "waiting for", "to leave PENDING_")
+    ROUTINE = ("waiting for", "paused: the delete waits")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno == logging.ERROR and "failed temporarily" in record.getMessage():

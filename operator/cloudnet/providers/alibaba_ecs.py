@@ -26,7 +26,14 @@ from cloudnet.api.common import Phase
 from cloudnet.api.nic import NetworkInterfaceConfigSpec
 from cloudnet.clouds.alibaba import AlibabaRpcClient
 from cloudnet.clouds.errors import CloudError, ErrorClass
-from cloudnet.providers.base import Drift, Observation, WriteResult
+from cloudnet.core.provider import (
+    Capabilities,
+    Delta,
+    Difference,
+    Observation,
+    ProviderBase,
+    WriteResult,
+)
 
 MODIFY = "ModifyNetworkInterfaceAttribute"
 WRITE_ONLY = frozenset({"RxQueueSize", "TxQueueSize"})
@@ -75,9 +82,9 @@ def _same(key: str, want: Any, have: Any) -> bool:
     return bool(want == have)
 
 
-def drift_of(spec: NetworkInterfaceConfigSpec, seen: Mapping[str, Any]) -> tuple[Drift, ...]:
+def drift_of(spec: NetworkInterfaceConfigSpec, seen: Mapping[str, Any]) -> Delta:
     """Every parameter the spec sets whose value the cloud shows differently."""
-    drift: list[Drift] = []
+    drift: list[Difference] = []
     for key, want in spec.to_cloud().items():
         if key in WRITE_ONLY or key in ("RegionId", "NetworkInterfaceId") or key not in seen:
             continue  # not shown by this answer: nothing to compare
@@ -88,7 +95,8 @@ def drift_of(spec: NetworkInterfaceConfigSpec, seen: Mapping[str, Any]) -> tuple
                     continue
                 if sub_want != have_nested[sub]:
                     drift.append(
-                        Drift(
+                        Difference(
+                            key=key,
                             path=f"spec.{_camel(key)}.{_camel(sub)}",
                             desired=str(sub_want),
                             observed=str(have_nested[sub]),
@@ -96,21 +104,29 @@ def drift_of(spec: NetworkInterfaceConfigSpec, seen: Mapping[str, Any]) -> tuple
                     )
         elif not _same(key, want, seen[key]):
             drift.append(
-                Drift(path=f"spec.{_camel(key)}", desired=str(want), observed=str(seen[key]))
+                Difference(
+                    key=key, path=f"spec.{_camel(key)}", desired=str(want), observed=str(seen[key])
+                )
             )
-    return tuple(drift)
+    return Delta.of(drift)
 
 
-class AlibabaEcsProvider:
+class AlibabaEcsProvider(ProviderBase):
     """ENI attributes through one :class:`AlibabaRpcClient` (ECS 2014-05-26)."""
 
     name = "alibaba-ecs"
+    #: the ENI exists already: never created or deleted; Restore puts back a snapshot;
+    #: queue sizes are shown by no answer
+    capabilities = Capabilities(creates=False, snapshots=True, write_only=True)
 
     def __init__(self, client: AlibabaRpcClient) -> None:
         self.client = client
 
     def scope(self, spec: NetworkInterfaceConfigSpec) -> str:
         return spec.region_id
+
+    def identity(self, spec: NetworkInterfaceConfigSpec) -> str:
+        return spec.network_interface_id
 
     def _observation(
         self, spec: NetworkInterfaceConfigSpec, eni: Mapping[str, Any], request_id: str | None
@@ -121,7 +137,7 @@ class AlibabaEcsProvider:
             external_id=str(eni.get("NetworkInterfaceId") or spec.network_interface_id),
             phase=_PHASES.get(str(eni.get("Status"))),
             observed={**seen, "Status": eni.get("Status"), "Type": eni.get("Type")},
-            drift=drift_of(spec, seen),
+            delta=drift_of(spec, seen),
             request_id=request_id,
         )
 
@@ -154,15 +170,26 @@ class AlibabaEcsProvider:
             http_status=404,
         )
 
-    def write_only(self, spec: NetworkInterfaceConfigSpec) -> dict[str, Any]:
+    def write_only(self, spec: NetworkInterfaceConfigSpec) -> Delta:
         """The parameters the spec sets that no answer shows (sent once per generation)."""
         params = spec.to_cloud()
-        found = {k: params[k] for k in WRITE_ONLY if k in params}
+        found = [
+            Difference(key=k, path=f"spec.{_camel(k)}", desired=str(params[k]), observed=None)
+            for k in sorted(WRITE_ONLY)
+            if k in params
+        ]
         traffic = params.get("NetworkInterfaceTrafficConfig") or {}
-        nested = {k: traffic[k] for k in WRITE_ONLY if k in traffic}
-        if nested:
-            found["NetworkInterfaceTrafficConfig"] = nested
-        return found
+        found += [
+            Difference(
+                key="NetworkInterfaceTrafficConfig",
+                path=f"spec.networkInterfaceTrafficConfig.{_camel(k)}",
+                desired=str(traffic[k]),
+                observed=None,
+            )
+            for k in sorted(WRITE_ONLY)
+            if k in traffic
+        ]
+        return Delta.of(found)
 
     async def modify(
         self, spec: NetworkInterfaceConfigSpec, params: Mapping[str, Any]
@@ -178,15 +205,12 @@ class AlibabaEcsProvider:
         )
         return WriteResult(external_id=spec.network_interface_id, request_id=response.request_id)
 
-    async def update(self, spec: NetworkInterfaceConfigSpec, current: Observation) -> WriteResult:
+    async def update(
+        self, spec: NetworkInterfaceConfigSpec, external_id: str, delta: Delta
+    ) -> WriteResult:
         """One Modify with every parameter that differs (nested objects whole)."""
         desired = spec.to_cloud()
-        by_camel = {_camel(k): k for k in desired}
-        params: dict[str, Any] = {}
-        for drift in current.drift:
-            key = by_camel.get(drift.path.split(".")[1])
-            if key is not None:
-                params[key] = desired[key]
+        params = {key: desired[key] for key in sorted(delta.keys) if key in desired}
         return await self.modify(spec, params)
 
     async def delete(self, spec: NetworkInterfaceConfigSpec, external_id: str) -> WriteResult:
@@ -200,6 +224,13 @@ class AlibabaEcsProvider:
             for k, v in observation.observed.items()
             if k not in ("Status", "Type") and v is not None
         }
+
+    async def restore(
+        self, spec: NetworkInterfaceConfigSpec, original: Mapping[str, Any]
+    ) -> WriteResult | None:
+        """One Modify putting back what the spec manages; None when nothing is recorded."""
+        params = self.restore_params(spec, original)
+        return await self.modify(spec, params) if params else None
 
     def restore_params(
         self, spec: NetworkInterfaceConfigSpec, original: Mapping[str, Any]

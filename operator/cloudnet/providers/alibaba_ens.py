@@ -21,7 +21,7 @@ from cloudnet.api.alibaba_ens import AlibabaEnsSpec
 from cloudnet.api.common import Phase
 from cloudnet.clouds.alibaba import AlibabaRpcClient
 from cloudnet.clouds.errors import CloudError, ErrorClass
-from cloudnet.providers.base import Drift, Observation, WriteResult
+from cloudnet.core.provider import Delta, Difference, Observation, ProviderBase, WriteResult
 
 LIST = "DescribeForwardTableEntries"
 #: DescribeForwardTableEntries' largest page (CLOUD_APIS.md).
@@ -60,9 +60,10 @@ def _same(want: Any, have: Any, key: str) -> bool:
     return str(want) == ("" if have is None else str(have))
 
 
-def drift_of(spec: AlibabaEnsSpec, entry: Mapping[str, Any]) -> tuple[Drift, ...]:
-    return tuple(
-        Drift(
+def drift_of(spec: AlibabaEnsSpec, entry: Mapping[str, Any]) -> Delta:
+    return Delta.of(
+        Difference(
+            key=key,
             path=f"spec.alibabaEns.{_FIELDS[key]}",
             desired=str(want),
             observed=None if entry.get(key) in (None, "") else str(entry.get(key)),
@@ -72,7 +73,7 @@ def drift_of(spec: AlibabaEnsSpec, entry: Mapping[str, Any]) -> tuple[Drift, ...
     )
 
 
-class AlibabaEnsProvider:
+class AlibabaEnsProvider(ProviderBase):
     """ENS forward entries through one :class:`AlibabaRpcClient` (Version 2017-11-10)."""
 
     name = "alibaba-ens"
@@ -91,7 +92,7 @@ class AlibabaEnsProvider:
             external_id=str(entry["ForwardEntryId"]),
             phase=_PHASES.get(str(entry.get("Status"))),
             observed=dict(entry),
-            drift=drift_of(spec, entry),
+            delta=drift_of(spec, entry),
             request_id=request_id,
         )
 
@@ -142,19 +143,16 @@ class AlibabaEnsProvider:
             external_id=str(entry_id) if entry_id else None, request_id=response.request_id
         )
 
-    async def update(self, spec: AlibabaEnsSpec, current: Observation) -> WriteResult:
-        assert current.external_id is not None
+    async def update(self, spec: AlibabaEnsSpec, external_id: str, delta: Delta) -> WriteResult:
         desired = spec.to_cloud()
-        changed = {
-            key for key, field in _FIELDS.items() for d in current.drift if d.path.endswith(field)
-        }
+        changed = set(delta.keys)
         if changed & {"ExternalPort", "InternalPort"}:
             changed |= {"ExternalPort", "InternalPort"}  # the cloud checks them as a pair
         params = {k: desired[k] for k in sorted(changed & _MODIFIABLE) if k in desired}
         response = await self.client.call(
-            "ModifyForwardEntry", {"ForwardEntryId": current.external_id, **params}
+            "ModifyForwardEntry", {"ForwardEntryId": external_id, **params}
         )
-        return WriteResult(external_id=current.external_id, request_id=response.request_id)
+        return WriteResult(external_id=external_id, request_id=response.request_id)
 
     async def delete(self, spec: AlibabaEnsSpec, external_id: str) -> WriteResult:
         try:

@@ -1,7 +1,7 @@
 """Provider ``alibaba-sag``: DNAT entries on Alibaba Cloud Smart Access Gateway (seed 002).
 
 SAG has AddDnatEntry, DeleteDnatEntry and DescribeDnatEntries, and no
-Modify: a changed entry is replaced (``replaces_on_update``), which the
+Modify: a changed entry is replaced (``UpdateStyle.REPLACE``), which the
 reconcile core does as delete-then-add under the create-pending guard, so a
 crash in between is finished on the next pass rather than losing the rule.
 Entries have no asynchronous state: one that exists is ACTIVE.
@@ -20,7 +20,15 @@ from cloudnet.api.alibaba_sag import AlibabaSagSpec
 from cloudnet.api.common import Phase
 from cloudnet.clouds.alibaba import AlibabaRpcClient
 from cloudnet.clouds.errors import CloudError
-from cloudnet.providers.base import Drift, Observation, WriteResult
+from cloudnet.core.provider import (
+    Capabilities,
+    Delta,
+    Difference,
+    Observation,
+    ProviderBase,
+    UpdateStyle,
+    WriteResult,
+)
 
 #: DescribeDnatEntries' largest page (seed 002).
 PAGE_SIZE = 50
@@ -35,7 +43,7 @@ _FIELDS = {
 }
 
 
-def drift_of(spec: AlibabaSagSpec, entry: Mapping[str, Any]) -> tuple[Drift, ...]:
+def drift_of(spec: AlibabaSagSpec, entry: Mapping[str, Any]) -> Delta:
     desired = spec.to_cloud()
     desired.setdefault("Type", "Intranet")  # the cloud's default
     drift = []
@@ -47,9 +55,11 @@ def drift_of(spec: AlibabaSagSpec, entry: Mapping[str, Any]) -> tuple[Drift, ...
             want, have = want.lower(), have.lower()
         if want != have:
             drift.append(
-                Drift(path=f"spec.alibabaSag.{field}", desired=want, observed=have or None)
+                Difference(
+                    key=key, path=f"spec.alibabaSag.{field}", desired=want, observed=have or None
+                )
             )
-    return tuple(drift)
+    return Delta.of(drift)
 
 
 def _key(entry: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
@@ -62,12 +72,12 @@ def _key(entry: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
     )
 
 
-class AlibabaSagProvider:
+class AlibabaSagProvider(ProviderBase):
     """SAG DNAT entries through one :class:`AlibabaRpcClient` (Version 2018-03-13)."""
 
     name = "alibaba-sag"
     #: no Modify call: the reconcile core replaces a changed entry (delete, then add)
-    replaces_on_update = True
+    capabilities = Capabilities(update=UpdateStyle.REPLACE)
 
     def __init__(self, client: AlibabaRpcClient) -> None:
         self.client = client
@@ -83,7 +93,7 @@ class AlibabaSagProvider:
             external_id=str(entry["DnatEntryId"]),
             phase=Phase.ACTIVE,
             observed=dict(entry),
-            drift=drift_of(spec, entry),
+            delta=drift_of(spec, entry),
             request_id=request_id,
         )
 
@@ -141,7 +151,7 @@ class AlibabaSagProvider:
             observation=self._observation(spec, entry, response.request_id),
         )
 
-    async def update(self, spec: AlibabaSagSpec, current: Observation) -> WriteResult:
+    async def update(self, spec: AlibabaSagSpec, external_id: str, delta: Delta) -> WriteResult:
         raise NotImplementedError("SAG has no Modify call: the reconcile core replaces entries")
 
     async def delete(self, spec: AlibabaSagSpec, external_id: str) -> WriteResult:

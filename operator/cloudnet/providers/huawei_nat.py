@@ -15,7 +15,7 @@ from cloudnet.api.common import Phase
 from cloudnet.api.dnat import HuaweiNatSpec
 from cloudnet.clouds.errors import CloudError, ErrorClass
 from cloudnet.clouds.huawei import DEFAULT_PAGE_SIZE, HuaweiNatClient
-from cloudnet.providers.base import Drift, Observation, WriteResult
+from cloudnet.core.provider import Delta, Difference, Observation, ProviderBase, WriteResult
 
 _PHASES = {p.value for p in Phase}
 #: The spec fields that are not compared: the gateway is the scope (and immutable).
@@ -34,7 +34,7 @@ def _phase(rule: Mapping[str, Any]) -> Phase | None:
     return Phase(status) if status in _PHASES else None
 
 
-def drift_of(spec: HuaweiNatSpec, rule: Mapping[str, Any]) -> tuple[Drift, ...]:
+def drift_of(spec: HuaweiNatSpec, rule: Mapping[str, Any]) -> Delta:
     desired = spec.to_cloud()
     drift = []
     for key, want in desired.items():
@@ -47,20 +47,21 @@ def drift_of(spec: HuaweiNatSpec, rule: Mapping[str, Any]) -> tuple[Drift, ...]:
             same = want == have
         if not same:
             drift.append(
-                Drift(
+                Difference(
+                    key=key,
                     path=_SPEC_PATH + _camel(key),
                     desired=None if want is None else str(want),
                     observed=None if have in (None, "") else str(have),
                 )
             )
-    return tuple(drift)
+    return Delta.of(drift)
 
 
 def _external(rule: Mapping[str, Any]) -> str:
     return str(rule.get("external_service_port_range") or rule.get("external_service_port"))
 
 
-class HuaweiNatProvider:
+class HuaweiNatProvider(ProviderBase):
     """DNAT rules of one Huawei project, through one :class:`HuaweiNatClient`."""
 
     name = "huawei-nat"
@@ -79,7 +80,7 @@ class HuaweiNatProvider:
             external_id=str(rule["id"]),
             phase=_phase(rule),
             observed=dict(rule),
-            drift=drift_of(spec, rule),
+            delta=drift_of(spec, rule),
             request_id=request_id,
         )
 
@@ -131,11 +132,9 @@ class HuaweiNatProvider:
             observation=observation,
         )
 
-    async def update(self, spec: HuaweiNatSpec, current: Observation) -> WriteResult:
-        assert current.external_id is not None
+    async def update(self, spec: HuaweiNatSpec, external_id: str, delta: Delta) -> WriteResult:
         desired = spec.to_cloud()
-        changed_keys = {d.path.removeprefix(_SPEC_PATH) for d in current.drift}
-        changes = {k: v for k, v in desired.items() if _camel(k) in changed_keys}
+        changes = {k: v for k, v in desired.items() if delta.different_at(k)}
         # Ports travel in pairs: the cloud checks the pair (all-port rule, equal ranges).
         for pair in (
             ("internal_service_port", "external_service_port"),
@@ -146,10 +145,10 @@ class HuaweiNatProvider:
         if "internal_service_port" in changes or "protocol" in changes:
             changes["protocol"] = desired["protocol"]
         changes["nat_gateway_id"] = spec.nat_gateway_id
-        response = await self.client.update_dnat_rule(current.external_id, changes)
+        response = await self.client.update_dnat_rule(external_id, changes)
         rule = response.body.get("dnat_rule") or {}
         return WriteResult(
-            external_id=current.external_id,
+            external_id=external_id,
             request_id=response.request_id,
             observation=self._observation(spec, rule, response.request_id) if rule else None,
         )

@@ -1,0 +1,589 @@
+"""Observe, then create, update or delete, then write status; every path ends in an outcome.
+
+The guarantees, from crossplane-runtime's managed reconciler, and where each is kept:
+
+* **One object per resource.** Before a create (or the add of a replace) the
+  resource gets the ``cloudnet.dev/create-pending`` annotation, written before
+  the call goes out; the cloud id is written to ``status.externalId`` the
+  moment the cloud returns it, and only then does the mark go. Finding the
+  mark without an id means the process died in between (or the answer never
+  came, or it came without an id): the object is looked up by the provider's
+  unique key and adopted, never created twice. A replace first checks that
+  the new key is free, so it never deletes an entry it cannot put back.
+* **Persist before an irreversible write.** ``status.original`` (what
+  deletion policy Restore puts back) is written in a patch of its own before
+  the first update; if that write fails, no update is sent.
+* **Release only on proof.** :meth:`Reconciler.delete` returns
+  :class:`~cloudnet.core.outcome.Done` only when the cloud says the object is
+  gone, or for Orphan / ObserveOnly. Every refusal, whatever its class, is a
+  :class:`~cloudnet.core.outcome.Retry` with capped, jittered backoff, shown
+  on the resource and in a Warning Event.
+* **Unknown means retry.** Only :attr:`ErrorClass.INVALID_SPEC` blocks, and
+  at most one cloud call is spent per (generation, ProviderConfig, Secret):
+  the verdict is kept in status with what it was judged with
+  (``status.judgedWith``), so fixing the spec, the ProviderConfig or the
+  Secret brings a new attempt.
+* **Nothing is written when nothing differs**, in the cloud (ACK's delta
+  check) or in Kubernetes (a status patch equal to the status is skipped);
+  ``ObserveOnly`` never writes to the cloud at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+from cloudnet.api.common import Phase
+from cloudnet.api.errors import CloudError, CloudException, ErrorClass
+from cloudnet.core.outcome import (
+    FAILED_STATE_RECHECK,
+    MAX_BACKOFF,
+    Blocked,
+    Done,
+    Outcome,
+    Retry,
+    backoff,
+    poll,
+)
+from cloudnet.core.provider import Delta, Observation, Provider, UpdateStyle, WriteResult
+from cloudnet.core.resource import (
+    ANN_CREATE_PENDING,
+    ANN_EXTERNAL_ID,
+    Kube,
+    KubeError,
+    KubeGone,
+    Resource,
+    StatusWriter,
+    now,
+)
+
+logger = logging.getLogger(__name__)
+
+PENDING = frozenset({Phase.PENDING_CREATE, Phase.PENDING_UPDATE, Phase.PENDING_DELETE})
+DeletionPolicy = Literal["Delete", "Orphan", "Restore"]
+
+SpecT = TypeVar("SpecT")
+
+
+class ConfigError(Exception):
+    """The resource cannot be reconciled before a Kubernetes-side problem is fixed."""
+
+    def __init__(self, error_class: ErrorClass, message: str, *, until: str = "") -> None:
+        super().__init__(message)
+        self.error_class = error_class
+        self.message = message
+        #: what has to change, for a Blocked outcome
+        self.until = until or "the spec changes"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policy:
+    """The user's choices for one resource."""
+
+    observe_only: bool = False
+    deletion: DeletionPolicy = "Delete"
+
+
+def _ready_reason(phase: Phase | None) -> str:
+    return {
+        Phase.ACTIVE: "Available",
+        Phase.PENDING_CREATE: "Creating",
+        Phase.PENDING_UPDATE: "Updating",
+        Phase.PENDING_DELETE: "Deleting",
+        Phase.INACTIVE: "Unavailable",
+        Phase.EIP_FREEZED: "Unavailable",
+    }.get(phase or Phase.ERROR, "Unknown")
+
+
+def _error_fields(exc: CloudException) -> dict[str, Any]:
+    return {"code": exc.code, "message": exc.message, "requestId": exc.request_id}
+
+
+class _Stop(Exception):
+    """Unwinds a step with the outcome it ended in."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+
+
+class Reconciler(Generic[SpecT]):
+    """Drives one resource towards its spec through one provider; one instance per pass."""
+
+    def __init__(
+        self,
+        *,
+        resource: Resource,
+        kube: Kube,
+        provider: Provider[SpecT],
+        spec: SpecT,
+        policy: Policy,
+        config_version: str = "",
+        attempt: int = 0,
+    ) -> None:
+        self.res = resource
+        self.kube = kube
+        self.provider = provider
+        self.caps = provider.capabilities
+        self.spec = spec
+        self.policy = policy
+        self.config_version = config_version
+        self.attempt = attempt
+        self.status = StatusWriter(resource, kube)
+
+    @property
+    def observe_only(self) -> bool:
+        return self.policy.observe_only
+
+    # -- the entry points -------------------------------------------------------------
+
+    async def reconcile(self) -> Outcome:
+        """Create/update/resume: make the cloud match the spec, then report."""
+        if self.res.deleting:
+            return Done("deletion has started: only the delete path acts")
+        if self._invalid_spec_already_judged():
+            return Blocked(
+                reason="the cloud refused this generation of the spec (InvalidSpec)",
+                until="the spec, its ProviderConfig or its Secret changes",
+            )
+        return await self._guarded(self._reconcile, deleting=False)
+
+    async def delete(self) -> Outcome:
+        """The delete path: Done only when the cloud object is gone or left on purpose."""
+        return await self._guarded(self._delete, deleting=True)
+
+    async def _guarded(self, step: Any, *, deleting: bool) -> Outcome:
+        try:
+            outcome: Outcome = await step()
+            return outcome
+        except _Stop as stop:
+            return stop.outcome
+        except CloudException as exc:
+            return await self._cloud_failure(exc, deleting=deleting)
+        except KubeGone:
+            return Done("the resource is gone from Kubernetes")
+        except KubeError as exc:
+            return Retry(
+                after=backoff(self.attempt, base=1.0, cap=60.0),
+                reason=f"Kubernetes write failed: {exc}",
+            )
+
+    # -- create / update ----------------------------------------------------------------
+
+    async def _reconcile(self) -> Outcome:
+        seen = await self._observe_or_create()
+        if isinstance(seen, WriteResult):
+            await self._event(False, "Created", f"created cloud object {seen.external_id}")
+            return Done() if self.res.status.get("phase") == Phase.ACTIVE else poll(self.attempt)
+        return await self._converge(seen)
+
+    def _external_id(self) -> tuple[str | None, bool]:
+        """The cloud id to follow, and whether it came from the adoption annotation."""
+        if not self.caps.creates:
+            return self.provider.identity(self.spec), False
+        value = self.res.status.get("externalId")
+        if isinstance(value, str) and value:
+            return value, False
+        adopted = self.res.annotations.get(ANN_EXTERNAL_ID)
+        return (adopted, True) if adopted else (None, False)
+
+    def _invalid_spec_already_judged(self) -> bool:
+        status = self.res.status
+        if status.get("phase") != Phase.ERROR:
+            return False
+        if status.get("observedGeneration") != self.res.generation:
+            return False
+        if not status.get("lastError"):
+            return False  # a Kubernetes-side problem made no cloud call: nothing to save
+        if status.get("judgedWith") != self.config_version:
+            return False  # the ProviderConfig or Secret changed since: judge again
+        return bool(self.res.condition("Synced").get("reason") == ErrorClass.INVALID_SPEC)
+
+    async def _observe_or_create(self) -> Observation | WriteResult:
+        """The object as the cloud holds it, or the answer to the create that made it."""
+        external_id, adopted = self._external_id()
+        if external_id is not None:
+            observation = await self.provider.observe(self.spec, external_id)
+            if observation.exists:
+                if self.res.status.get("externalId") != external_id:
+                    self.status.set(externalId=external_id)
+                    if adopted:
+                        await self._event(False, "Adopted", f"adopted cloud object {external_id}")
+                return observation
+            if self.observe_only or adopted or not self.caps.creates:
+                what = "the adopted cloud object" if adopted else "the cloud object"
+                raise CloudError(
+                    code="NotFound",
+                    message=f"{what} {external_id} does not exist"
+                    + ("; the operator never creates it" if not self.caps.creates else ""),
+                    error_class=ErrorClass.DEPENDENCY_NOT_FOUND,
+                    http_status=404,
+                    request_id=observation.request_id,
+                )
+            await self._event(
+                True, "Recreating", f"cloud object {external_id} is gone; creating it again"
+            )
+            # Persisted before the create: a crash from here on never follows the old id.
+            self.status.set(externalId=None)
+            await self.status.flush()
+        if self.observe_only or self.res.annotations.get(ANN_CREATE_PENDING):
+            found = await self.provider.find(self.spec)
+            if found.exists:
+                await self._adopt_found(found)
+                return found
+            if self.observe_only:
+                raise CloudError(
+                    code="NotFound",
+                    message="no cloud object matches this spec's unique key",
+                    error_class=ErrorClass.DEPENDENCY_NOT_FOUND,
+                    http_status=404,
+                    request_id=found.request_id,
+                )
+        return await self._guarded_create()
+
+    async def _adopt_found(self, found: Observation) -> None:
+        assert found.external_id is not None
+        self.status.set(externalId=found.external_id, lastRequestId=found.request_id)
+        await self.status.flush()
+        if self.res.annotations.get(ANN_CREATE_PENDING):
+            await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
+        await self._event(
+            False, "Adopted", f"found cloud object {found.external_id} by its unique key"
+        )
+
+    async def _guarded_create(self) -> WriteResult:
+        """The create call between the guard's two writes; the id is persisted at once."""
+        if not self.res.annotations.get(ANN_CREATE_PENDING):
+            await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: now()})
+        try:
+            result = await self.provider.create(self.spec)
+        except CloudException as exc:
+            # A verdict on the request committed nothing, so the guard can go. A
+            # throttle, a server fault, a lost answer or a code nobody classified
+            # may hide a committed write: keep the mark, look it up next time.
+            if not exc.error_class.may_have_committed:
+                await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
+            raise
+        if not result.external_id:
+            # Success without an id: the object may exist. The mark stays, so the
+            # next pass looks it up by key instead of creating a second one.
+            raise CloudError(
+                code="MissingId",
+                message="the create answer carried no object id; looking it up by key next",
+                error_class=ErrorClass.TRANSIENT,
+                http_status=200,
+                request_id=result.request_id,
+            )
+        observation = result.observation
+        phase = observation.phase if observation and observation.phase else Phase.PENDING_CREATE
+        self.status.set(
+            externalId=result.external_id,
+            phase=phase,
+            lastRequestId=result.request_id,
+            observedGeneration=self.res.generation,
+            lastError=None,
+            judgedWith=None,
+        )
+        if observation is not None:
+            self.status.set(observed=dict(observation.observed), drift=[])
+        self.status.condition("Ready", phase == Phase.ACTIVE, _ready_reason(phase))
+        self.status.condition(
+            "Synced", True, "Created", f"created cloud object {result.external_id}"
+        )
+        await self.status.flush()
+        await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
+        return result
+
+    async def _converge(self, observation: Observation) -> Outcome:
+        phase = observation.phase
+        if phase == Phase.PENDING_CREATE and self.res.status.get("phase") == Phase.PENDING_UPDATE:
+            # Clouds with one "Pending" state for both: we know it was an update.
+            phase = Phase.PENDING_UPDATE
+        if self.observe_only:
+            await self._report(observation, synced_reason="Observed")
+            return Done()
+        if phase in PENDING:
+            await self._report(observation, synced_reason="Waiting", phase=phase)
+            return poll(self.attempt)
+        if phase in (Phase.INACTIVE, Phase.EIP_FREEZED):
+            await self._report(observation, synced_reason="Waiting")
+            return Retry(after=FAILED_STATE_RECHECK, reason=f"cloud object is {phase}")
+        delta = observation.delta + self._forced_write_only()
+        if not delta:
+            await self._report(observation, synced_reason="UpToDate")
+            return Done()
+        # Say what differs before correcting it; the report after the write clears it.
+        self.status.set(drift=self._drift_entries(delta))
+        if self.caps.update is UpdateStyle.REPLACE:
+            return await self._replace(observation, delta)
+        return await self._update(observation, delta)
+
+    def _forced_write_only(self) -> Delta:
+        """Write-only parameters, once per generation: no answer shows whether they hold."""
+        if not self.caps.write_only:
+            return Delta()
+        if self.res.status.get("writeOnlyGeneration") == self.res.generation:
+            return Delta()
+        return self.provider.write_only(self.spec)
+
+    async def _update(self, observation: Observation, delta: Delta) -> Outcome:
+        assert observation.external_id is not None
+        if self.caps.snapshots and not self.res.status.get("original"):
+            # Its own patch, before the first write: if it fails, nothing is sent.
+            original = self.provider.snapshot(observation)
+            await self.kube.patch_status(self.res, {"original": original})
+            self.res.status = {**self.res.status, "original": original}
+            await self._event(
+                False,
+                "Recorded",
+                f"recorded the original attributes of {observation.external_id}",
+            )
+        result = await self.provider.update(self.spec, observation.external_id, delta)
+        await self._event(False, "Updated", f"updated cloud object: {', '.join(delta.paths)}")
+        updated = result.observation or observation
+        new_phase = (updated.phase or Phase.ACTIVE) if result.observation else Phase.PENDING_UPDATE
+        self.status.set(lastRequestId=result.request_id)
+        if self.caps.write_only:
+            self.status.set(writeOnlyGeneration=self.res.generation)
+        await self._report(updated, synced_reason="Updated", phase=new_phase, delta=Delta())
+        return Done() if new_phase == Phase.ACTIVE else poll(self.attempt)
+
+    async def _replace(self, observation: Observation, delta: Delta) -> Outcome:
+        """Delete, then add, for clouds without an update call.
+
+        The new key is checked first: if another object holds it, the old
+        entry stays and the resource reports a Conflict. The create-pending
+        mark goes on before the delete, so every crash point is finished by
+        the next pass: before the delete, the old object is observed and
+        replaced again; between delete and add, the old id is gone and the
+        mark makes the next pass look the new object up by key, then create
+        it; after the add, the lookup by key adopts it.
+        """
+        assert observation.external_id is not None
+        old_id = observation.external_id
+        holder = await self.provider.find(self.spec)
+        if holder.exists and holder.external_id != old_id:
+            raise CloudError(
+                code="KeyInUse",
+                message=(
+                    f"cloud object {holder.external_id} already holds the new unique key; "
+                    f"{old_id} is kept as it is"
+                ),
+                error_class=ErrorClass.CONFLICT,
+                http_status=409,
+                request_id=holder.request_id,
+            )
+        changed = ", ".join(delta.paths)
+        self.status.set(phase=Phase.PENDING_UPDATE, lastRequestId=observation.request_id)
+        self.status.condition(
+            "Synced", False, "Replacing", f"replacing {old_id} (delete, then add): {changed}"
+        )
+        await self.status.flush()
+        await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: now()})
+        deleted = await self.provider.delete(self.spec, old_id)
+        await self._event(False, "Deleted", f"deleted {old_id} to replace it: {changed}")
+        self.status.set(externalId=None, lastRequestId=deleted.request_id)
+        await self.status.flush()
+        result = await self._guarded_create()
+        self.status.set(drift=[])
+        self.status.condition(
+            "Synced", True, "Replaced", f"replaced {old_id} with {result.external_id}"
+        )
+        await self.status.flush()
+        await self._event(False, "Created", f"added {result.external_id} in place of {old_id}")
+        return Done() if self.res.status.get("phase") == Phase.ACTIVE else poll(self.attempt)
+
+    # -- delete -------------------------------------------------------------------------
+
+    async def _delete(self) -> Outcome:
+        if self.observe_only or self.policy.deletion == "Orphan":
+            why = "ObserveOnly" if self.observe_only else "deletionPolicy Orphan"
+            external_id, _ = self._external_id()
+            await self._event(
+                False, "Orphaned", f"cloud object {external_id} left in place ({why})"
+            )
+            return Done(why)
+        if self.policy.deletion == "Restore":
+            return await self._restore()
+        if not self.caps.creates:
+            return Done("the provider never owns the object's existence")
+        external_id, _ = self._external_id()
+        if external_id is None and self.res.annotations.get(ANN_CREATE_PENDING):
+            found = await self.provider.find(self.spec)
+            if found.exists:
+                await self._adopt_found(found)
+                external_id = found.external_id
+        if external_id is None:
+            return Done("no cloud object was ever created")
+        observation = await self.provider.observe(self.spec, external_id)
+        if not observation.exists:
+            await self._event(False, "Deleted", f"cloud object {external_id} is gone")
+            return Done("the cloud says the object is gone")
+        if observation.phase in (Phase.PENDING_CREATE, Phase.PENDING_UPDATE):
+            # The cloud refuses to delete an object mid-change: let it settle.
+            self.status.set(lastRequestId=observation.request_id, phase=observation.phase)
+            await self.status.flush()
+            return poll(self.attempt)
+        if observation.phase != Phase.PENDING_DELETE:
+            result = await self.provider.delete(self.spec, external_id)
+            await self._event(False, "DeleteRequested", f"deleting cloud object {external_id}")
+            self.status.set(lastRequestId=result.request_id)
+        else:
+            self.status.set(lastRequestId=observation.request_id)
+        self.status.set(phase=Phase.PENDING_DELETE, lastError=None)
+        self.status.condition("Ready", False, "Deleting", "waiting for the cloud to delete")
+        self.status.condition("Synced", True, "Deleting", f"deleting {external_id}")
+        await self.status.flush()
+        # Confirmed only by an observation that finds it gone, on the next pass.
+        return poll(self.attempt)
+
+    async def _restore(self) -> Outcome:
+        external_id, _ = self._external_id()
+        original = self.res.status.get("original")
+        if not self.caps.snapshots or not isinstance(original, Mapping) or not original:
+            await self._event(
+                False,
+                "Orphaned",
+                f"{external_id} left as it is (no original attributes were recorded)",
+            )
+            return Done("nothing recorded to restore")
+        if external_id is not None:
+            current = await self.provider.observe(self.spec, external_id)
+            if not current.exists:
+                await self._event(False, "Gone", f"{external_id} is gone: nothing to restore")
+                return Done("the object is gone")
+        result = await self.provider.restore(self.spec, original)
+        if result is not None:
+            await self._event(
+                False, "Restored", f"restored the original attributes of {external_id}"
+            )
+            self.status.set(lastRequestId=result.request_id)
+            await self.status.flush()
+        return Done("original attributes restored")
+
+    # -- status -------------------------------------------------------------------------
+
+    async def _report(
+        self,
+        observation: Observation,
+        *,
+        synced_reason: str,
+        phase: Phase | None = None,
+        delta: Delta | None = None,
+    ) -> None:
+        phase = phase or observation.phase or Phase.ACTIVE
+        self.status.set(
+            phase=phase,
+            observedGeneration=self.res.generation,
+            observed=dict(observation.observed),
+            lastError=None,
+            judgedWith=None,
+        )
+        if observation.request_id and "lastRequestId" not in self.status.changes:
+            self.status.set(lastRequestId=observation.request_id)
+        shown = observation.delta if delta is None else delta
+        self.status.set(drift=self._drift_entries(shown) if self.observe_only else [])
+        self.status.condition("Ready", phase == Phase.ACTIVE, _ready_reason(phase))
+        message = (
+            f"{len(shown)} field(s) differ from the spec" if self.observe_only and shown else ""
+        )
+        self.status.condition("Synced", True, synced_reason, message)
+        await self.status.flush()
+
+    def _drift_entries(self, delta: Delta) -> list[dict[str, Any]]:
+        """status.drift, keeping the first time each path was seen to differ."""
+        previous = self.res.status.get("drift")
+        since = {
+            d.get("path"): d.get("since")
+            for d in (previous if isinstance(previous, list) else [])
+            if isinstance(d, Mapping)
+        }
+        return [
+            {
+                "path": d.path,
+                "desired": d.desired,
+                "observed": d.observed,
+                "since": since.get(d.path) or now(),
+            }
+            for d in delta
+        ]
+
+    # -- failures -----------------------------------------------------------------------
+
+    async def _cloud_failure(self, exc: CloudException, *, deleting: bool) -> Outcome:
+        cls = exc.error_class
+        if cls is ErrorClass.NOT_FOUND and not deleting:
+            # Our object vanished between observe and write: the next pass creates it.
+            await self._event(True, "Recreating", f"cloud object vanished: {exc.code}")
+            self.status.set(externalId=None, lastRequestId=exc.request_id)
+            await self.status.flush()
+            return Retry(after=1.0, reason="cloud object vanished; recreating")
+        message = f"{exc.code}: {exc.message}"
+        if deleting:
+            # No class is permanent while deleting: the finalizer stays until proof.
+            delay = self._delay(exc)
+            self.status.set(lastError=_error_fields(exc), lastRequestId=exc.request_id)
+            self.status.condition("Ready", False, "Deleting", "the cloud refused the delete")
+            self.status.condition("Synced", False, cls.value, f"{message}; retrying")
+            await self.status.flush()
+            await self._event(True, cls.value, f"delete refused: {message}; retrying")
+            return Retry(after=delay, reason=f"delete refused: {message}")
+        if cls.retryable_soon:
+            self.status.set(lastError=_error_fields(exc), lastRequestId=exc.request_id)
+            self.status.condition("Synced", False, cls.value, f"{message}; retrying")
+            await self.status.flush()
+            await self._event(True, cls.value, f"{message}; retrying")
+            return Retry(after=self._delay(exc), reason=message)
+        self.status.set(
+            phase=Phase.ERROR,
+            lastError=_error_fields(exc),
+            lastRequestId=exc.request_id,
+            observedGeneration=self.res.generation,
+            judgedWith=self.config_version if cls is ErrorClass.INVALID_SPEC else None,
+        )
+        self.status.condition("Ready", False, cls.value, message)
+        self.status.condition("Synced", False, cls.value, message)
+        await self.status.flush()
+        await self._event(True, cls.value, message)
+        if cls is ErrorClass.INVALID_SPEC:
+            return Blocked(reason=message, until="the spec, its ProviderConfig or its Secret")
+        return Retry(after=self._delay(exc), reason=message)
+
+    def _delay(self, exc: CloudException) -> float:
+        if exc.retry_after:
+            return min(float(exc.retry_after), MAX_BACKOFF)
+        if exc.error_class.retryable_soon:
+            return backoff(self.attempt, base=1.0, cap=60.0)
+        return backoff(self.attempt, base=15.0, cap=MAX_BACKOFF)
+
+    async def _event(self, warning: bool, reason: str, message: str) -> None:
+        await self.kube.post_event(self.res, warning=warning, reason=reason, message=message)
+
+
+async def report_config_error(
+    resource: Resource, kube: Kube, error: ConfigError, *, attempt: int, deleting: bool = False
+) -> Outcome:
+    """A problem on the Kubernetes side (ProviderConfig, Secret, spec): no cloud call made."""
+    writer = StatusWriter(resource, kube)
+    try:
+        if deleting:
+            writer.condition("Synced", False, error.error_class.value, error.message)
+        else:
+            # No lastError: that field holds the cloud's words, and there were none.
+            writer.set(phase=Phase.ERROR, observedGeneration=resource.generation, lastError=None)
+            writer.condition("Ready", False, error.error_class.value, error.message)
+            writer.condition("Synced", False, error.error_class.value, error.message)
+        changed = writer.pending()
+        await writer.flush()
+        if changed:
+            await kube.post_event(
+                resource, warning=True, reason=error.error_class.value, message=error.message
+            )
+    except KubeGone:
+        return Done("the resource is gone from Kubernetes")
+    except KubeError as exc:
+        logger.warning("%s: could not report %s: %s", resource.ref, error.error_class, exc)
+    if error.error_class is ErrorClass.INVALID_SPEC and not deleting:
+        return Blocked(reason=error.message, until=error.until)
+    return Retry(after=backoff(attempt, base=5.0, cap=MAX_BACKOFF), reason=error.message)

@@ -1,0 +1,137 @@
+"""The watch cache and wake-ups: intent that lives outside ``spec`` reaches the core too.
+
+kopf runs our update handler only when ``spec`` changes. Removing
+``cloudnet.dev/paused``, adding or changing ``cloudnet.dev/external-id``, or
+fixing the ProviderConfig or Secret a resource uses change no ``spec``, yet
+each is a request to act. The watch cache sees every event of our kinds and
+compares the annotations with the previous body; the ProviderConfig and
+Secret handlers (``provider_config``) find their users here. Either way the
+resource is *woken*: :class:`Waker` runs the same locked, fresh-read path as
+the handlers, outside kopf, and follows its outcome (polls and backoff
+included) until it is done or blocked. At most one wake-up task runs per
+resource; a wake-up asked for while one runs makes it go round once more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cloudnet.core.outcome import Blocked, Done, Retry, backoff
+from cloudnet.core.resource import ANN_EXTERNAL_ID, ANN_PAUSED
+
+if TYPE_CHECKING:
+    from cloudnet.handlers.common import Kind
+    from cloudnet.handlers.context import OperatorContext
+
+logger = logging.getLogger(__name__)
+
+WakeFn = Callable[[str, str, str, str], None]
+
+
+def _annotations(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = body.get("metadata")
+    ann = meta.get("annotations") if isinstance(meta, Mapping) else None
+    return ann if isinstance(ann, Mapping) else {}
+
+
+def intent_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
+    """Why a change outside ``spec`` asks for a reconcile, or None."""
+    before, after = _annotations(old), _annotations(new)
+    if before.get(ANN_PAUSED) == "true" and after.get(ANN_PAUSED) != "true":
+        return f"{ANN_PAUSED} removed"
+    if after.get(ANN_EXTERNAL_ID) and after.get(ANN_EXTERNAL_ID) != before.get(ANN_EXTERNAL_ID):
+        return f"{ANN_EXTERNAL_ID} set"
+    return None
+
+
+@dataclass
+class WatchCache:
+    """The latest body of every resource of our kinds, by uid, kept from the watch stream."""
+
+    bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    #: called with (kind, namespace, name, why) when intent outside the spec changed
+    on_intent: WakeFn = field(default=lambda *_: None)
+
+    def update(self, kind: Kind, event_type: str | None, body: Mapping[str, Any]) -> None:
+        meta = body.get("metadata")
+        if not isinstance(meta, Mapping) or not meta.get("uid"):
+            return
+        uid = str(meta["uid"])
+        if event_type == "DELETED":
+            self.bodies.pop(uid, None)
+            self.kinds.pop(uid, None)
+            return
+        previous = self.bodies.get(uid)
+        self.bodies[uid] = dict(body)
+        self.kinds[uid] = kind.name
+        if previous is not None:
+            why = intent_changed(previous, body)
+            if why:
+                self.on_intent(kind.name, str(meta.get("namespace")), str(meta.get("name")), why)
+
+    def users_of(self, namespace: str, provider_config: str) -> list[tuple[str, str, str]]:
+        """(kind, namespace, name) of every cached resource naming this ProviderConfig."""
+        from cloudnet.handlers.common import provider_config_ref
+
+        found = []
+        for uid, body in list(self.bodies.items()):
+            meta = body.get("metadata") or {}
+            if meta.get("namespace") == namespace and provider_config_ref(body) == provider_config:
+                found.append((self.kinds.get(uid, ""), namespace, str(meta.get("name"))))
+        return found
+
+
+class Waker:
+    """Reconciles woken resources outside kopf, one task per resource, following outcomes."""
+
+    def __init__(self, ctx: OperatorContext, kinds: Mapping[str, Kind]) -> None:
+        self.ctx = ctx
+        self.kinds = kinds
+        self.tasks: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+        self._again: set[tuple[str, str, str]] = set()
+
+    def __call__(self, kind: str, namespace: str, name: str, why: str) -> None:
+        key = (kind, namespace, name)
+        if kind not in self.kinds:
+            return
+        if key in self.tasks:
+            self._again.add(key)
+            return
+        logger.info("%s %s/%s: reconciling (%s)", kind, namespace, name, why)
+        self.tasks[key] = asyncio.get_running_loop().create_task(self._follow(key))
+
+    async def _follow(self, key: tuple[str, str, str]) -> None:
+        from cloudnet.handlers.common import reconcile_object
+
+        kind, namespace, name = key
+        attempt = 0
+        try:
+            while True:
+                self._again.discard(key)
+                try:
+                    outcome = await reconcile_object(
+                        self.ctx, self.kinds[kind], namespace, name, attempt=attempt
+                    )
+                except Exception:
+                    logger.exception("%s %s/%s: unexpected failure", kind, namespace, name)
+                    outcome = Retry(after=backoff(attempt, base=5.0, cap=300.0), reason="internal")
+                if isinstance(outcome, Done | Blocked):
+                    if key in self._again:
+                        attempt = 0
+                        continue
+                    return
+                await asyncio.sleep(outcome.after)
+                attempt += 1
+        finally:
+            self.tasks.pop(key, None)
+            self._again.discard(key)
+
+    async def aclose(self) -> None:
+        for task in list(self.tasks.values()):
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
