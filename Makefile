@@ -28,6 +28,7 @@ lint: install
 	$(BIN)/ruff check operator tests bench
 	$(BIN)/ruff format --check operator tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: install tools lint
 	$(BIN)/pytest -q -ra
