@@ -167,3 +167,12 @@ class ResourceStatus(StatusModel):
     drift: list[DriftEntry] = Field(
         default_factory=list, description="Fields where the cloud differs from the spec."
     )
+    judged_with: str | None = Field(
+        default=None,
+        description=(
+            "With an InvalidSpec error: the ProviderConfig and Secret versions the cloud's "
+            "verdict was given with. The same generation is not sent again until the spec, "
+            "the ProviderConfig or the Secret changes."
+        ),
+        max_length=512,
+    )
