@@ -2,7 +2,10 @@
 
 Requests are built by :class:`tests.sim.test_alibaba_ens.Ali` with the
 project's signers; each test breaks one thing and expects the gateway's code
-with its HTTP status and the Alibaba error body.
+with its HTTP status and the Alibaba error body. The last part sends the same
+situations through the operator's own ``AlibabaRpcClient`` and checks the
+class it reads from each answer (clock skew and replay retry soon, bad keys
+back off, nothing the gateway says is InvalidSpec).
 """
 
 from __future__ import annotations
@@ -10,12 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from starlette.applications import Starlette
 
+from cloudnet.clouds.alibaba import ENS_ERRORS, AlibabaCredentials, AlibabaRpcClient
+from cloudnet.clouds.errors import CloudError, ErrorClass
 from cloudnet.clouds.signing import acs3_authorization, alibaba_v1_signature
 from cloudnet.sim.alibaba_rpc import alibaba_request_id
 from tests.sim.simkit import RULES, ClientFactory, FakeClock, sim
@@ -147,7 +154,7 @@ def _v1_query(clock: FakeClock, **overrides: str | None) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("overrides", "code"),
     [
-        ({"SignatureMethod": "HMAC-SHA256"}, "IncompleteSignature"),
+        ({"SignatureMethod": "HMAC-SHA256"}, "InvalidSignatureMethod"),
         ({"SignatureVersion": "2.0"}, "IncompleteSignature"),
         ({"Timestamp": None}, "MissingTimestamp"),
         ({"SignatureNonce": None}, "MissingSignatureNonce"),
@@ -276,3 +283,115 @@ async def test_error_and_success_ids_match_the_request_log(
 async def test_huawei_paths_are_untouched(raw: httpx.AsyncClient) -> None:
     response = await raw.get(RULES)
     assert response.status_code == 401 and response.json()["error_code"] == "APIGW.0301"
+
+
+# --- the real client reads the gateway's answers -------------------------------------------------
+
+
+def _rpc(
+    clock: FakeClock,
+    http: httpx.AsyncClient,
+    signature: str,
+    *,
+    ak: str = AK,
+    sk: str = SK,
+    skew: float = 0.0,
+    nonce: str | None = None,
+    version: str = VERSION,
+) -> AlibabaRpcClient:
+    return AlibabaRpcClient(
+        http,
+        endpoint="http://ens.sim.test",
+        credentials=AlibabaCredentials(access_key_id=ak, access_key_secret=SecretStr(sk)),
+        version=version,
+        signature=signature,  # type: ignore[arg-type]
+        errors=ENS_ERRORS,
+        clock=lambda: dt.datetime.fromtimestamp(clock() + skew, dt.UTC),
+        nonce=(lambda: nonce) if nonce else (lambda: uuid.uuid4().hex),
+    )
+
+
+@pytest.fixture
+async def asgi(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
+        yield client
+
+
+SIGNATURES = pytest.mark.parametrize("signature", ["v1", "v3"])
+
+
+async def _refusal(client: AlibabaRpcClient, action: str = DESCRIBE) -> CloudError:
+    with pytest.raises(CloudError) as info:
+        await client.call(action, {"NatGatewayId": NAT})
+    return info.value
+
+
+@SIGNATURES
+@pytest.mark.parametrize("skew", [-1200.0, 1200.0])
+async def test_client_clock_skew_is_transient(
+    clock: FakeClock, asgi: httpx.AsyncClient, signature: str, skew: float
+) -> None:
+    error = await _refusal(_rpc(clock, asgi, signature, skew=skew))
+    assert (error.code, error.http_status) == ("InvalidTimeStamp.Expired", 400)
+    assert error.error_class is ErrorClass.TRANSIENT
+
+
+@SIGNATURES
+async def test_client_replayed_nonce_is_transient(
+    clock: FakeClock, asgi: httpx.AsyncClient, signature: str
+) -> None:
+    client = _rpc(clock, asgi, signature, nonce=uuid.uuid4().hex)
+    await client.call(DESCRIBE, {"NatGatewayId": NAT})
+    error = await _refusal(client)
+    assert (error.code, error.http_status) == ("SignatureNonceUsed", 400)
+    assert error.error_class is ErrorClass.TRANSIENT
+
+
+@SIGNATURES
+@pytest.mark.parametrize(
+    ("ak", "sk", "code", "status"),
+    [
+        (AK, "not-the-secret", "SignatureDoesNotMatch", 400),
+        ("LTAI5tNoSuchKey000000000", SK, "InvalidAccessKeyId.NotFound", 404),
+    ],
+)
+async def test_client_bad_credentials_are_auth_failed(
+    clock: FakeClock,
+    asgi: httpx.AsyncClient,
+    signature: str,
+    ak: str,
+    sk: str,
+    code: str,
+    status: int,
+) -> None:
+    error = await _refusal(_rpc(clock, asgi, signature, ak=ak, sk=sk))
+    assert (error.code, error.http_status) == (code, status)
+    assert error.error_class is ErrorClass.AUTH_FAILED
+    assert sk not in str(error)
+
+
+@SIGNATURES
+async def test_client_unknown_action_or_version_is_never_invalid_spec(
+    clock: FakeClock, asgi: httpx.AsyncClient, signature: str
+) -> None:
+    action = await _refusal(_rpc(clock, asgi, signature), action="NoSuchAction")
+    assert (action.code, action.http_status) == ("InvalidAction.NotFound", 404)
+    version = await _refusal(_rpc(clock, asgi, signature, version="1999-01-01"))
+    assert (version.code, version.http_status) == ("InvalidVersion", 400)
+    for error in (action, version):
+        assert error.error_class is ErrorClass.AUTH_FAILED
+
+
+@SIGNATURES
+async def test_client_throttling_is_throttled_with_the_hint(
+    app: Starlette, clock: FakeClock, asgi: httpx.AsyncClient, signature: str
+) -> None:
+    settings = sim(app).settings
+    settings.throttle_rate = 2
+    settings.throttle_burst = 1
+    client = _rpc(clock, asgi, signature)
+    await client.call(DESCRIBE, {"NatGatewayId": NAT})
+    error = await _refusal(client)
+    assert (error.code, error.http_status) == ("Throttling", 400)
+    assert error.error_class is ErrorClass.THROTTLED
+    assert error.retry_after == 0.5

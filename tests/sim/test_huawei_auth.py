@@ -1,14 +1,20 @@
-"""The simulated Huawei API Gateway: AK/SK signatures, tokens, projects, throttling."""
+"""The simulated Huawei API Gateway: AK/SK signatures, tokens, projects, throttling.
+
+The last part sends the same situations through the operator's own
+``HuaweiNatClient`` and checks the class it reads from each answer.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Generator
+from collections.abc import AsyncIterator, Generator
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
+from cloudnet.clouds.errors import CloudError, ErrorClass
+from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
 from cloudnet.clouds.signing import HUAWEI_DATE_FORMAT
 from cloudnet.sim.server import create_app
 from tests.sim.simkit import (
@@ -221,3 +227,61 @@ async def test_throttle_rate_from_admin_settings(
     hw = make_client()
     assert (await hw.get(RULES)).status_code == 200
     assert_error(await hw.get(RULES), 429, "APIGW.0308")
+
+
+# --- the real client reads the gateway's answers -------------------------------------------------
+
+
+@pytest.fixture
+async def asgi(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
+        yield client
+
+
+def _nat(
+    asgi: httpx.AsyncClient,
+    clock: FakeClock,
+    *,
+    skew: float = 0.0,
+    project_id: str = PROJECT,
+    endpoint: str = "http://nat.cn-north-4.sim.test",
+) -> HuaweiNatClient:
+    return HuaweiNatClient(
+        asgi,
+        endpoint=endpoint,
+        project_id=project_id,
+        credentials=HuaweiCredentials.from_aksk(AK, SK),
+        clock=lambda: dt.datetime.fromtimestamp(clock() + skew, dt.UTC),
+    )
+
+
+@pytest.mark.parametrize("skew", [-1200.0, 1200.0])
+async def test_client_clock_skew_is_apigw_0301_auth_failed(
+    asgi: httpx.AsyncClient, clock: FakeClock, skew: float
+) -> None:
+    # Huawei gives clock skew the code of a bad signature: AuthFailed, retried
+    # with capped backoff (never InvalidSpec), so a clock fixed by NTP heals.
+    with pytest.raises(CloudError) as info:
+        await _nat(asgi, clock, skew=skew).show_dnat_rule("x")
+    assert (info.value.code, info.value.http_status) == ("APIGW.0301", 401)
+    assert info.value.error_class is ErrorClass.AUTH_FAILED
+
+
+async def test_client_other_project_is_apigw_0302_auth_failed(
+    asgi: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    with pytest.raises(CloudError) as info:
+        await _nat(asgi, clock, project_id=OTHER_PROJECT).list_dnat_rules_page()
+    assert (info.value.code, info.value.http_status) == ("APIGW.0302", 403)
+    assert info.value.error_class is ErrorClass.AUTH_FAILED
+
+
+async def test_client_wrong_endpoint_is_not_our_rule_gone(
+    asgi: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    # APIGW.0101 on our own rule's path: a wrong endpoint, never "recreate".
+    client = _nat(asgi, clock, endpoint="http://nat.cn-north-4.sim.test/wrong-prefix")
+    with pytest.raises(CloudError) as info:
+        await client.show_dnat_rule("x")
+    assert (info.value.code, info.value.http_status) == ("APIGW.0101", 404)
+    assert info.value.error_class is ErrorClass.AUTH_FAILED

@@ -9,7 +9,7 @@ elsewhere.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +28,7 @@ from cloudnet.clouds.alibaba import (
     ECS_ERRORS,
     INVALID_RESPONSE_CODE,
     SAG_ERRORS,
+    UNEXPECTED_REDIRECT_CODE,
     AlibabaCredentials,
     AlibabaResponse,
     AlibabaRpcClient,
@@ -507,6 +508,97 @@ async def test_error_request_id_from_header_when_body_has_none() -> None:
         await make_client(rec).call("A", {})
     assert info.value.request_id == "HDR-9"
     assert info.value.error_class is ErrorClass.TRANSIENT
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 409])
+async def test_unknown_code_is_unknown_never_invalid_spec(status: int) -> None:
+    rec = Recorder(status=status, content=_error_body("Some.NewCode"))
+    with pytest.raises(CloudError) as info:
+        await make_client(rec).call("CreateForwardEntry", CREATE_PARAMS)
+    assert (info.value.code, info.value.error_class) == ("Some.NewCode", ErrorClass.UNKNOWN)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"), [(429, ErrorClass.THROTTLED), (503, ErrorClass.TRANSIENT)]
+)
+async def test_unknown_code_on_throttle_or_server_fault(status: int, expected: ErrorClass) -> None:
+    rec = Recorder(status=status, content=_error_body("Some.NewCode"))
+    with pytest.raises(CloudError) as info:
+        await make_client(rec).call("CreateForwardEntry", CREATE_PARAMS)
+    assert info.value.error_class is expected
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("InvalidTimeStamp.Expired", ErrorClass.TRANSIENT),
+        ("SignatureNonceUsed", ErrorClass.TRANSIENT),
+        ("Throttling.Api", ErrorClass.THROTTLED),
+        ("InvalidAccessKeyId.Inactive", ErrorClass.AUTH_FAILED),
+        ("IncompleteSignature", ErrorClass.AUTH_FAILED),
+    ],
+)
+@pytest.mark.parametrize("table", [SAG_ERRORS, ECS_ERRORS], ids=["sag", "ecs"])
+async def test_gateway_codes_reach_every_product(
+    table: Mapping[str, ErrorClass], code: str, expected: ErrorClass
+) -> None:
+    rec = Recorder(status=400, content=_error_body(code))
+    with pytest.raises(CloudError) as info:
+        await make_client(rec, errors=table).call("DescribeX", {})
+    assert info.value.error_class is expected
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 304, 307, 308])
+@pytest.mark.parametrize("signature", ["v1", "v3"])
+async def test_a_redirect_is_never_a_success(status: int, signature: str) -> None:
+    location = f"https://ens.aliyuncs.com/?AccessKeyId={AK}&Signature=abc%3D&Secret={SECRET}"
+    rec = Recorder(
+        status=status,
+        headers={"Location": location, "x-acs-request-id": "REDIR-1"},
+    )
+    with pytest.raises(CloudError) as info:
+        await make_client(rec, signature=signature).call("CreateForwardEntry", CREATE_PARAMS)
+    error = info.value
+    assert error.code == UNEXPECTED_REDIRECT_CODE == "UnexpectedRedirect"
+    assert error.error_class is ErrorClass.UNKNOWN
+    assert (error.http_status, error.request_id) == (status, "REDIR-1")
+    assert str(status) in error.message and "https://ens.aliyuncs.com/" in error.message
+    # Neither the query the server echoed (our signed one) nor any secret.
+    for text in (error.message, str(error), repr(error)):
+        assert "Signature" not in text and AK not in text and SECRET not in text
+    assert len(rec.requests) == 1
+
+
+async def test_a_redirect_is_not_followed_even_by_a_following_client() -> None:
+    answers = [
+        httpx.Response(302, headers={"Location": "https://elsewhere.example/"}),
+        httpx.Response(200, content=b'{"RequestId": "R"}'),
+    ]
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return answers.pop(0)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler), follow_redirects=True)
+    client = AlibabaRpcClient(http, endpoint="http://h", credentials=CREDS, version=ENS_VERSION)
+    with pytest.raises(CloudError) as info:
+        await client.call("DescribeX", {})
+    assert info.value.code == UNEXPECTED_REDIRECT_CODE
+    assert "https://elsewhere.example/" in info.value.message
+    assert len(seen) == 1  # the signed request went nowhere else
+
+
+async def test_a_redirect_without_location_or_with_userinfo() -> None:
+    rec = Recorder(status=302, content=b"")
+    with pytest.raises(CloudError) as bare:
+        await make_client(rec).call("DescribeX", {})
+    assert "without a Location" in bare.value.message
+    rec = Recorder(status=301, headers={"Location": "https://me:pw@ens.example/p#frag"})
+    with pytest.raises(CloudError) as userinfo:
+        await make_client(rec).call("DescribeX", {})
+    assert "https://ens.example/p" in userinfo.value.message
+    assert "pw" not in userinfo.value.message and "frag" not in userinfo.value.message
 
 
 # --- transport ----------------------------------------------------------------------------------

@@ -17,7 +17,12 @@ import httpx
 import pytest
 
 from cloudnet.clouds.errors import CloudError, CloudTransportError, ErrorClass
-from cloudnet.clouds.huawei import CloudResponse, HuaweiCredentials, HuaweiNatClient
+from cloudnet.clouds.huawei import (
+    UNEXPECTED_REDIRECT_CODE,
+    CloudResponse,
+    HuaweiCredentials,
+    HuaweiNatClient,
+)
 from cloudnet.clouds.ratelimit import RateLimiterRegistry, TokenBucket
 from cloudnet.clouds.signing import huawei_signature, parse_huawei_authorization
 
@@ -312,8 +317,9 @@ async def test_throttling_honours_retry_after(header: str, expected: float | Non
         ("show", ErrorClass.NOT_FOUND),
         ("update", ErrorClass.NOT_FOUND),
         ("delete", ErrorClass.NOT_FOUND),
-        ("create", ErrorClass.DEPENDENCY_NOT_FOUND),
-        ("list", ErrorClass.DEPENDENCY_NOT_FOUND),
+        # Elsewhere a code nobody listed is Unknown, whatever its status.
+        ("create", ErrorClass.UNKNOWN),
+        ("list", ErrorClass.UNKNOWN),
     ],
 )
 async def test_unknown_404_code_depends_on_whose_path_it_is(
@@ -359,6 +365,95 @@ async def test_non_json_error_body_falls_back_to_status() -> None:
         await make_client(recorder).show_dnat_rule("r1")
     assert (caught.value.code, caught.value.error_class) == ("502", ErrorClass.TRANSIENT)
     assert caught.value.message == "<html>Bad Gateway</html>"
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 409, 422])
+async def test_unknown_code_is_unknown_never_invalid_spec(status: int) -> None:
+    recorder = Recorder(answer(status, {"error_code": "Some.NewCode", "error_msg": "new"}))
+    with pytest.raises(CloudError) as caught:
+        await make_client(recorder).create_dnat_rule({"nat_gateway_id": GW})
+    assert (caught.value.code, caught.value.error_class) == ("Some.NewCode", ErrorClass.UNKNOWN)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"), [(429, ErrorClass.THROTTLED), (503, ErrorClass.TRANSIENT)]
+)
+async def test_unknown_code_on_throttle_or_server_fault(status: int, expected: ErrorClass) -> None:
+    recorder = Recorder(answer(status, {"error_code": "Some.NewCode", "error_msg": "busy"}))
+    with pytest.raises(CloudError) as caught:
+        await make_client(recorder).create_dnat_rule({"nat_gateway_id": GW})
+    assert caught.value.error_class is expected
+
+
+@pytest.mark.parametrize("spelling", ["APIGW", "APIG"])
+async def test_gateway_codes_in_both_spellings(spelling: str) -> None:
+    recorder = Recorder(
+        answer(401, {"error_code": f"{spelling}.0301", "error_msg": "signature expired"}),
+        answer(429, {"error_code": f"{spelling}.0308", "error_msg": "throttled"}),
+        answer(404, {"error_code": f"{spelling}.0101", "error_msg": "no such API"}),
+    )
+    client = make_client(recorder)
+    classes = []
+    for _ in range(3):
+        with pytest.raises(CloudError) as caught:
+            await client.show_dnat_rule("r1")
+        classes.append(caught.value.error_class)
+    assert classes == [ErrorClass.AUTH_FAILED, ErrorClass.THROTTLED, ErrorClass.AUTH_FAILED]
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 304, 307, 308])
+async def test_a_redirect_is_never_a_success(status: int) -> None:
+    location = f"https://nat.cn-north-4.example.com/v2/{PROJECT}/dnat_rules?marker=m&token={TOKEN}"
+    recorder = Recorder(
+        answer(status, {"dnat_rule": RULE}, request_id="redir-1", Location=location)
+    )
+    with pytest.raises(CloudError) as caught:
+        await make_client(recorder).show_dnat_rule("r1")
+    error = caught.value
+    assert error.code == UNEXPECTED_REDIRECT_CODE == "UnexpectedRedirect"
+    assert error.error_class is ErrorClass.UNKNOWN
+    assert (error.http_status, error.request_id) == (status, "redir-1")
+    assert str(status) in error.message
+    assert f"https://nat.cn-north-4.example.com/v2/{PROJECT}/dnat_rules" in error.message
+    # The Location's query (which may echo ours) stays out, and so do secrets.
+    for text in (error.message, str(error), repr(error)):
+        assert "marker" not in text and TOKEN not in text
+    assert len(recorder.requests) == 1
+
+
+async def test_a_redirect_is_not_followed_even_by_a_following_client() -> None:
+    recorder = Recorder(
+        answer(307, None, Location="https://elsewhere.example/v2/x"),
+        answer(200, {"dnat_rule": RULE}),
+    )
+    http = httpx.AsyncClient(transport=httpx.MockTransport(recorder), follow_redirects=True)
+    client = HuaweiNatClient(
+        http,
+        endpoint=ENDPOINT,
+        project_id=PROJECT,
+        credentials=HuaweiCredentials.from_aksk(AK, SK),
+        clock=lambda: NOW,
+    )
+    with pytest.raises(CloudError) as caught:
+        await client.show_dnat_rule("r1")
+    assert caught.value.code == UNEXPECTED_REDIRECT_CODE
+    assert "https://elsewhere.example/v2/x" in caught.value.message
+    assert len(recorder.requests) == 1  # the signed request went nowhere else
+
+
+async def test_a_redirect_without_location_or_with_userinfo() -> None:
+    recorder = Recorder(
+        answer(302, None),
+        answer(301, None, Location=f"https://user:{SK}@nat.example/v2/"),
+    )
+    client = make_client(recorder)
+    with pytest.raises(CloudError) as bare:
+        await client.show_dnat_rule("r1")
+    assert "without a Location" in bare.value.message
+    with pytest.raises(CloudError) as userinfo:
+        await client.show_dnat_rule("r1")
+    assert "https://nat.example/v2/" in userinfo.value.message
+    assert SK not in userinfo.value.message and "user" not in userinfo.value.message
 
 
 async def test_non_json_success_body_is_transient() -> None:

@@ -41,21 +41,24 @@ Error classification (:func:`classify_alibaba_error`), in this order:
    :data:`OWN_OBJECT_NOT_FOUND_CODES` (ENS ``InvalidParameter.DnatNotFound``)
    means our object is gone: ``NotFound``. Elsewhere it stays
    ``DependencyNotFound``.
-2. The exact code in the table; never a prefix.
-3. The one family rule: the seeds document parameter errors as templates
-   (``Missing%s``, ``Invalid%s``, ``InvalidParameter.%s``), so an unlisted
-   code starting with ``Missing`` or ``Invalid`` is ``InvalidSpec``, unless
-   the status is 429 or 5xx (a throttle or a server fault is no verdict on
-   the spec). It also applies on 403 because SAG answers its parameter
-   errors with 403 (seed 002). The price: an unlisted credential code such
-   as ``InvalidAccessKeyId.Inactive`` reads as ``InvalidSpec``; only the
-   credential codes the references name are in the tables.
-4. Otherwise by status, as the last resort for codes nobody listed:
-   429 → ``Throttled``; 5xx → ``Transient``; 401/403 → ``AuthFailed``; any
-   other status → ``InvalidSpec`` (an unknown 4xx means "the request is
-   wrong": wait for a spec change rather than hammer the API). Alibaba
-   answers most errors with 400, so this is rarely better than a guess:
-   the tables should hold every code a seed lists.
+2. The exact code in the table; never a prefix. Every table starts from
+   :data:`GATEWAY_ERRORS`, the POP gateway's codes common to every RPC API
+   (signatures, clock skew, nonces, keys, throttling, unknown action or
+   version); none of them is ``InvalidSpec``. The ENS seeds document their
+   parameter errors as templates (``Missing%s``, ``Invalid%s``,
+   ``InvalidParameter.%s``); :data:`ENS_ERRORS` holds them filled in with
+   each parameter the spec sends (:data:`ENS_SPEC_PARAMETERS`), so
+   ``InvalidIpProtocol`` is an exact entry, not a guess from a prefix.
+3. A code no table lists is ``Unknown``: retried with capped backoff and
+   named in the status, never permanent. Only the status of a throttle or a
+   server fault says more: 429 → ``Throttled``, 5xx → ``Transient``. No
+   other status is read: Alibaba answers nearly everything with 400 (and
+   SAG its parameter errors with 403, seed 002), so a status is no verdict.
+
+Only 2xx is success. A 3xx (the client never follows redirects: a signed
+request is answered where it was sent, or not at all) raises
+:data:`UNEXPECTED_REDIRECT_CODE`, ``Unknown``, naming the status and the
+Location without its query.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
@@ -88,9 +91,12 @@ __all__ = [
     "ALIBABA_DATE_FORMAT",
     "ECS_ERRORS",
     "ENS_ERRORS",
+    "ENS_SPEC_PARAMETERS",
+    "GATEWAY_ERRORS",
     "INVALID_RESPONSE_CODE",
     "OWN_OBJECT_NOT_FOUND_CODES",
     "SAG_ERRORS",
+    "UNEXPECTED_REDIRECT_CODE",
     "AlibabaCredentials",
     "AlibabaResponse",
     "AlibabaRpcClient",
@@ -110,27 +116,107 @@ _MAX_MESSAGE = 1024  # keep HTML error pages from proxies out of status conditio
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 _REDACTED = "**********"
 
-#: Codes of the API gateway in front of every Alibaba RPC product, shared by all
-#: tables (statuses as CLOUD_APIS.md "Alibaba errors" records them). Each
-#: product table may override one where its seed says otherwise.
-_GATEWAY_ERRORS: dict[str, ErrorClass] = {
-    "Throttling": ErrorClass.THROTTLED,  # 400 (newer gateways 429)
-    "Throttling.User": ErrorClass.THROTTLED,  # 400, per-account flow control
-    "ServiceUnavailable": ErrorClass.TRANSIENT,  # 503
-    "InternalError": ErrorClass.TRANSIENT,  # 500
-    "UnknownError": ErrorClass.TRANSIENT,  # 500, the SDK retries it
-    "Forbidden.RAM": ErrorClass.AUTH_FAILED,  # 403 RAM user lacks the action
-    "InvalidAccessKeyId.NotFound": ErrorClass.AUTH_FAILED,  # 404 unknown AccessKey ID
-    "SignatureDoesNotMatch": ErrorClass.AUTH_FAILED,  # 400 wrong secret
-}
+# The POP gateway's codes, with the HTTP status and the public page each row
+# comes from (the same codes come back from every Alibaba RPC product):
+#   [A1] https://help.aliyun.com/en/document_detail/434846.html
+#        (OpenAPI error codes, "Client-side errors"; in Chinese, with the
+#        Throttling.* rows: https://help.aliyun.com/document_detail/48054.html)
+#   [A2] https://developer.aliyun.com/ask/278265 (管控 OpenAPI 客户端公用错误码)
+#   [A3] https://help.aliyun.com/document_detail/53438.html (公共错误码; read as
+#        reproduced in a third-party constant list, not from the page itself)
+#   [A4] https://help.aliyun.com/en/polardb/client-error-codes (client error codes)
+#   [A5] https://github.com/aliyun/darabonba-openapi/blob/master/golang/client/client.go
+#        (the official SDK core raises ThrottlingError for exactly these three codes)
+#   [A6] https://help.aliyun.com/zh/api-gateway/traditional-api-gateway/support/control-openapi-error-code-table
+#        (server errors: "建议重试", retry)
+#   [A7] https://help.aliyun.com/zh/xgip/developer-reference/api-error-codes-1
+#        (SecurityToken malformed / expired: 400)
+#   [CA] ../shared/CLOUD_APIS.md "Alibaba errors"
+#: The POP gateway in front of every Alibaba RPC product, shared by all tables;
+#: a product table may override a code where its seed says otherwise (SAG's
+#: InternalError comes with 403). None of these is InvalidSpec: the gateway
+#: judged the request's signature, clock, key, rate or endpoint, never the spec.
+GATEWAY_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
+    {
+        # --- throttling, in every spelling the gateway uses: retry soon ---
+        "Throttling": ErrorClass.THROTTLED,  # 400 [A4][A5][CA] (newer gateways 429)
+        "Throttling.User": ErrorClass.THROTTLED,  # 400 per-account flow control [A1][A5]
+        "Throttling.Api": ErrorClass.THROTTLED,  # 400 per-API flow control [A1][A5]
+        # --- server faults: retry soon ---
+        "ServiceUnavailable": ErrorClass.TRANSIENT,  # 503 [A6][CA]
+        "InternalError": ErrorClass.TRANSIENT,  # 500 [A6][CA]
+        "UnknownError": ErrorClass.TRANSIENT,  # 500, the SDK retries it [A3][CA]
+        # --- clock and replay: the next request (new date, new nonce) may pass ---
+        # More than 15 minutes between Timestamp / x-acs-date and the gateway's
+        # clock: our host's clock, never the spec; it heals when NTP does.
+        "InvalidTimeStamp.Expired": ErrorClass.TRANSIENT,  # 400 [A1][A2]
+        "InvalidTimeStamp.Format": ErrorClass.TRANSIENT,  # 400 [A1][A2]
+        # A nonce seen before within the window: every retry carries a fresh one.
+        "SignatureNonceUsed": ErrorClass.TRANSIENT,  # 400 [A1][A2]
+        # --- signature and key: only new credentials (or a fixed signer) help ---
+        "IncompleteSignature": ErrorClass.AUTH_FAILED,  # 400 [A3][A4]
+        "SignatureDoesNotMatch": ErrorClass.AUTH_FAILED,  # 400 wrong secret [A1][CA]
+        "InvalidSignatureMethod": ErrorClass.AUTH_FAILED,  # 400 [A2][A3]
+        # Missing{ParameterName} [A1] for the signing parameters themselves: the
+        # client sends them on every request, so their absence is no spec error.
+        "MissingAccessKeyId": ErrorClass.AUTH_FAILED,  # 400 [A1]
+        "MissingTimestamp": ErrorClass.AUTH_FAILED,  # 400 [A1]
+        "MissingSignatureNonce": ErrorClass.AUTH_FAILED,  # 400 [A1]
+        "InvalidAccessKeyId.NotFound": ErrorClass.AUTH_FAILED,  # 404 unknown key [A2][A4][CA]
+        "InvalidAccessKeyId.Inactive": ErrorClass.AUTH_FAILED,  # 400 key disabled [A2][A3]
+        "Forbidden.AccessKeyDisabled": ErrorClass.AUTH_FAILED,  # key disabled [A3]
+        "MissingSecurityToken": ErrorClass.AUTH_FAILED,  # STS key without its token [A3]
+        "InvalidSecurityToken.Expired": ErrorClass.AUTH_FAILED,  # 400 [A3][A7]
+        "InvalidSecurityToken.Malformed": ErrorClass.AUTH_FAILED,  # 400 [A3][A7]
+        "InvalidSecurityToken.MismatchWithAccessKey": ErrorClass.AUTH_FAILED,  # [A3]
+        # --- the account may not ---
+        "Forbidden.RAM": ErrorClass.AUTH_FAILED,  # 403 RAM user lacks the action [A4][CA]
+        "Forbidden.RiskControl": ErrorClass.AUTH_FAILED,  # 403 risk control [A4]
+        # --- wrong endpoint, product, action or version ---
+        # The gateway found nothing to hand the request to: the ProviderConfig's
+        # endpoint (or this operator's API version) is wrong, not the spec.
+        # Like Huawei's APIGW.0101 these are AuthFailed: a verdict that nothing
+        # was written, retried with capped backoff until the ProviderConfig changes.
+        "InvalidProduct.NotFound": ErrorClass.AUTH_FAILED,  # 404 no product at the domain [A1]
+        "InvalidApi.NotFound": ErrorClass.AUTH_FAILED,  # 404 [A1]
+        "InvalidProtocol.NeedSsl": ErrorClass.AUTH_FAILED,  # 404 HTTPS only, http:// sent [A1]
+        # *unconfirmed* (no public table lists them; the simulator models them):
+        # the answers for an action or a version the product does not have.
+        "InvalidAction.NotFound": ErrorClass.AUTH_FAILED,  # 404
+        "InvalidVersion": ErrorClass.AUTH_FAILED,  # 400
+    }
+)
+
+#: The ENS parameters a spec sends (``AlibabaEnsSpec.to_cloud``): what the
+#: seeds' templates ``Missing%s``, ``Invalid%s`` and ``InvalidParameter.%s``
+#: are filled in with. Ids the operator itself supplies (ForwardEntryId) and
+#: paging parameters are left out: their refusal is our bug, not the spec's.
+ENS_SPEC_PARAMETERS = (
+    "NatGatewayId",
+    "ExternalIp",
+    "ExternalPort",
+    "InternalIp",
+    "InternalPort",
+    "IpProtocol",
+    "ForwardEntryName",
+    "HealthCheckPort",
+    "StandbyExternalIp",
+)
+
+_ENS_TEMPLATES = ("Missing{}", "Invalid{}", "InvalidParameter.{}")  # seeds 000, 001, all 400
 
 #: ENS 2017-11-10 (CreateForwardEntry seed 001, ModifyForwardEntry seed 000,
 #: and the same family's DeleteForwardEntry / DescribeForwardTableEntries).
-#: Every code both seeds list, all with HTTP 400; the templates ``Missing%s``,
-#: ``Invalid%s`` and ``InvalidParameter.%s`` are the family rule (module docstring).
+#: Every code both seeds list, all with HTTP 400, and their templates filled in
+#: with :data:`ENS_SPEC_PARAMETERS` (InvalidSpec unless a seed row says otherwise).
 ENS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
     {
-        **_GATEWAY_ERRORS,
+        **{
+            template.format(param): ErrorClass.INVALID_SPEC
+            for template in _ENS_TEMPLATES
+            for param in ENS_SPEC_PARAMETERS
+        },
+        **GATEWAY_ERRORS,
         # --- retry soon ---
         # "System is busy": load shedding; backing off is what helps, so it is
         # treated like throttling rather than as a one-off fault.
@@ -163,7 +249,7 @@ ENS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
 #: with HTTP 403, InternalError included; AddDnatEntry / DeleteDnatEntry share it).
 SAG_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
     {
-        **_GATEWAY_ERRORS,
+        **GATEWAY_ERRORS,
         "Forbidden": ErrorClass.AUTH_FAILED,  # 403 not authorized for the resource
         "MissingParameter": ErrorClass.INVALID_SPEC,  # 403
         "InvalidParameter": ErrorClass.INVALID_SPEC,  # 403
@@ -177,7 +263,7 @@ SAG_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
 #: groups, quotas), InvalidSpec where only a different spec can succeed.
 ECS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
     {
-        **_GATEWAY_ERRORS,
+        **GATEWAY_ERRORS,
         # --- 400 ---
         "InvalidOperation.NotSupportModifyQueueNumber": ErrorClass.INVALID_SPEC,
         "MissingParameter": ErrorClass.INVALID_SPEC,
@@ -246,14 +332,15 @@ ECS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
     }
 )
 
+#: Our own code (not Alibaba's) for a 3xx answer: redirects are never followed,
+#: since a signed request is meant for the host it was signed for.
+UNEXPECTED_REDIRECT_CODE = "UnexpectedRedirect"
+
 #: Codes that, on a call naming our own object, mean that object is gone.
 OWN_OBJECT_NOT_FOUND_CODES = frozenset({"InvalidParameter.DnatNotFound"})
 
 #: RPC verbs whose call names an existing object by id: the managed one, for our providers.
 _OWN_OBJECT_VERBS = ("Modify", "Delete")
-
-#: The seeds' parameter-error templates (Missing%s, Invalid%s, InvalidParameter.%s).
-_INVALID_SPEC_FAMILIES = ("Missing", "Invalid")
 
 #: A value :meth:`AlibabaRpcClient.call` can flatten into RPC parameters.
 ParamValue = str | int | bool | Sequence["ParamValue"] | Mapping[str, "ParamValue"] | None
@@ -314,15 +401,11 @@ def classify_alibaba_error(
     known = table.get(code)
     if known is not None:
         return known
-    if code.startswith(_INVALID_SPEC_FAMILIES) and status < 500 and status != 429:
-        return ErrorClass.INVALID_SPEC
     if status == 429:
         return ErrorClass.THROTTLED
     if status >= 500:
         return ErrorClass.TRANSIENT
-    if status in (401, 403):
-        return ErrorClass.AUTH_FAILED
-    return ErrorClass.INVALID_SPEC
+    return ErrorClass.UNKNOWN
 
 
 def parse_alibaba_error(status: int, content: bytes) -> tuple[str, str, str | None]:
@@ -330,8 +413,9 @@ def parse_alibaba_error(status: int, content: bytes) -> tuple[str, str, str | No
 
     Reads ``{"RequestId", "HostId", "Code", "Message", "Recommend"}`` (and the
     lowercase keys the SDK also accepts). A body without a code, or one that
-    is not JSON (a proxy's HTML page), yields the HTTP status as the code, so
-    the status fallback classifies it.
+    is not JSON (a proxy's HTML page), yields the HTTP status as the code: a
+    code no table lists (``Unknown``, or ``Throttled`` / ``Transient`` for a
+    429 / 5xx).
     """
     text = content.decode("utf-8", errors="replace")
     try:
@@ -350,6 +434,43 @@ def parse_alibaba_error(status: int, content: bytes) -> tuple[str, str, str | No
             )
         return str(status), f"HTTP {status}", str(request_id) if request_id else None
     return str(status), text.strip()[:_MAX_MESSAGE] or f"HTTP {status}", None
+
+
+def _location_without_query(location: str) -> str:
+    """A Location as scheme://host/path: no query or fragment (they may echo a
+    signed query: AccessKeyId, Signature) and no userinfo."""
+    try:
+        parts = urlsplit(location.strip())
+    except ValueError:
+        return "an unparsable Location"
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+def _redirect_error(
+    response: httpx.Response, *, request_id: str | None, redact: Callable[[str], str]
+) -> CloudError:
+    """The error for a 3xx (or any other non-2xx below 400) answer: never a success.
+
+    ``Unknown``: retried with capped backoff, the status and where it pointed
+    named in the message (the Location without its query; ``redact`` blanks
+    any secret the server echoed).
+    """
+    location = response.headers.get("location")
+    where = (
+        f"to {redact(_location_without_query(location))}"
+        if location
+        else "without a Location header"
+    )
+    return CloudError(
+        code=UNEXPECTED_REDIRECT_CODE,
+        message=(
+            f"HTTP {response.status_code} {where}; redirects are not followed: "
+            "check the ProviderConfig endpoint"
+        )[:_MAX_MESSAGE],
+        error_class=ErrorClass.UNKNOWN,
+        http_status=response.status_code,
+        request_id=request_id,
+    )
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -499,14 +620,20 @@ class AlibabaRpcClient:
         if self._rate_limiter is not None:
             await self._rate_limiter.acquire()
         try:
-            response = await self._http.post(url, headers=headers)
+            # Never follow a redirect, whatever the shared client is set to:
+            # a 3xx is answered as an error (module docstring).
+            response = await self._http.post(url, headers=headers, follow_redirects=False)
         except httpx.TransportError as exc:
             logger.debug("alibaba %s: %s", action, type(exc).__name__)
             raise CloudTransportError(
                 f"Alibaba {action}: {type(exc).__name__}: {creds.redact(str(exc)) or 'no answer'}"
             ) from exc
         header_request_id = response.headers.get("x-acs-request-id")
-        if response.status_code >= 400:
+        if not response.is_success and response.status_code < 400:
+            error = _redirect_error(response, request_id=header_request_id, redact=creds.redact)
+            logger.debug("alibaba %s -> %d (not followed)", action, response.status_code)
+            raise error
+        if not response.is_success:
             error = self._error(response, own_object=own_object, request_id=header_request_id)
             logger.debug(
                 "alibaba %s -> %d %s (request id %s)",

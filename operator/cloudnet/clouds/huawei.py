@@ -21,15 +21,23 @@ Error classification (:func:`classify_huawei_error`), in this order:
    table, answers NAT.0013 (its only 404). Reading NAT.0013 there as "rule
    gone" is also right when the *gateway* is what is missing: a gateway
    cannot be deleted while it holds rules (NAT.0006), so our rule went first.
-   The one exception is APIG's own 404, APIGW.0101 ("no such API": a wrong
-   endpoint or region), which must never read as "our rule is gone".
-2. The exact code in :data:`HUAWEI_NAT_ERRORS`; never a prefix.
-3. Otherwise by status, as the last resort for codes nobody listed:
-   429 → ``Throttled``; 5xx → ``Transient``; 401/403 → ``AuthFailed``;
-   404 → ``DependencyNotFound`` (a create or list that names something
-   unknown); 409 → ``Conflict``; any other status → ``InvalidSpec`` (a 4xx
-   we do not know means "the request is wrong": wait for a spec change
-   rather than hammer the API).
+   The one exception is APIG's own 404, APIGW.0101 / APIG.0101 ("no such
+   API": a wrong endpoint or region), which must never read as "our rule is
+   gone".
+2. The exact code in :data:`HUAWEI_NAT_ERRORS`; never a prefix. It holds
+   the API Gateway's codes in both spellings Huawei answers with
+   (``APIGW.0301`` from the shared gateway, ``APIG.0301`` from newer ones);
+   none of them is ``InvalidSpec``.
+3. A code nobody listed is ``Unknown``: retried with capped backoff and
+   named in the status, never permanent. Only the status of a throttle or a
+   server fault says more: 429 → ``Throttled``, 5xx → ``Transient``; no
+   other status is read (NAT answers 400 both for a bad port and for a
+   gateway in use, so a status is no verdict on the spec).
+
+Only 2xx is success. A 3xx (the client never follows redirects: a signed
+request is answered where it was sent, or not at all) raises
+:data:`UNEXPECTED_REDIRECT_CODE`, ``Unknown``, naming the status and the
+Location without its query.
 
 Quota: a public gateway holds at most 200 DNAT rules; the table has no quota
 code, so the cloud's answer is NAT.0009 "resource in use" (what the simulator
@@ -47,7 +55,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import Any, Self
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
@@ -70,6 +78,7 @@ __all__ = [
     "DNAT_RULE_LIST_FILTERS",
     "HUAWEI_NAT_ERRORS",
     "INVALID_RESPONSE_CODE",
+    "UNEXPECTED_REDIRECT_CODE",
     "CloudResponse",
     "HuaweiCredentials",
     "HuaweiNatClient",
@@ -79,8 +88,44 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+# The API Gateway's codes, with the HTTP status and the public page each row
+# comes from. The same numbers come back spelled APIG.xxxx from newer
+# gateways ([H2], and the services' FAQs, e.g. [H4]); the table holds both.
+#   [H1] https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-errorcode.html
+#   [H2] https://support.huaweicloud.com/intl/en-us/usermanual-apig/apig_03_0048.html
+#   [H3] https://support.huaweicloud.com/intl/en-us/sis_faq/sis_04_0087.html
+#        ("Incorrect IAM authentication information: ... signature expired":
+#        an X-Sdk-Date more than 15 minutes off is APIGW.0301 like a bad signature)
+#   [H4] https://support.huaweicloud.com/intl/en-us/ocr_faq/ocr_01_0063.html
+#   [CA] ../shared/CLOUD_APIS.md ("401 for bad signature or token, 429 for throttling")
+# APIGW.0201 is left out on purpose: Huawei lists it with 400, 413, 414, 494,
+# 500, 502 and 504 [H1] (a malformed request, a backend timeout ...), so only
+# its status tells; the unknown-code rule reads exactly that (5xx Transient,
+# else Unknown).
+_APIG_ERRORS: dict[str, ErrorClass] = {
+    # 404 "API does not exist or is not published": a wrong endpoint or region
+    # in the ProviderConfig, not our rule missing; grouped with the credential
+    # errors because only a ProviderConfig change fixes it. [H1]
+    "APIGW.0101": ErrorClass.AUTH_FAILED,
+    "APIGW.0202": ErrorClass.TRANSIENT,  # 502 backend unavailable [H2]
+    # 401 incorrect IAM authentication information: bad AK/SK signature, bad
+    # or expired token, and also clock skew (X-Sdk-Date over 15 min off [H3]),
+    # which shares the code: AuthFailed is retried with capped backoff, so a
+    # clock that NTP fixes heals on its own. [H1][H3][H4][CA]
+    "APIGW.0301": ErrorClass.AUTH_FAILED,
+    "APIGW.0302": ErrorClass.AUTH_FAILED,  # 403 IAM user not authorized for the API [H1]
+    "APIGW.0303": ErrorClass.AUTH_FAILED,  # 401 app authentication failed [H1]
+    "APIGW.0304": ErrorClass.AUTH_FAILED,  # 403 app not authorized for the API [H1]
+    "APIGW.0305": ErrorClass.AUTH_FAILED,  # 401 authentication information missing or wrong [H1]
+    "APIGW.0306": ErrorClass.AUTH_FAILED,  # 403 API access denied [H1]
+    "APIGW.0307": ErrorClass.AUTH_FAILED,  # 401 token must be refreshed [H1]
+    "APIGW.0308": ErrorClass.THROTTLED,  # 429 throttling threshold reached [H1][CA]
+    "APIGW.0401": ErrorClass.AUTH_FAILED,  # 403 client IP address not identified [H1]
+    "APIGW.0402": ErrorClass.AUTH_FAILED,  # 403 IP address not allowed (access control) [H1]
+}
+
 #: The one table: exact Huawei error code → retry class (shared/DESIGN.md, "Errors");
-#: :func:`classify_huawei_error` adds the own-rule 404 rule and the status fallback.
+#: :func:`classify_huawei_error` adds the own-rule 404 rule and the unknown-code rule.
 #: Codes and statuses come from the NAT Gateway API reference's "Error Codes" /
 #: "Error Code Description v2" pages and the API Gateway error-code page.
 HUAWEI_NAT_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
@@ -101,18 +146,8 @@ HUAWEI_NAT_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
         # --- NAT Gateway, DNAT rule module ---
         "NAT.0308": ErrorClass.CONFLICT,  # 400 private_ip already used by another DNAT rule
         # --- API Gateway (APIG) in front of every Huawei API ---
-        # 404 "API does not exist or is not published": a wrong endpoint or
-        # region in the ProviderConfig, not our rule missing; grouped with the
-        # credential errors because only a ProviderConfig change fixes it.
-        "APIGW.0101": ErrorClass.AUTH_FAILED,
-        "APIGW.0301": ErrorClass.AUTH_FAILED,  # 401 IAM authentication failed (bad signature/token)
-        "APIGW.0302": ErrorClass.AUTH_FAILED,  # 403 IAM user not authorized for the API
-        "APIGW.0303": ErrorClass.AUTH_FAILED,  # 401 app authentication failed
-        "APIGW.0304": ErrorClass.AUTH_FAILED,  # 403 app not authorized for the API
-        "APIGW.0305": ErrorClass.AUTH_FAILED,  # 401 authentication information missing or wrong
-        "APIGW.0306": ErrorClass.AUTH_FAILED,  # 403 API access denied
-        "APIGW.0307": ErrorClass.AUTH_FAILED,  # 401 token must be refreshed
-        "APIGW.0308": ErrorClass.THROTTLED,  # 429 throttling threshold reached
+        **_APIG_ERRORS,
+        **{code.replace("APIGW.", "APIG.", 1): cls for code, cls in _APIG_ERRORS.items()},
     }
 )
 
@@ -144,6 +179,10 @@ DEFAULT_PAGE_SIZE = 200
 
 
 _MAX_MESSAGE = 1024  # keep HTML error pages from proxies out of status conditions
+
+#: Our own code (not Huawei's) for a 3xx answer: redirects are never followed,
+#: since a signed request is meant for the host it was signed for.
+UNEXPECTED_REDIRECT_CODE = "UnexpectedRedirect"
 
 FilterValue = str | int | bool | Sequence[str | int]
 
@@ -216,17 +255,11 @@ def classify_huawei_error(code: str, http_status: int, *, own_object: bool = Fal
         return ErrorClass.NOT_FOUND
     if known is not None:
         return known
-    if http_status == 404:
-        return ErrorClass.DEPENDENCY_NOT_FOUND
     if http_status == 429:
         return ErrorClass.THROTTLED
     if http_status >= 500:
         return ErrorClass.TRANSIENT
-    if http_status in (401, 403):
-        return ErrorClass.AUTH_FAILED
-    if http_status == 409:
-        return ErrorClass.CONFLICT
-    return ErrorClass.INVALID_SPEC
+    return ErrorClass.UNKNOWN
 
 
 def _find_code(body: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -265,6 +298,43 @@ def parse_huawei_error(http_status: int, content: bytes) -> tuple[str, str, str 
             code, message = found
             return code, message[:_MAX_MESSAGE], str(request_id) if request_id else None
     return str(http_status), text.strip()[:_MAX_MESSAGE] or f"HTTP {http_status}", None
+
+
+def _location_without_query(location: str) -> str:
+    """A Location as scheme://host/path: no query or fragment (they may echo
+    the request's query) and no userinfo."""
+    try:
+        parts = urlsplit(location.strip())
+    except ValueError:
+        return "an unparsable Location"
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+def _redirect_error(
+    response: httpx.Response, *, request_id: str | None, redact: Callable[[str], str]
+) -> CloudError:
+    """The error for a 3xx (or any other non-2xx below 400) answer: never a success.
+
+    ``Unknown``: retried with capped backoff, the status and where it pointed
+    named in the message (the Location without its query; ``redact`` blanks
+    any secret the server echoed).
+    """
+    location = response.headers.get("location")
+    where = (
+        f"to {redact(_location_without_query(location))}"
+        if location
+        else "without a Location header"
+    )
+    return CloudError(
+        code=UNEXPECTED_REDIRECT_CODE,
+        message=(
+            f"HTTP {response.status_code} {where}; redirects are not followed: "
+            "check the ProviderConfig endpoint"
+        )[:_MAX_MESSAGE],
+        error_class=ErrorClass.UNKNOWN,
+        http_status=response.status_code,
+        request_id=request_id,
+    )
 
 
 def _retry_after(value: str | None, now: datetime) -> float | None:
@@ -436,8 +506,10 @@ class HuaweiNatClient:
         if self._rate_limiter is not None:
             await self._rate_limiter.acquire()
         try:
+            # Never follow a redirect, whatever the shared client is set to:
+            # a 3xx is answered as an error (module docstring).
             response = await self._http.request(
-                method, url, headers=headers, content=content or None
+                method, url, headers=headers, content=content or None, follow_redirects=False
             )
         except httpx.TransportError as exc:
             logger.debug("huawei %s %s: %s", method, path, type(exc).__name__)
@@ -449,7 +521,9 @@ class HuaweiNatClient:
         logger.debug(
             "huawei %s %s -> %d (request id %s)", method, path, response.status_code, request_id
         )
-        if response.status_code >= 400:
+        if not response.is_success and response.status_code < 400:
+            raise _redirect_error(response, request_id=request_id, redact=self._credentials.redact)
+        if not response.is_success:
             raise self._error(response, request_id=request_id, own_object=own_object)
         return CloudResponse(
             status=response.status_code,

@@ -18,14 +18,15 @@ query merged with an ``application/x-www-form-urlencoded`` body (the form
 wins), so both the SDK (everything in the query) and form-posting clients
 work. Unknown parameters are ignored, as Alibaba's gateway ignores them.
 
-Authentication, in this order, each with the POP gateway's code:
+Authentication, in this order, each with the POP gateway's code and status
+(the public tables cited in ``cloudnet.clouds.alibaba.GATEWAY_ERRORS``):
 
 ====================================  ======  ==============================================
 MissingAccessKeyId                    400     neither an ACS3 Authorization nor AccessKeyId
-IncompleteSignature                   400     unparsable Authorization; v1 without Signature,
-                                              SignatureMethod other than HMAC-SHA1, version
-                                              other than 1.0; ACS3 leaving an x-acs-* header
-                                              unsigned
+IncompleteSignature                   400     unparsable Authorization; v1 without Signature
+                                              or with a version other than 1.0; ACS3 leaving
+                                              an x-acs-* header unsigned
+InvalidSignatureMethod                400     v1 SignatureMethod other than HMAC-SHA1
 InvalidAccessKeyId.NotFound           404     unknown AccessKeyId / Credential
 MissingTimestamp / MissingSignature-  400     v1 Timestamp / SignatureNonce, ACS3 x-acs-date /
 Nonce                                         x-acs-signature-nonce missing
@@ -192,8 +193,9 @@ class AlibabaGateway:
             raise rpc_error("IncompleteSignature", "The request signature is missing.")
         if params.get("SignatureMethod", ALIBABA_V1_METHOD) != ALIBABA_V1_METHOD:
             raise rpc_error(
-                "IncompleteSignature",
-                f"SignatureMethod must be {ALIBABA_V1_METHOD} for signature version 1.0.",
+                "InvalidSignatureMethod",
+                f"Specified signature method is not valid: SignatureMethod must be"
+                f" {ALIBABA_V1_METHOD} for signature version 1.0.",
             )
         if params.get("SignatureVersion", "1.0") != "1.0":
             raise rpc_error("IncompleteSignature", "SignatureVersion must be 1.0.")

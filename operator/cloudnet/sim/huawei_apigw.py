@@ -11,7 +11,10 @@ service's ``{"error_code", "error_msg"}``. The gateway accepts:
   ``X-Sdk-Date`` must be within ``huawei_max_clock_skew`` (15 min) of now.
 - ``X-Auth-Token``: a project-scoped token listed in the inventory.
 
-Codes used (the API Gateway's documented error table):
+Codes used (the API Gateway's documented error table,
+https://support.huaweicloud.com/intl/en-us/devg-apisign/api-sign-errorcode.html;
+a skewed X-Sdk-Date is the same 401 APIGW.0301 as a bad signature, per
+https://support.huaweicloud.com/intl/en-us/sis_faq/sis_04_0087.html):
 
 - ``APIGW.0301`` (401) "Incorrect IAM authentication information": no or
   unparsable credentials, unknown AK or token, bad signature, X-Sdk-Date
