@@ -76,7 +76,7 @@ def test_a_refused_delete_keeps_the_finalizer_until_the_cloud_agrees(
 ) -> None:
     cluster.kubectl.apply(dnat_rule("stubborn", external_port=8383))
     rule_id = cluster.wait_phase("stubborn", "ACTIVE")["externalId"]
-    fault = cluster.sim.fault(action=DELETE, error_code=code, status=status, count=3)
+    fault = cluster.sim.fault(action=DELETE, error_code=code, status=status, count=1)
 
     cluster.kubectl("delete", "dnat", "stubborn", "-n", "demo", "--wait=false")
 

@@ -34,7 +34,7 @@ from cloudnet.providers.registry import UnsupportedProvider
 logger = logging.getLogger(__name__)
 
 #: How often a deleting resource that is paused looks again at its annotation.
-PAUSED_DELETE_RECHECK = 30.0
+PAUSED_DELETE_RECHECK = 5.0
 
 
 @dataclass(frozen=True)
