@@ -72,17 +72,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from cloudnet.clouds.errors import (
     INVALID_RESPONSE_CODE,
+    MAX_MESSAGE,
+    UNEXPECTED_REDIRECT_CODE,
     CloudError,
     CloudTransportError,
     ErrorClass,
     json_object,
+    redirect_error,
 )
 from cloudnet.clouds.ratelimit import RateLimiter
 from cloudnet.clouds.signing import ALIBABA_V1_METHOD, acs3_authorization, alibaba_v1_signature
@@ -112,7 +115,6 @@ logger = logging.getLogger(__name__)
 ALIBABA_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-_MAX_MESSAGE = 1024  # keep HTML error pages from proxies out of status conditions
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 _REDACTED = "**********"
 
@@ -334,7 +336,6 @@ ECS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
 
 #: Our own code (not Alibaba's) for a 3xx answer: redirects are never followed,
 #: since a signed request is meant for the host it was signed for.
-UNEXPECTED_REDIRECT_CODE = "UnexpectedRedirect"
 
 #: Codes that, on a call naming our own object, mean that object is gone.
 OWN_OBJECT_NOT_FOUND_CODES = frozenset({"InvalidParameter.DnatNotFound"})
@@ -429,48 +430,11 @@ def parse_alibaba_error(status: int, content: bytes) -> tuple[str, str, str | No
         if code:
             return (
                 str(code),
-                str(message)[:_MAX_MESSAGE],
+                str(message)[:MAX_MESSAGE],
                 str(request_id) if request_id else None,
             )
         return str(status), f"HTTP {status}", str(request_id) if request_id else None
-    return str(status), text.strip()[:_MAX_MESSAGE] or f"HTTP {status}", None
-
-
-def _location_without_query(location: str) -> str:
-    """A Location as scheme://host/path: no query or fragment (they may echo a
-    signed query: AccessKeyId, Signature) and no userinfo."""
-    try:
-        parts = urlsplit(location.strip())
-    except ValueError:
-        return "an unparsable Location"
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
-
-
-def _redirect_error(
-    response: httpx.Response, *, request_id: str | None, redact: Callable[[str], str]
-) -> CloudError:
-    """The error for a 3xx (or any other non-2xx below 400) answer: never a success.
-
-    ``Unknown``: retried with capped backoff, the status and where it pointed
-    named in the message (the Location without its query; ``redact`` blanks
-    any secret the server echoed).
-    """
-    location = response.headers.get("location")
-    where = (
-        f"to {redact(_location_without_query(location))}"
-        if location
-        else "without a Location header"
-    )
-    return CloudError(
-        code=UNEXPECTED_REDIRECT_CODE,
-        message=(
-            f"HTTP {response.status_code} {where}; redirects are not followed: "
-            "check the ProviderConfig endpoint"
-        )[:_MAX_MESSAGE],
-        error_class=ErrorClass.UNKNOWN,
-        http_status=response.status_code,
-        request_id=request_id,
-    )
+    return str(status), text.strip()[:MAX_MESSAGE] or f"HTTP {status}", None
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -630,7 +594,7 @@ class AlibabaRpcClient:
             ) from exc
         header_request_id = response.headers.get("x-acs-request-id")
         if not response.is_success and response.status_code < 400:
-            error = _redirect_error(response, request_id=header_request_id, redact=creds.redact)
+            error = redirect_error(response, request_id=header_request_id, redact=creds.redact)
             logger.debug("alibaba %s -> %d (not followed)", action, response.status_code)
             raise error
         if not response.is_success:

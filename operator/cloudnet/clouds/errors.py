@@ -11,7 +11,9 @@ in use), so nothing is classified from a status alone.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -24,12 +26,21 @@ from cloudnet.api.errors import (
 
 __all__ = [
     "INVALID_RESPONSE_CODE",
+    "MAX_MESSAGE",
+    "UNEXPECTED_REDIRECT_CODE",
     "CloudError",
     "CloudException",
     "CloudTransportError",
     "ErrorClass",
     "json_object",
+    "redirect_error",
 ]
+
+
+#: Our own code for a non-2xx answer below 400: a redirect is never a success.
+UNEXPECTED_REDIRECT_CODE = "UnexpectedRedirect"
+#: Longest cloud message kept: HTML error pages from proxies stay out of conditions.
+MAX_MESSAGE = 1024
 
 
 #: Our own code (not a cloud's) for a 2xx answer whose body is not a JSON object.
@@ -57,3 +68,40 @@ def json_object(response: httpx.Response, *, request_id: str | None) -> dict[str
             request_id=request_id,
         )
     return parsed
+
+
+def location_without_query(location: str) -> str:
+    """A Location as scheme://host/path: no query or fragment (they may echo
+    the request's query) and no userinfo."""
+    try:
+        parts = urlsplit(location.strip())
+    except ValueError:
+        return "an unparsable Location"
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+def redirect_error(
+    response: httpx.Response, *, request_id: str | None, redact: Callable[[str], str]
+) -> CloudError:
+    """The error for a 3xx (or any other non-2xx below 400) answer: never a success.
+
+    ``Unknown``: retried with capped backoff, the status and where it pointed
+    named in the message (the Location without its query; ``redact`` blanks
+    any secret the server echoed).
+    """
+    location = response.headers.get("location")
+    where = (
+        f"to {redact(location_without_query(location))}"
+        if location
+        else "without a Location header"
+    )
+    return CloudError(
+        code=UNEXPECTED_REDIRECT_CODE,
+        message=(
+            f"HTTP {response.status_code} {where}; redirects are not followed: "
+            "check the ProviderConfig endpoint"
+        )[:MAX_MESSAGE],
+        error_class=ErrorClass.UNKNOWN,
+        http_status=response.status_code,
+        request_id=request_id,
+    )

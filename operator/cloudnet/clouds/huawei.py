@@ -55,17 +55,20 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import Any, Self
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
 from cloudnet.clouds.errors import (
     INVALID_RESPONSE_CODE,
+    MAX_MESSAGE,
+    UNEXPECTED_REDIRECT_CODE,
     CloudError,
     CloudTransportError,
     ErrorClass,
     json_object,
+    redirect_error,
 )
 from cloudnet.clouds.ratelimit import RateLimiter
 from cloudnet.clouds.signing import (
@@ -178,11 +181,8 @@ DNAT_RULE_LIST_FILTERS = frozenset(
 DEFAULT_PAGE_SIZE = 200
 
 
-_MAX_MESSAGE = 1024  # keep HTML error pages from proxies out of status conditions
-
 #: Our own code (not Huawei's) for a 3xx answer: redirects are never followed,
 #: since a signed request is meant for the host it was signed for.
-UNEXPECTED_REDIRECT_CODE = "UnexpectedRedirect"
 
 FilterValue = str | int | bool | Sequence[str | int]
 
@@ -296,45 +296,8 @@ def parse_huawei_error(http_status: int, content: bytes) -> tuple[str, str, str 
         found = _find_code(parsed)
         if found is not None:
             code, message = found
-            return code, message[:_MAX_MESSAGE], str(request_id) if request_id else None
-    return str(http_status), text.strip()[:_MAX_MESSAGE] or f"HTTP {http_status}", None
-
-
-def _location_without_query(location: str) -> str:
-    """A Location as scheme://host/path: no query or fragment (they may echo
-    the request's query) and no userinfo."""
-    try:
-        parts = urlsplit(location.strip())
-    except ValueError:
-        return "an unparsable Location"
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
-
-
-def _redirect_error(
-    response: httpx.Response, *, request_id: str | None, redact: Callable[[str], str]
-) -> CloudError:
-    """The error for a 3xx (or any other non-2xx below 400) answer: never a success.
-
-    ``Unknown``: retried with capped backoff, the status and where it pointed
-    named in the message (the Location without its query; ``redact`` blanks
-    any secret the server echoed).
-    """
-    location = response.headers.get("location")
-    where = (
-        f"to {redact(_location_without_query(location))}"
-        if location
-        else "without a Location header"
-    )
-    return CloudError(
-        code=UNEXPECTED_REDIRECT_CODE,
-        message=(
-            f"HTTP {response.status_code} {where}; redirects are not followed: "
-            "check the ProviderConfig endpoint"
-        )[:_MAX_MESSAGE],
-        error_class=ErrorClass.UNKNOWN,
-        http_status=response.status_code,
-        request_id=request_id,
-    )
+            return code, message[:MAX_MESSAGE], str(request_id) if request_id else None
+    return str(http_status), text.strip()[:MAX_MESSAGE] or f"HTTP {http_status}", None
 
 
 def _retry_after(value: str | None, now: datetime) -> float | None:
@@ -522,7 +485,7 @@ class HuaweiNatClient:
             "huawei %s %s -> %d (request id %s)", method, path, response.status_code, request_id
         )
         if not response.is_success and response.status_code < 400:
-            raise _redirect_error(response, request_id=request_id, redact=self._credentials.redact)
+            raise redirect_error(response, request_id=request_id, redact=self._credentials.redact)
         if not response.is_success:
             raise self._error(response, request_id=request_id, own_object=own_object)
         return CloudResponse(
