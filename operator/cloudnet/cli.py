@@ -1,4 +1,4 @@
-"""The ``cloudnet`` command line (shared/DESIGN.md, "Command line").
+"""The ``cloudnet`` command line.
 
 Subcommands import their machinery lazily so that ``cloudnet crds`` does not
 pay for kopf and ``cloudnet sim`` does not pay for the Kubernetes client.

@@ -1,4 +1,4 @@
-"""The resource models: the single source of the spec (shared/DESIGN.md, "Models").
+"""The resource models: the single source of the spec.
 
 The CRD YAML in ``crds/`` is generated from these classes (:mod:`cloudnet.api.crds`),
 so a rule lives in exactly one place: a ``Field`` constraint or an

@@ -104,7 +104,7 @@ class AlibabaSagSpec(Model):
         return self
 
     def unique_key(self) -> tuple[str, str, str, str, str]:
-        """(SAG, type, external IP, external port, protocol): DESIGN.md's SAG key."""
+        """(SAG, type, external IP, external port, protocol): the SAG entry's unique key."""
         return (
             self.sag_id,
             self.type or "Intranet",

@@ -136,7 +136,7 @@ class DriftEntry(StatusModel):
 
 
 class ResourceStatus(StatusModel):
-    """The status every cloudnet kind reports (shared/DESIGN.md, "Status")."""
+    """The status every cloudnet kind reports."""
 
     phase: Phase | None = Field(
         default=None,

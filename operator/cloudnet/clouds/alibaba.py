@@ -133,7 +133,7 @@ _REDACTED = "**********"
 #        (server errors: "建议重试", retry)
 #   [A7] https://help.aliyun.com/zh/xgip/developer-reference/api-error-codes-1
 #        (SecurityToken malformed / expired: 400)
-#   [CA] ../shared/CLOUD_APIS.md "Alibaba errors"
+#   [CA] the Alibaba RPC error format (JSON body with Code, Message, RequestId)
 #: The POP gateway in front of every Alibaba RPC product, shared by all tables;
 #: a product table may override a code where its seed says otherwise (SAG's
 #: InternalError comes with 403). None of these is InvalidSpec: the gateway

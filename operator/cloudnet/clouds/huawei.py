@@ -100,7 +100,7 @@ logger = logging.getLogger(__name__)
 #        ("Incorrect IAM authentication information: ... signature expired":
 #        an X-Sdk-Date more than 15 minutes off is APIGW.0301 like a bad signature)
 #   [H4] https://support.huaweicloud.com/intl/en-us/ocr_faq/ocr_01_0063.html
-#   [CA] ../shared/CLOUD_APIS.md ("401 for bad signature or token, 429 for throttling")
+#   [CA] the NAT API reference's error format ("401 for bad signature or token, 429 for throttling")
 # APIGW.0201 is left out on purpose: Huawei lists it with 400, 413, 414, 494,
 # 500, 502 and 504 [H1] (a malformed request, a backend timeout ...), so only
 # its status tells; the unknown-code rule reads exactly that (5xx Transient,
@@ -127,7 +127,7 @@ _APIG_ERRORS: dict[str, ErrorClass] = {
     "APIGW.0402": ErrorClass.AUTH_FAILED,  # 403 IP address not allowed (access control) [H1]
 }
 
-#: The one table: exact Huawei error code → retry class (shared/DESIGN.md, "Errors");
+#: The one table: exact Huawei error code → retry class;
 #: :func:`classify_huawei_error` adds the own-rule 404 rule and the unknown-code rule.
 #: Codes and statuses come from the NAT Gateway API reference's "Error Codes" /
 #: "Error Code Description v2" pages and the API Gateway error-code page.

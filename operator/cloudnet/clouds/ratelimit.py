@@ -1,4 +1,4 @@
-"""Client-side rate limiting: one token bucket per cloud endpoint (shared/DESIGN.md, "Clouds").
+"""Client-side rate limiting: one token bucket per cloud endpoint.
 
 Clouds throttle per account and endpoint (Huawei answers APIGW.0308 / 429);
 pacing our own calls keeps a burst of reconciles from turning into a storm of

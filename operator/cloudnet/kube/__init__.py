@@ -1,8 +1,8 @@
 """A test Kubernetes API in memory, for the demo and for tests (never used by the operator).
 
-No kube-apiserver can run where the project is developed and tested (see
-shared/TESTING.md), so this package serves one that real kubectl and a real
-kopf operator accept: ``KubeAPI`` (a ``kmock.KubernetesEmulator`` subclass),
+No kube-apiserver can run where the project is developed and tested, so
+this package serves one that real kubectl and a real kopf operator accept:
+``KubeAPI`` (a ``kmock.KubernetesEmulator`` subclass),
 ``serve()`` to run it in a background thread, ``running()`` to run it in the
 current event loop, ``write_kubeconfig()``, and ``python -m cloudnet.kube``.
 Pytest fixtures live in ``cloudnet.kube.testing``.

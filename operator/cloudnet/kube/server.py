@@ -1,8 +1,8 @@
 """The test Kubernetes API: kmock's emulator made faithful enough for kubectl and kopf.
 
-No kube-apiserver can run on the development and CI machines (see
-shared/TESTING.md), yet the operator must be tested against something that
-behaves like one: kopf guards finalizer edits with a JSON-patch ``test`` of
+No kube-apiserver can run on the development and CI machines, yet the
+operator must be tested against something that behaves like one: kopf
+guards finalizer edits with a JSON-patch ``test`` of
 ``metadata.resourceVersion``, watches only what discovery declares, writes
 status through ``/status``; kubectl needs discovery, OpenAPI, Tables, typed
 lists, strategic merge patches and watches by field selector.

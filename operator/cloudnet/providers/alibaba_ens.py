@@ -24,7 +24,7 @@ from cloudnet.clouds.errors import CloudError, ErrorClass
 from cloudnet.core.provider import Delta, Difference, Observation, ProviderBase, WriteResult
 
 LIST = "DescribeForwardTableEntries"
-#: DescribeForwardTableEntries' largest page (CLOUD_APIS.md).
+#: DescribeForwardTableEntries' largest page.
 PAGE_SIZE = 100
 _PHASES = {
     "Pending": Phase.PENDING_CREATE,

@@ -33,7 +33,7 @@ from cloudnet.providers.huawei_nat import HuaweiNatProvider
 #: Calls per second per endpoint: below every cloud's default API quota we know of.
 DEFAULT_RATE = 20.0
 DEFAULT_BURST = 20
-#: Connection cap per endpoint; kopf's own client has none (shared/TESTING.md).
+#: Connection cap per endpoint; kopf's own client has none.
 MAX_CONNECTIONS = 20
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 ENS_VERSION = "2017-11-10"

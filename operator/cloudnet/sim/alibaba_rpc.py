@@ -10,7 +10,7 @@ request log and fault rules name it (``alibaba-ens``). :class:`UnknownRpc`,
 last in the list, claims what no product claimed on ``/`` and answers like
 the gateway does for an unknown version or action.
 
-Dispatch (shared/CLOUD_APIS.md): a request with an ``ACS3-HMAC-SHA256``
+Dispatch: a request with an ``ACS3-HMAC-SHA256``
 Authorization is routed by its ``x-acs-action`` / ``x-acs-version`` headers
 (the official SDK sends Action and Version nowhere else); otherwise by the
 ``Action`` / ``Version`` parameters of a v1 request. RPC parameters are the
@@ -342,7 +342,7 @@ class _RpcFamilyBase:
         return render_rpc_error(error, request_id, host_id=self.host_id, product=self.product_name)
 
     def throttled(self, retry_after: float) -> SimError:
-        """The server's throttle, in Alibaba's words (HTTP 400, as CLOUD_APIS.md records)."""
+        """The server's throttle, in Alibaba's words (HTTP 400)."""
         return SimError(
             400,
             THROTTLING,

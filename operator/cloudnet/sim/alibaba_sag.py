@@ -1,8 +1,8 @@
 """Alibaba Cloud Smart Access Gateway (SAG) 2018-03-13: DNAT entries (seed 002, companions).
 
 Actions (RPC, see ``alibaba_rpc``): AddDnatEntry, DeleteDnatEntry and
-DescribeDnatEntries (seed 002). There is no Modify: a change is delete + add
-(shared/CLOUD_APIS.md). Answers follow seed 002 and the official SDK's models
+DescribeDnatEntries (seed 002). There is no Modify: a change is delete + add.
+Answers follow seed 002 and the official SDK's models
 (``alibabacloud_smartag20180313.models``): Add ``{RequestId, DnatEntryId}``,
 Delete ``{RequestId}``, Describe ``{RequestId, TotalCount, PageNumber,
 PageSize, DnatEntries: {DnatEntry: [entry, ...]}}`` (nested, unlike ENS's flat
@@ -35,7 +35,7 @@ Wire choices, where the references leave room:
   nothing could stand in for it.
 - InternalIp: an IPv4 address inside one of the SAG's LAN CIDRs
   (``lan_cidrs``), for both types: the SAG forwards only to its own LAN.
-- Unique key (shared/DESIGN.md): per SAG, (Type, ExternalIp, ExternalPort,
+- Unique key: per SAG, (Type, ExternalIp, ExternalPort,
   IpProtocol). ``any`` overlaps every port and protocol, so ``any`` clashes
   with ``tcp`` on the same port, and port ``any`` with every port.
 

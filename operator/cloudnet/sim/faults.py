@@ -10,7 +10,7 @@ fires with probability ``rate``, at most ``count`` times. When it fires:
   then the answer is held: for ``hold_seconds`` and then sent, or (when
   ``hold_seconds`` is null) never, until the client goes away. That is the
   window in which a test SIGKILLs an operator whose create the cloud has
-  already made (shared/TESTING.md).
+  already made.
 
 The rules live in memory only; they are test scaffolding, not cloud state.
 """

@@ -1,6 +1,6 @@
 """Huawei Cloud NAT Gateway v2: public DNAT rules (seed 003 and its companion calls).
 
-Routes (shared/CLOUD_APIS.md; action names are the official SDK's operations):
+Routes (action names are the official SDK's operations):
 
 =========================  ======================================================  ======
 CreateNatGatewayDnatRule   POST   /v2/{project_id}/dnat_rules                      201
@@ -21,7 +21,7 @@ PENDING_UPDATE → ACTIVE after ``huawei_dnat_update_delay``, PENDING_DELETE →
 gone after ``huawei_dnat_delete_delay``. EIP_FREEZED and INACTIVE are only
 reached through the admin edit endpoint (the cloud's failure states).
 
-Error codes: only those of the NAT Gateway error table in CLOUD_APIS.md,
+Error codes: only those of the NAT Gateway error table of the API reference,
 with its statuses, body ``{"error_code", "error_msg"}``:
 
 - NAT.0001 (400) ``created_at`` list filter that is not a timestamp.

@@ -8,7 +8,7 @@ acknowledged, or held back by a fault, survives a restart. Writes are atomic
 (temporary file in the same directory, fsync, ``os.replace``), so a crash
 mid-write leaves the previous state intact.
 
-An existing state file wins over the inventory YAML (shared/DESIGN.md):
+An existing state file wins over the inventory YAML:
 restarting with ``--state`` continues where the last run stopped.
 """
 
