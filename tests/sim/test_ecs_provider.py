@@ -1,4 +1,4 @@
-"""The alibaba-ecs provider against the simulator: drift, write-only fields, batched cost."""
+"""The alibaba-ecs provider against the simulator: delta, write-only fields, restore, batch cost."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import yaml
 
 from cloudnet.api.nic import NetworkInterfaceConfigSpec
 from cloudnet.clouds.alibaba import ECS_ERRORS, AlibabaCredentials, AlibabaRpcClient
+from cloudnet.core.provider import Delta, UpdateStyle
 from cloudnet.providers.alibaba_ecs import AlibabaEcsProvider
 from cloudnet.sim.server import create_app
 from tests.sim.simkit import INVENTORY, sim
@@ -58,28 +59,68 @@ async def test_drift_then_update_then_in_line(provider: AlibabaEcsProvider) -> N
         securityGroupIds=["sg-bp1dbq7m3k9x2w5v8t1a", "sg-bp1fg655nh68xyz9i4nc"],
     )
     before = await provider.observe(wanted, ENI)
-    assert {d.path for d in before.drift} == {
+    assert set(before.delta.paths) == {
         "spec.description",
         "spec.connectionTrackingConfiguration.udpTimeout",
         "spec.securityGroupIds",
     }
+    assert before.delta.keys == {
+        "Description",
+        "ConnectionTrackingConfiguration",
+        "SecurityGroupId",
+    }
     snapshot = provider.snapshot(before)
-    await provider.update(wanted, before)
+    before_calls = len(calls(provider))
+    await provider.update(wanted, ENI, before.delta)
+    assert calls(provider)[before_calls:] == ["ModifyNetworkInterfaceAttribute"]
     after = await provider.observe(wanted, ENI)
     assert after.up_to_date
-    # Restore puts back exactly what the spec manages
+    # Restore puts back exactly what the spec manages, in one Modify
     params = provider.restore_params(wanted, snapshot)
     assert set(params) == {"Description", "ConnectionTrackingConfiguration", "SecurityGroupId"}
-    await provider.modify(wanted, params)
-    assert {d.path for d in (await provider.observe(wanted, ENI)).drift} == {
-        d.path for d in before.drift
-    }
+    restored = await provider.restore(wanted, snapshot)
+    assert restored is not None and restored.external_id == ENI
+    assert set((await provider.observe(wanted, ENI)).delta.paths) == set(before.delta.paths)
+    # a spec that manages nothing the snapshot holds: nothing to put back, no call
+    before_calls = len(calls(provider))
+    assert await provider.restore(spec(), snapshot) is None
+    assert calls(provider)[before_calls:] == []
+
+
+async def test_update_sends_only_what_the_delta_names(provider: AlibabaEcsProvider) -> None:
+    wanted = spec(description="only this", networkInterfaceName="and-not-this")
+    observed = await provider.observe(wanted, ENI)
+    only_description = Delta.of(d for d in observed.delta if d.key == "Description")
+    await provider.update(wanted, ENI, only_description)
+    after = await provider.observe(wanted, ENI)
+    assert not after.delta.different_at("Description")
+    assert after.delta.different_at("NetworkInterfaceName")
 
 
 async def test_write_only_queue_sizes_are_not_compared(provider: AlibabaEcsProvider) -> None:
     wanted = spec(rxQueueSize=1024, txQueueSize=1024)
-    assert provider.write_only(wanted) == {"RxQueueSize": 1024, "TxQueueSize": 1024}
+    delta = provider.write_only(wanted)
+    assert [(d.key, d.path, d.desired, d.observed) for d in delta] == [
+        ("RxQueueSize", "spec.rxQueueSize", "1024", None),
+        ("TxQueueSize", "spec.txQueueSize", "1024", None),
+    ]
     assert (await provider.observe(wanted, ENI)).up_to_date  # nothing it can see differs
+    assert not provider.write_only(spec(description="nothing write-only"))
+    # the write-only delta goes out as a Modify with those parameters
+    before = len(calls(provider))
+    await provider.update(wanted, ENI, delta)
+    assert calls(provider)[before:] == ["ModifyNetworkInterfaceAttribute"]
+
+
+async def test_capabilities_and_identity(provider: AlibabaEcsProvider) -> None:
+    caps = provider.capabilities
+    assert (caps.update, caps.creates, caps.snapshots, caps.write_only) == (
+        UpdateStyle.IN_PLACE,
+        False,
+        True,
+        True,
+    )
+    assert provider.identity(spec()) == ENI
 
 
 async def test_unknown_eni_is_gone_not_an_error(provider: AlibabaEcsProvider) -> None:

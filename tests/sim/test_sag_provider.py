@@ -1,7 +1,9 @@
 """The alibaba-sag provider against the simulator: batched observation costs and the key.
 
 The closing figure of the SAG issue comes from here: observing 200 entries
-on one SAG costs one paged listing per Type, 50 entries a page.
+on one SAG costs one paged listing per Type, 50 entries a page. The last
+tests run the reconcile core's replace (SAG declares ``UpdateStyle.REPLACE``)
+on the real provider: the new key is checked before the old entry goes.
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ import pytest
 
 from cloudnet.api.alibaba_sag import AlibabaSagSpec
 from cloudnet.clouds.alibaba import SAG_ERRORS, AlibabaCredentials, AlibabaRpcClient
+from cloudnet.core.outcome import Done, Retry
+from cloudnet.core.reconciler import Policy, Reconciler
+from cloudnet.core.resource import Resource
 from cloudnet.providers.alibaba_sag import AlibabaSagProvider
 from cloudnet.sim.server import create_app
 from tests.sim.simkit import sim
+from tests.unit.core_fakes import FakeCluster, conditions_of
 
 ALI_AK, ALI_SK = "LTAI5tSimQ7m2X9c1Lp0EaKw", "sImAliSk0Z8vQ3nB6yT1rW4eU7iO9pA2"
 SAG = "sag-0nnvdb0r1mtjv5a7k2"
@@ -78,7 +84,8 @@ async def test_drift_and_find_by_key(provider: AlibabaSagProvider) -> None:
     found = await provider.find(spec(8080))
     assert found.exists and found.external_id == created.external_id
     moved = await provider.observe(spec(9090), created.external_id)
-    assert [d.path for d in moved.drift] == ["spec.alibabaSag.externalPort"]
+    assert moved.delta.paths == ["spec.alibabaSag.externalPort"]
+    assert moved.delta.keys == {"ExternalPort"}
     assert not (await provider.find(spec(9090))).exists
 
 
@@ -89,3 +96,77 @@ async def test_delete_of_a_vanished_entry_is_done(provider: AlibabaSagProvider) 
     again = await provider.delete(spec(8080), created.external_id)  # InvalidParameter: gone
     assert again.external_id == created.external_id
     assert not (await provider.observe(spec(8080), created.external_id)).exists
+
+
+def sag_actions(provider: AlibabaSagProvider) -> list[str]:
+    app = provider.client._http._transport.app  # type: ignore[attr-defined]
+    return [str(e["action"]) for e in sim(app).log.entries()]
+
+
+def resource_for(cluster: FakeCluster, entry_id: str) -> Resource:
+    cluster.add(
+        {
+            "kind": "DnatRule",
+            "metadata": {"namespace": "demo", "name": "sag", "generation": 2},
+            "status": {"externalId": entry_id, "phase": "ACTIVE", "observedGeneration": 1},
+        }
+    )
+    return cluster.resource("DnatRule", "demo", "sag")
+
+
+async def listed_ports(provider: AlibabaSagProvider) -> dict[str, str]:
+    entries = provider.entries("cn-shanghai", SAG, "Intranet")
+    return {str(e["DnatEntryId"]): str(e["ExternalPort"]) async for e, _ in entries}
+
+
+async def test_replace_onto_a_key_another_entry_holds_keeps_the_old_entry(
+    provider: AlibabaSagProvider,
+) -> None:
+    """The new key is checked first: a Conflict, and no DeleteDnatEntry is sent."""
+    ours = await provider.create(spec(8080))
+    theirs = await provider.create(spec(9090))
+    assert ours.external_id and theirs.external_id
+    cluster = FakeCluster()
+    reconciler = Reconciler(
+        resource=resource_for(cluster, ours.external_id),
+        kube=cluster,
+        provider=provider,
+        spec=spec(9090),
+        policy=Policy(),
+    )
+    before = len(sag_actions(provider))
+    outcome = await reconciler.reconcile()
+    assert isinstance(outcome, Retry), outcome
+    assert "DeleteDnatEntry" not in sag_actions(provider)[before:]
+    assert "AddDnatEntry" not in sag_actions(provider)[before:]
+    assert await listed_ports(provider) == {ours.external_id: "8080", theirs.external_id: "9090"}
+    status = cluster.status_of("DnatRule", "demo", "sag")
+    assert status["externalId"] == ours.external_id
+    synced = conditions_of(status)["Synced"]
+    assert (synced["status"], synced["reason"]) == ("False", "Conflict")
+    assert theirs.external_id in synced["message"]
+    assert "cloudnet.dev/create-pending" not in cluster.annotations_of("DnatRule", "demo", "sag")
+
+
+async def test_replace_onto_a_free_key_deletes_then_adds(provider: AlibabaSagProvider) -> None:
+    ours = await provider.create(spec(8080))
+    assert ours.external_id
+    cluster = FakeCluster()
+    reconciler = Reconciler(
+        resource=resource_for(cluster, ours.external_id),
+        kube=cluster,
+        provider=provider,
+        spec=spec(9091),
+        policy=Policy(),
+    )
+    before = len(sag_actions(provider))
+    outcome = await reconciler.reconcile()
+    assert isinstance(outcome, Done), outcome
+    sent = [a for a in sag_actions(provider)[before:] if a != "DescribeDnatEntries"]
+    assert sent == ["DeleteDnatEntry", "AddDnatEntry"]
+    [(new_id, port)] = (await listed_ports(provider)).items()
+    assert port == "9091" and new_id != ours.external_id
+    status = cluster.status_of("DnatRule", "demo", "sag")
+    assert status["externalId"] == new_id
+    assert conditions_of(status)["Synced"]["reason"] == "Replaced"
+    assert "cloudnet.dev/create-pending" not in cluster.annotations_of("DnatRule", "demo", "sag")

@@ -1,4 +1,4 @@
-"""Parts for the reconcile-core tests (tests/unit/test_reconcile.py).
+"""Parts for the reconcile-core tests against the simulator (tests/unit/test_reconcile.py).
 
 Everything on the cloud side is real: the simulator app (``create_app`` with
 a :class:`~tests.sim.simkit.FakeClock`, admin on, throttling off), the
@@ -29,8 +29,9 @@ from starlette.applications import Starlette
 
 from cloudnet.api.dnat import HuaweiNatSpec
 from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
+from cloudnet.core.reconciler import DeletionPolicy, Policy, Reconciler
+from cloudnet.core.resource import Resource
 from cloudnet.providers.huawei_nat import HuaweiNatProvider
-from cloudnet.reconcile import Reconciler, Resource
 from cloudnet.sim.server import create_app
 from tests.sim.simkit import AK, EIP1, GW, PORT1, PROJECT, SK, FakeClock, sim
 
@@ -73,6 +74,10 @@ class Journal(list[KubeCall]):
 
     def index_of(self, predicate: Callable[[KubeCall], bool]) -> int:
         return next(i for i, c in enumerate(self) if predicate(c))
+
+    def kube_writes(self) -> int:
+        """Status patches, annotation patches and events: every Kubernetes write."""
+        return sum(1 for c in self if c.kind != "cloud")
 
 
 @dataclass(frozen=True)
@@ -256,6 +261,8 @@ class World:
         spec: HuaweiNatSpec,
         *,
         observe_only: bool = False,
+        deletion: DeletionPolicy = "Delete",
+        config_version: str = "",
         attempt: int = 0,
     ) -> Reconciler[HuaweiNatSpec]:
         return Reconciler(
@@ -263,7 +270,8 @@ class World:
             kube=self.kube,
             provider=self.provider,
             spec=spec,
-            observe_only=observe_only,
+            policy=Policy(observe_only=observe_only, deletion=deletion),
+            config_version=config_version,
             attempt=attempt,
         )
 

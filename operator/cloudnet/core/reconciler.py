@@ -329,7 +329,8 @@ class Reconciler(Generic[SpecT]):
 
     async def _update(self, observation: Observation, delta: Delta) -> Outcome:
         assert observation.external_id is not None
-        if self.caps.snapshots and not self.res.status.get("original"):
+        recorded = self.res.status.get("original")
+        if self.caps.snapshots and not (isinstance(recorded, Mapping) and recorded):
             # Its own patch, before the first write: if it fails, nothing is sent.
             original = self.provider.snapshot(observation)
             await self.kube.patch_status(self.res, {"original": original})

@@ -108,7 +108,7 @@ class StatusWriter:
             "observedGeneration": self.resource.generation,
         }
         others = [dict(c) for c in existing if c.get("type") != type_]
-        self.changes["conditions"] = sorted([*others, updated], key=lambda c: str(c["type"]))
+        self.changes["conditions"] = sorted([*others, updated], key=lambda c: str(c.get("type")))
 
     def pending(self) -> bool:
         """Whether any change differs from what the resource already shows."""
