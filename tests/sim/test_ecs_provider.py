@@ -78,12 +78,15 @@ async def test_drift_then_update_then_in_line(provider: AlibabaEcsProvider) -> N
     # Restore puts back exactly what the spec manages, in one Modify
     params = provider.restore_params(wanted, snapshot)
     assert set(params) == {"Description", "ConnectionTrackingConfiguration", "SecurityGroupId"}
-    restored = await provider.restore(wanted, snapshot)
+    restored = await provider.restore(wanted, snapshot, after)
     assert restored is not None and restored.external_id == ENI
-    assert set((await provider.observe(wanted, ENI)).delta.paths) == set(before.delta.paths)
-    # a spec that manages nothing the snapshot holds: nothing to put back, no call
+    back = await provider.observe(wanted, ENI)
+    assert set(back.delta.paths) == set(before.delta.paths)
+    # the ENI shows the original again: that is the proof, and no call is made
     before_calls = len(calls(provider))
-    assert await provider.restore(spec(), snapshot) is None
+    assert await provider.restore(wanted, snapshot, back) is None
+    # a spec that manages nothing the snapshot holds: nothing to put back, no call
+    assert await provider.restore(spec(), snapshot, after) is None
     assert calls(provider)[before_calls:] == []
 
 

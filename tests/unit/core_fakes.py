@@ -190,8 +190,8 @@ async def default_restore(
 ) -> WriteResult | None:
     external_id = spec.names if isinstance(spec, Spec) else None
     obj = p.cloud.objects.get(external_id or "")
-    if obj is None or "value" not in original:
-        return None
+    if obj is None or "value" not in original or obj.value == str(original["value"]):
+        return None  # nothing recorded, or the original is in place already: proof
     obj.value = str(original["value"])
     return WriteResult(external_id=obj.id, request_id=p.cloud.request_id())
 
@@ -276,7 +276,9 @@ class ProviderFns:
         self._record("snapshot", observation.external_id)
         return self.snapshot_fn(self, observation)
 
-    async def restore(self, spec: Any, original: Mapping[str, Any]) -> WriteResult | None:
+    async def restore(
+        self, spec: Any, original: Mapping[str, Any], current: Observation
+    ) -> WriteResult | None:
         self._record("restore", dict(original))
         return await self.restore_fn(self, spec, original)
 

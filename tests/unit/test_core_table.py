@@ -336,6 +336,9 @@ async def write_only_once_per_generation(b: Bench, outcome: Outcome) -> None:
 
 async def restored(b: Bench, outcome: Outcome) -> None:
     assert b.cloud.objects["eni-1"].value == "v1"
+    # Only the next observation, showing the original, is the proof that ends it.
+    again = await b.delete(Spec(names="eni-1", value="v2"), policy=Policy(deletion="Restore"))
+    assert isinstance(again, Done), again
 
 
 async def left_in_cloud(b: Bench, outcome: Outcome) -> None:
@@ -541,7 +544,7 @@ ROWS = [
         spec=Spec(value="v2"),
         calls=("observe", "update"),
         outcome=Retry,
-        delay=(1.0, 1.0),
+        delay=(1.0, 1.2),
         status={"externalId": Is.ABSENT},
         events=("Recreating",),
     ),
@@ -728,13 +731,15 @@ ROWS = [
         then=left_in_cloud,
     ),
     Row(
-        "delete: Restore -> the recorded original put back, Done",
+        "delete: Restore -> the recorded original put back; Done once the cloud shows it",
         given=both(ours("v2", id="eni-1"), status_adds(original={"value": "v1"})),
         caps=SNAPSHOTS,
         spec=Spec(names="eni-1", value="v2"),
         run="delete",
         policy=Policy(deletion="Restore"),
         calls=("observe", "restore"),
+        outcome=Retry,
+        routine=True,
         events=("Restored",),
         then=restored,
     ),
@@ -821,12 +826,12 @@ ROWS = [
         then=unknown_is_tried_again,
     ),
     Row(
-        "Throttled with a server hint -> Retry after exactly the hint, phase unchanged",
+        "Throttled with a server hint -> Retry after the hint (plus a fifth at most), phase kept",
         given=both(ours(), with_fns(observe_fn=refuse(ErrorClass.THROTTLED, retry_after=3))),
         attempt=8,
         calls=("observe",),
         outcome=Retry,
-        delay=(3.0, 3.0),
+        delay=(3.0, 3.6),
         status={"phase": "ACTIVE"},
         conditions={"Synced": ("False", "Throttled")},
         events=("Throttled",),
@@ -890,6 +895,8 @@ async def test_core(row: Row) -> None:
 # --- one test per error class --------------------------------------------------------------
 
 EVERY_CLASS = [pytest.param(c, id=c.value) for c in ErrorClass]
+#: Every class that refuses: a NotFound while deleting is no refusal (see below).
+REFUSALS = [pytest.param(c, id=c.value) for c in ErrorClass if c is not ErrorClass.NOT_FOUND]
 
 
 @pytest.mark.parametrize("error_class", EVERY_CLASS)
@@ -924,7 +931,7 @@ REFUSING_STEPS = {
 
 
 @pytest.mark.parametrize("step", sorted(REFUSING_STEPS))
-@pytest.mark.parametrize("error_class", EVERY_CLASS)
+@pytest.mark.parametrize("error_class", REFUSALS)
 async def test_refused_delete_is_retried_shown_and_never_done(
     error_class: ErrorClass, step: str
 ) -> None:
@@ -950,7 +957,20 @@ async def test_refused_delete_is_retried_shown_and_never_done(
     assert b.provider.writes() in ([], ["delete"] * 3)
 
 
-@pytest.mark.parametrize("error_class", EVERY_CLASS)
+@pytest.mark.parametrize("step", sorted(REFUSING_STEPS))
+async def test_not_found_while_deleting_is_confirmed_by_an_observation(step: str) -> None:
+    """Likely gone, but no proof yet: a quiet poll, no Warning, never Done on its own."""
+    b = bench()
+    REFUSING_STEPS[step](b)
+    setattr(b.provider, f"{step}_fn", refuse(ErrorClass.NOT_FOUND, "Rule.NotFound"))
+    b.set(deleting=True)
+    b.forget()
+    outcome = await b.delete()
+    assert isinstance(outcome, Retry) and outcome.routine, outcome
+    assert not [e for e in b.cluster.events if e.warning]
+
+
+@pytest.mark.parametrize("error_class", REFUSALS)
 async def test_refused_restore_is_retried_and_never_done(error_class: ErrorClass) -> None:
     b = bench(SNAPSHOTS)
     ours("v2", id="eni-1")(b)

@@ -61,6 +61,14 @@ def backoff(attempt: int, *, base: float, cap: float) -> float:
     return delay / 2 + random.uniform(0, delay / 2)
 
 
+def jittered(delay: float, *, cap: float = MAX_BACKOFF) -> float:
+    """A fixed delay (a server's Retry-After, a recheck) spread by up to a fifth, capped.
+
+    Never shorter than asked: a server that said "wait 2 s" gets at least 2 s.
+    """
+    return min(cap, delay * random.uniform(1.0, 1.2))
+
+
 def poll(attempt: int) -> Outcome:
     """A routine wait for a PENDING_* state to end."""
     return Retry(

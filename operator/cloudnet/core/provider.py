@@ -166,8 +166,14 @@ class Provider(Protocol[SpecT]):
         """What deletion policy Restore can put back (``snapshots`` providers)."""
         ...
 
-    async def restore(self, spec: SpecT, original: Mapping[str, Any]) -> WriteResult | None:
-        """Put back the recorded attributes the spec manages; None when none differ."""
+    async def restore(
+        self, spec: SpecT, original: Mapping[str, Any], current: Observation
+    ) -> WriteResult | None:
+        """Put back the recorded attributes the spec manages that ``current`` shows otherwise.
+
+        None when ``current`` already shows every one of them: the proof that a
+        Restore is done.
+        """
         ...
 
     def write_only(self, spec: SpecT) -> Delta:
@@ -186,7 +192,9 @@ class ProviderBase:
     def snapshot(self, observation: Observation) -> dict[str, Any]:
         return {}
 
-    async def restore(self, spec: Any, original: Mapping[str, Any]) -> WriteResult | None:
+    async def restore(
+        self, spec: Any, original: Mapping[str, Any], current: Observation
+    ) -> WriteResult | None:
         return None
 
     def write_only(self, spec: Any) -> Delta:

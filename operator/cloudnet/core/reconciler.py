@@ -45,6 +45,7 @@ from cloudnet.core.outcome import (
     Outcome,
     Retry,
     backoff,
+    jittered,
     poll,
 )
 from cloudnet.core.provider import Delta, Observation, Provider, UpdateStyle, WriteResult
@@ -101,13 +102,6 @@ def _error_fields(exc: CloudException) -> dict[str, Any]:
     return {"code": exc.code, "message": exc.message, "requestId": exc.request_id}
 
 
-class _Stop(Exception):
-    """Unwinds a step with the outcome it ended in."""
-
-    def __init__(self, outcome: Outcome) -> None:
-        self.outcome = outcome
-
-
 class Reconciler(Generic[SpecT]):
     """Drives one resource towards its spec through one provider; one instance per pass."""
 
@@ -157,8 +151,6 @@ class Reconciler(Generic[SpecT]):
         try:
             outcome: Outcome = await step()
             return outcome
-        except _Stop as stop:
-            return stop.outcome
         except CloudException as exc:
             return await self._cloud_failure(exc, deleting=deleting)
         except KubeGone:
@@ -206,6 +198,9 @@ class Reconciler(Generic[SpecT]):
         if external_id is not None:
             observation = await self.provider.observe(self.spec, external_id)
             if observation.exists:
+                if self.caps.creates and self.res.annotations.get(ANN_CREATE_PENDING):
+                    # A mark whose removal was lost: the id is known, the guard is done.
+                    await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
                 if self.res.status.get("externalId") != external_id:
                     self.status.set(externalId=external_id)
                     if adopted:
@@ -301,14 +296,14 @@ class Reconciler(Generic[SpecT]):
             # Clouds with one "Pending" state for both: we know it was an update.
             phase = Phase.PENDING_UPDATE
         if self.observe_only:
-            await self._report(observation, synced_reason="Observed")
-            return Done()
+            await self._report(observation, synced_reason="Observed", phase=phase)
+            return poll(self.attempt) if phase in PENDING else Done()
         if phase in PENDING:
             await self._report(observation, synced_reason="Waiting", phase=phase)
             return poll(self.attempt)
         if phase in (Phase.INACTIVE, Phase.EIP_FREEZED):
             await self._report(observation, synced_reason="Waiting")
-            return Retry(after=FAILED_STATE_RECHECK, reason=f"cloud object is {phase}")
+            return Retry(after=jittered(FAILED_STATE_RECHECK), reason=f"cloud object is {phase}")
         delta = observation.delta + self._forced_write_only()
         if not delta:
             await self._report(observation, synced_reason="UpToDate")
@@ -449,19 +444,21 @@ class Reconciler(Generic[SpecT]):
                 f"{external_id} left as it is (no original attributes were recorded)",
             )
             return Done("nothing recorded to restore")
-        if external_id is not None:
-            current = await self.provider.observe(self.spec, external_id)
-            if not current.exists:
-                await self._event(False, "Gone", f"{external_id} is gone: nothing to restore")
-                return Done("the object is gone")
-        result = await self.provider.restore(self.spec, original)
-        if result is not None:
-            await self._event(
-                False, "Restored", f"restored the original attributes of {external_id}"
-            )
-            self.status.set(lastRequestId=result.request_id)
-            await self.status.flush()
-        return Done("original attributes restored")
+        assert external_id is not None  # snapshots imply an identity or a recorded id
+        current = await self.provider.observe(self.spec, external_id)
+        if not current.exists:
+            await self._event(False, "Gone", f"{external_id} is gone: nothing to restore")
+            return Done("the object is gone")
+        if current.phase in PENDING:
+            return poll(self.attempt)
+        result = await self.provider.restore(self.spec, original, current)
+        if result is None:
+            # Proof: the cloud shows the recorded attributes again.
+            return Done("original attributes in place")
+        await self._event(False, "Restored", f"restored the original attributes of {external_id}")
+        self.status.set(lastRequestId=result.request_id)
+        await self.status.flush()
+        return poll(self.attempt)  # confirmed by the next observation
 
     # -- status -------------------------------------------------------------------------
 
@@ -519,8 +516,13 @@ class Reconciler(Generic[SpecT]):
             await self._event(True, "Recreating", f"cloud object vanished: {exc.code}")
             self.status.set(externalId=None, lastRequestId=exc.request_id)
             await self.status.flush()
-            return Retry(after=1.0, reason="cloud object vanished; recreating")
+            return Retry(after=jittered(1.0), reason="cloud object vanished; recreating")
         message = f"{exc.code}: {exc.message}"
+        if deleting and cls is ErrorClass.NOT_FOUND:
+            # Likely gone already; only an observation that finds nothing is proof.
+            self.status.set(lastRequestId=exc.request_id)
+            await self.status.flush()
+            return poll(self.attempt)
         if deleting:
             # No class is permanent while deleting: the finalizer stays until proof.
             delay = self._delay(exc)
@@ -553,7 +555,7 @@ class Reconciler(Generic[SpecT]):
 
     def _delay(self, exc: CloudException) -> float:
         if exc.retry_after:
-            return min(float(exc.retry_after), MAX_BACKOFF)
+            return jittered(float(exc.retry_after))
         if exc.error_class.retryable_soon:
             return backoff(self.attempt, base=1.0, cap=60.0)
         return backoff(self.attempt, base=15.0, cap=MAX_BACKOFF)

@@ -53,6 +53,8 @@ class Kind:
     name: str
     plural: str
     prepare: Callable[[OperatorContext, Mapping[str, Any], Resolver], Awaitable[Prepared]]
+    #: spec.deletionPolicy when the spec leaves it out
+    default_deletion: str = "Delete"
 
 
 def validation_message(exc: pydantic.ValidationError) -> str:
@@ -102,6 +104,10 @@ def resource_of(body: Mapping[str, Any]) -> Resource:
         status=_mapping(body.get("status")),
         deleting=bool(meta.get("deletionTimestamp")),
     )
+
+
+def namespace_of(body: Mapping[str, Any]) -> str:
+    return str(_mapping(body.get("metadata")).get("namespace") or "")
 
 
 def provider_config_ref(body: Mapping[str, Any]) -> str | None:
@@ -235,6 +241,7 @@ async def reconcile_object(
             return Done("paused")
         try:
             ready = await kind.prepare(ctx, body, resolver or Resolver(ctx))
+            await ctx.protect(body)  # ProviderConfig and Secret kept until the cloud object goes
         except ConfigError as exc:
             return await report_config_error(resource, ctx.kube, exc, attempt=attempt)
         outcome: Outcome = await reconciler(ctx, resource, ready, attempt).reconcile()
@@ -272,7 +279,7 @@ async def _delete_locked(
             ANN_CREATE_PENDING
         ):
             return Done("nothing was ever created in the cloud")
-        if _policy_of(body) in ("Orphan", "ObserveOnly"):
+        if _policy_of(body, kind) in ("Orphan", "ObserveOnly"):
             return Done("orphaned on purpose")
         return await report_config_error(
             resource,
@@ -289,14 +296,12 @@ async def _delete_locked(
     return outcome
 
 
-def _policy_of(body: Mapping[str, Any]) -> str | None:
-    """Orphan / ObserveOnly as the raw spec says, for a body the model refused."""
+def _policy_of(body: Mapping[str, Any], kind: Kind) -> str:
+    """ObserveOnly, or the deletion policy, as the raw spec says (the model may refuse it)."""
     spec = _mapping(body.get("spec"))
     if spec.get("managementPolicy") == "ObserveOnly":
         return "ObserveOnly"
-    if spec.get("deletionPolicy") == "Orphan":
-        return "Orphan"
-    return None
+    return str(spec.get("deletionPolicy") or kind.default_deletion)
 
 
 def to_kopf(outcome: Outcome, ref: str) -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cloudnet.handlers.kube import KubeClient
 from cloudnet.providers.registry import ProviderRegistry
@@ -39,6 +39,10 @@ class ResourceLocks:
                 del self._users[key], self._locks[key]
 
 
+async def _unprotected(body: Mapping[str, Any]) -> None:
+    """No protection to make sure of (``provider_config.register`` installs the real one)."""
+
+
 @dataclass
 class OperatorContext:
     kube: KubeClient
@@ -47,3 +51,6 @@ class OperatorContext:
     locks: ResourceLocks = field(default_factory=ResourceLocks)
     #: schedules a reconcile of (kind, namespace, name) soon, outside kopf (set by run.py)
     wake: Callable[[str, str, str, str], None] = field(default=lambda *_: None)
+    #: before a resource's cloud writes: makes sure the ProviderConfig and Secret it uses are
+    #: protected from deletion (``provider_config``); raises ConfigError when they cannot be
+    protect: Callable[[Mapping[str, Any]], Awaitable[None]] = field(default=_unprotected)

@@ -7,7 +7,7 @@ from typing import Any
 
 from cloudnet.api.dnat import DnatRuleSpec
 from cloudnet.core.reconciler import Policy
-from cloudnet.handlers.common import Kind, Prepared, Resolver, parse
+from cloudnet.handlers.common import Kind, Prepared, Resolver, namespace_of, parse
 from cloudnet.handlers.context import OperatorContext
 
 #: spec block → the provider its ProviderConfig must name
@@ -24,7 +24,7 @@ async def prepare(ctx: OperatorContext, body: Mapping[str, Any], resolver: Resol
     spec: DnatRuleSpec = parse(DnatRuleSpec, body)
     block_name = next(name for name in BLOCK_PROVIDER if getattr(spec, name) is not None)
     provider, version = await resolver.provider(
-        str((body.get("metadata") or {}).get("namespace")),
+        namespace_of(body),
         spec.provider_config_ref.name,
         expected=BLOCK_PROVIDER[block_name],
         needed_by=f"spec.{_BLOCK_FIELD[block_name]}",

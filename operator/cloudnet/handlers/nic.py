@@ -7,14 +7,14 @@ from typing import Any
 
 from cloudnet.api.nic import NetworkInterfaceConfigSpec
 from cloudnet.core.reconciler import Policy
-from cloudnet.handlers.common import Kind, Prepared, Resolver, parse
+from cloudnet.handlers.common import Kind, Prepared, Resolver, namespace_of, parse
 from cloudnet.handlers.context import OperatorContext
 
 
 async def prepare(ctx: OperatorContext, body: Mapping[str, Any], resolver: Resolver) -> Prepared:
     spec: NetworkInterfaceConfigSpec = parse(NetworkInterfaceConfigSpec, body)
     provider, version = await resolver.provider(
-        str((body.get("metadata") or {}).get("namespace")),
+        namespace_of(body),
         spec.provider_config_ref.name,
         expected="alibaba-ecs",
         needed_by="a NetworkInterfaceConfig",
@@ -31,4 +31,9 @@ async def prepare(ctx: OperatorContext, body: Mapping[str, Any], resolver: Resol
     )
 
 
-KIND = Kind(name="NetworkInterfaceConfig", plural="networkinterfaceconfigs", prepare=prepare)
+KIND = Kind(
+    name="NetworkInterfaceConfig",
+    plural="networkinterfaceconfigs",
+    prepare=prepare,
+    default_deletion="Orphan",
+)

@@ -82,6 +82,13 @@ def _same(key: str, want: Any, have: Any) -> bool:
     return bool(want == have)
 
 
+def _shows(key: str, want: Any, have: Any) -> bool:
+    """Whether an observed value holds ``want`` (for objects: every key of ``want``)."""
+    if isinstance(want, Mapping):
+        return isinstance(have, Mapping) and all(have.get(k) == v for k, v in want.items())
+    return _same(key, want, have)
+
+
 def drift_of(spec: NetworkInterfaceConfigSpec, seen: Mapping[str, Any]) -> Delta:
     """Every parameter the spec sets whose value the cloud shows differently."""
     drift: list[Difference] = []
@@ -226,10 +233,18 @@ class AlibabaEcsProvider(ProviderBase):
         }
 
     async def restore(
-        self, spec: NetworkInterfaceConfigSpec, original: Mapping[str, Any]
+        self, spec: NetworkInterfaceConfigSpec, original: Mapping[str, Any], current: Observation
     ) -> WriteResult | None:
-        """One Modify putting back what the spec manages; None when nothing is recorded."""
-        params = self.restore_params(spec, original)
+        """One Modify putting back what the spec manages and the ENI shows otherwise.
+
+        None when the ENI already shows every recorded value (or nothing is
+        recorded): the core takes that as the proof that Restore is done.
+        """
+        params = {
+            key: value
+            for key, value in self.restore_params(spec, original).items()
+            if not _shows(key, value, current.observed.get(key))
+        }
         return await self.modify(spec, params) if params else None
 
     def restore_params(
