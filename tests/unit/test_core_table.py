@@ -1139,3 +1139,35 @@ async def test_paused_is_left_alone_by_the_handlers(entry: str) -> None:
     del h.cluster.body("DnatRule", "demo", "web")["metadata"]["annotations"]["cloudnet.dev/paused"]
     outcome = await run(h.ctx, dnat.KIND, "demo", "web", attempt=0)
     assert h.provider.journal.calls()[:1] == ["observe"]
+
+
+# --- the guard remembers every key it guarded ---------------------------------------------------
+
+
+@pytest.mark.parametrize("run", ["reconcile", "delete"])
+async def test_a_key_edit_after_a_lost_create_answer_finds_the_first_object(run: str) -> None:
+    """The answer to the create under key k1 is lost; the spec then moves to key k2.
+
+    Before the mark recorded its specs, recovery looked only for k2: a second
+    object was created (or, on delete, the resource released) and the first
+    one was left in the cloud with no owner.
+    """
+    b = bench()
+    b.provider.create_fn = lose_answer(default_create)
+    assert isinstance(await b.reconcile(Spec(key="k1")), Retry)
+    assert b.marked and len(b.cloud.objects) == 1
+    [first] = b.cloud.objects
+    b.provider.create_fn = default_create
+    b.set(generation=2)
+    if run == "delete":
+        b.set(deleting=True)
+    b.forget()
+    outcome = await (b.reconcile if run == "reconcile" else b.delete)(Spec(key="k2"))
+    assert "create" not in b.journal.calls(), "one object per resource"
+    assert b.status["externalId"] == first
+    assert not b.marked
+    if run == "delete":
+        assert b.provider.writes() == ["delete"]
+        assert isinstance(outcome, Retry)  # confirmed gone only by the next observation
+        assert isinstance(await b.delete(Spec(key="k2")), Done)
+        assert not b.cloud.objects

@@ -30,6 +30,8 @@ The guarantees, from crossplane-runtime's managed reconciler, and where each is 
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -96,6 +98,46 @@ def _ready_reason(phase: Phase | None) -> str:
         Phase.INACTIVE: "Unavailable",
         Phase.EIP_FREEZED: "Unavailable",
     }.get(phase or Phase.ERROR, "Unknown")
+
+
+#: At most this many guarded specs are kept in one create-pending mark.
+MAX_GUARDED = 20
+
+
+def _record(spec: Any) -> dict[str, Any] | None:
+    """A spec as plain data, for the create-pending mark (pydantic models and dataclasses)."""
+    dump = getattr(spec, "model_dump", None)
+    if callable(dump):
+        return dict(dump(mode="json", by_alias=True, exclude_none=True))
+    if dataclasses.is_dataclass(spec) and not isinstance(spec, type):
+        return dataclasses.asdict(spec)
+    return None
+
+
+def _revive(like: Any, data: Mapping[str, Any]) -> Any:
+    """A recorded spec as the provider's spec type; None when it no longer parses."""
+    kind = type(like)
+    try:
+        validate = getattr(kind, "model_validate", None)
+        if callable(validate):
+            return validate(dict(data))
+        if dataclasses.is_dataclass(kind):
+            return kind(**data)
+    except Exception:  # a mark edited by hand or written by another version
+        logger.warning("a create-pending mark holds a spec that no longer parses; skipped")
+    return None
+
+
+def _guarded_specs(mark: str | None) -> list[dict[str, Any]]:
+    """The specs a create-pending mark guards (a bare timestamp mark guards none by record)."""
+    if not mark:
+        return []
+    try:
+        data = json.loads(mark)
+    except ValueError:
+        return []
+    specs = data.get("specs") if isinstance(data, Mapping) else None
+    return [dict(s) for s in specs if isinstance(s, Mapping)] if isinstance(specs, list) else []
 
 
 def _error_fields(exc: CloudException) -> dict[str, Any]:
@@ -223,7 +265,7 @@ class Reconciler(Generic[SpecT]):
             self.status.set(externalId=None)
             await self.status.flush()
         if self.observe_only or self.res.annotations.get(ANN_CREATE_PENDING):
-            found = await self.provider.find(self.spec)
+            found = await self._find_guarded()
             if found.exists:
                 await self._adopt_found(found)
                 return found
@@ -237,6 +279,41 @@ class Reconciler(Generic[SpecT]):
                 )
         return await self._guarded_create()
 
+    async def _find_guarded(self) -> Observation:
+        """The object by the current spec's key, or by the key of any create the mark guards.
+
+        The spec may have changed since a create whose answer was lost (a new
+        port, say): that object is still ours, under its old key. Found there,
+        it is observed against the current spec, so the usual update (or
+        replace) moves it to the new key; nothing is created beside it.
+        """
+        found = await self.provider.find(self.spec)
+        if found.exists:
+            return found
+        current = _record(self.spec)
+        for data in reversed(_guarded_specs(self.res.annotations.get(ANN_CREATE_PENDING))):
+            if data == current:
+                continue
+            earlier = _revive(self.spec, data)
+            if earlier is None:
+                continue
+            old = await self.provider.find(earlier)
+            if old.exists and old.external_id:
+                return await self.provider.observe(self.spec, old.external_id)
+        return found
+
+    async def _guard(self) -> None:
+        """Write (or extend) the create-pending mark with the spec about to be created."""
+        mark = self.res.annotations.get(ANN_CREATE_PENDING)
+        specs = _guarded_specs(mark)
+        current = _record(self.spec)
+        if mark and (current is None or current in specs):
+            return  # this very create is guarded already
+        if current is not None:
+            specs = [*specs, current][-MAX_GUARDED:]
+        value = json.dumps({"since": now(), "specs": specs}, sort_keys=True)
+        await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: value})
+
     async def _adopt_found(self, found: Observation) -> None:
         assert found.external_id is not None
         self.status.set(externalId=found.external_id, lastRequestId=found.request_id)
@@ -249,8 +326,7 @@ class Reconciler(Generic[SpecT]):
 
     async def _guarded_create(self) -> WriteResult:
         """The create call between the guard's two writes; the id is persisted at once."""
-        if not self.res.annotations.get(ANN_CREATE_PENDING):
-            await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: now()})
+        await self._guard()
         try:
             result = await self.provider.create(self.spec)
         except CloudException as exc:
@@ -376,7 +452,7 @@ class Reconciler(Generic[SpecT]):
             "Synced", False, "Replacing", f"replacing {old_id} (delete, then add): {changed}"
         )
         await self.status.flush()
-        await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: now()})
+        await self._guard()  # the add to come is guarded before the delete goes out
         deleted = await self.provider.delete(self.spec, old_id)
         await self._event(False, "Deleted", f"deleted {old_id} to replace it: {changed}")
         self.status.set(externalId=None, lastRequestId=deleted.request_id)
@@ -406,7 +482,7 @@ class Reconciler(Generic[SpecT]):
             return Done("the provider never owns the object's existence")
         external_id, _ = self._external_id()
         if external_id is None and self.res.annotations.get(ANN_CREATE_PENDING):
-            found = await self.provider.find(self.spec)
+            found = await self._find_guarded()
             if found.exists:
                 await self._adopt_found(found)
                 external_id = found.external_id
