@@ -206,6 +206,33 @@ def cleanup_rules(cluster: Cluster, namespace: str) -> None:
         )
 
 
+def drop_in_use_finalizers(cluster: Cluster, namespace: str) -> None:
+    """With the operator gone, nobody removes ``cloudnet.dev/in-use``: the namespace would hang.
+
+    The operator takes that finalizer off a ProviderConfig and its Secret
+    a moment after their last user goes; an uninstall right after the last
+    delete may be quicker.
+    """
+    for kind in ("providerconfigs.cloudnet.dev", "secrets"):
+        found = cluster.kubectl("get", kind, "-n", namespace, "-o", "json", check=False)
+        if found.returncode != 0:
+            continue
+        for item in json.loads(found.stdout).get("items") or []:
+            finalizers = item["metadata"].get("finalizers") or []
+            if "cloudnet.dev/in-use" in finalizers:
+                kept = [f for f in finalizers if f != "cloudnet.dev/in-use"]
+                cluster.kubectl(
+                    "patch",
+                    f"{kind}/{item['metadata']['name']}",
+                    "-n",
+                    namespace,
+                    "--type=merge",
+                    "-p",
+                    json.dumps({"metadata": {"finalizers": kept or None}}),
+                    check=False,
+                )
+
+
 @pytest.fixture(scope="module")
 def release(cluster: Cluster) -> Iterator[Release]:
     """``helm install`` with simulator.enabled=true; uninstalled and deleted afterwards.
@@ -253,6 +280,7 @@ def release(cluster: Cluster) -> Iterator[Release]:
         if not rel.uninstalled:
             cleanup_rules(cluster, rel.namespace)
             cluster.helm("uninstall", rel.name, "-n", rel.namespace, "--wait", check=False)
+        drop_in_use_finalizers(cluster, rel.namespace)
         cluster.kubectl(
             "delete", "namespace", rel.namespace, "--ignore-not-found", "--wait=false", check=False
         )

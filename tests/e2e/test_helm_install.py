@@ -133,6 +133,16 @@ def test_dnat_rule_create_update_delete(release: Release) -> None:
     assert cloud["id"] == rule_id
     assert (cloud["external_service_port"], cloud["internal_service_port"]) == (8443, 443)
 
+    # in use: the ProviderConfig and its Secret are protected, the users in /status (a real
+    # API server keeps only the status fields the CRD declares)
+    wait(release, "providerconfig/huawei", "--for=jsonpath={.status.userCount}=1")
+    config = cluster.get_json("providerconfig", "huawei", "-n", ns)
+    assert "cloudnet.dev/in-use" in config["metadata"]["finalizers"]
+    assert config["status"]["users"] == [f"DnatRule/{RULE}"]
+    secret = cluster.get_json("secret", "huawei-credentials", "-n", ns)["metadata"]
+    assert "cloudnet.dev/in-use" in secret["finalizers"]
+    assert secret["labels"]["cloudnet.dev/in-use"] == "true"
+
     # change the external port: the same cloud rule, updated
     cluster.kubectl(
         "patch", "dnatrule", RULE, "-n", ns, "--type=merge",
@@ -156,6 +166,8 @@ def test_dnat_rule_create_update_delete(release: Release) -> None:
     cluster.kubectl("delete", "dnatrule", RULE, "-n", ns, "--wait=false")
     wait(release, f"dnatrule/{RULE}", "--for=delete")
     assert cloud_rules(release) == []
+    # the last user is gone: the protection goes too
+    wait(release, "providerconfig/huawei", "--for=jsonpath={.status.userCount}=0")
 
 
 def test_uninstall_keeps_the_crds(release: Release) -> None:

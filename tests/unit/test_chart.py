@@ -113,7 +113,8 @@ CLOUDNET_KINDS = {"dnatrules", "networkinterfaceconfigs", "providerconfigs"}
 EXPECTED_GRANTS = {
     *(("cloudnet.dev", r, v) for r in CLOUDNET_KINDS for v in ("get", "list", "watch", "patch")),
     *(("cloudnet.dev", f"{r}/status", "patch") for r in CLOUDNET_KINDS),
-    ("", "secrets", "get"),
+    # get by name; patch for the in-use finalizer and label; list/watch with that label only
+    *(("", "secrets", v) for v in ("get", "list", "watch", "patch")),
     ("", "events", "create"),
     ("", "events", "patch"),
 }
@@ -264,8 +265,8 @@ def test_cluster_role_grants_exactly_what_the_operator_needs(
     role = only(docs, "ClusterRole")
     assert grants(role) == EXPECTED_GRANTS
     assert "*" not in set(walk_strings(role["rules"]))
-    # Secrets: by name only, never discoverable through the operator
-    assert {v for g, r, v in grants(role) if r == "secrets"} == {"get"}
+    # Secrets: read by name, and watched (label-selected) and patched for the in-use protection
+    assert {v for g, r, v in grants(role) if r == "secrets"} == {"get", "list", "watch", "patch"}
     binding = only(docs, "ClusterRoleBinding")
     assert binding["roleRef"] == {
         "apiGroup": "rbac.authorization.k8s.io",
@@ -288,6 +289,21 @@ def test_rbac_covers_every_crd_and_every_kind_the_code_patches(
         for verb in ("get", "list", "watch", "patch"):
             assert ("cloudnet.dev", plural, verb) in granted, (plural, verb)
         assert ("cloudnet.dev", f"{plural}/status", "patch") in granted
+
+
+@needs_helm
+def test_rbac_covers_the_in_use_protection(render: Callable[..., list[Doc]]) -> None:
+    """The ProviderConfig/Secret protection: finalizers, /status users, a label-selected watch."""
+    from cloudnet.handlers import provider_config
+
+    granted = grants(only(render(), "ClusterRole"))
+    assert ("cloudnet.dev", "providerconfigs", "patch") in granted  # the in-use finalizer
+    assert ("cloudnet.dev", "providerconfigs/status", "patch") in granted  # status.users
+    for verb in ("get", "patch", "list", "watch"):  # read, protect, watch the labelled ones
+        assert ("", "secrets", verb) in granted
+    for verb in ("create", "update", "delete", "deletecollection"):
+        assert ("", "secrets", verb) not in granted
+    assert provider_config.IN_USE_LABEL == provider_config.IN_USE_FINALIZER == "cloudnet.dev/in-use"
 
 
 @needs_helm

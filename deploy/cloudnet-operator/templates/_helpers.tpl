@@ -68,10 +68,14 @@ and kopf with scanning disabled and standalone peering):
 - kopf lists and watches the kinds it handles and patches them (finalizer,
   progress annotations); the operator patches annotations (create-pending
   guard) and /status;
-- ProviderConfigs are read by name; list/watch/patch/status are granted so
-  that a ProviderConfig handler needs no RBAC change;
-- Secrets: `get` by name only (the ProviderConfig's credentialsSecretRef);
-  never list or watch, so no Secret can be discovered through the operator;
+- ProviderConfigs are read by name, watched, and patched: the in-use
+  finalizer `cloudnet.dev/in-use` while resources use one, its users in
+  /status;
+- Secrets: `get` by name (the ProviderConfig's credentialsSecretRef);
+  `patch` to put the in-use finalizer and label on the Secret of a
+  ProviderConfig in use and take them off again; `list`/`watch` for the
+  Secrets carrying that label only (the operator asks with a label
+  selector; RBAC cannot narrow verbs by label);
 - Events: created by the operator (core/v1), patched by kopf when it posts.
 Not needed: namespaces (kopf lists them only when scanning is on and the
 operator is namespaced), CRDs (scanning is disabled), leases and
@@ -86,7 +90,7 @@ kopfpeerings (standalone).
   verbs: ["patch"]
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get"]
+  verbs: ["get", "list", "watch", "patch"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from cloudnet.api.common import GROUP, VERSION, ResourceStatus
 from cloudnet.api.dnat import DnatRuleSpec
 from cloudnet.api.nic import NetworkInterfaceConfigSpec, NicStatus
-from cloudnet.api.provider_config import ProviderConfigSpec
+from cloudnet.api.provider_config import ProviderConfigSpec, ProviderConfigStatus
 
 _DROP = {"title", "default"}
 
@@ -178,11 +178,12 @@ def build_crds() -> dict[str, dict[str, Any]]:
             short_names=["cnpc"],
             description="Which cloud API, region and endpoint, and the Secret with credentials.",
             spec=ProviderConfigSpec,
-            status=None,
+            status=ProviderConfigStatus,
             columns=[
                 {"name": "Provider", "type": "string", "jsonPath": ".spec.provider"},
                 {"name": "Region", "type": "string", "jsonPath": ".spec.region"},
                 {"name": "Endpoint", "type": "string", "jsonPath": ".spec.endpoint"},
+                {"name": "Users", "type": "integer", "jsonPath": ".status.userCount"},
                 _AGE,
             ],
         ),

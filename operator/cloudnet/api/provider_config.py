@@ -12,7 +12,10 @@ from typing import ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 
-from cloudnet.api.common import LocalObjectReference, Model, cel
+from cloudnet.api.common import Condition, LocalObjectReference, Model, StatusModel, cel
+
+#: How many users ``status.users`` lists (``status.userCount`` counts them all).
+MAX_LISTED_USERS = 100
 
 
 class Provider(enum.StrEnum):
@@ -104,3 +107,36 @@ class ProviderConfig(Model):
     kind: Literal["ProviderConfig"]
     metadata: dict[str, object]
     spec: ProviderConfigSpec
+
+
+class ProviderConfigCondition(Condition):
+    """A condition of a ProviderConfig (InUse), per Kubernetes API conventions."""
+
+    type: str = Field(description="InUse.", max_length=64)
+
+
+class ProviderConfigStatus(StatusModel):
+    """Who uses this ProviderConfig; while anyone does, it and its Secret cannot go away."""
+
+    # Written by the operator. A ProviderConfig in use carries the finalizer
+    # cloudnet.dev/in-use, and so does the Secret it names, the way Kubernetes
+    # protects a PersistentVolumeClaim in use: a delete waits until the last
+    # resource naming it is gone, because that resource's delete needs the
+    # credentials to remove its cloud object.
+
+    users: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_LISTED_USERS,
+        description=(
+            "The resources of this namespace that name this ProviderConfig and still exist "
+            f"(deleting ones included), as Kind/name, sorted; at most {MAX_LISTED_USERS} "
+            "(userCount has the total)."
+        ),
+    )
+    user_count: int | None = Field(
+        default=None, description="How many resources use this ProviderConfig."
+    )
+    conditions: list[ProviderConfigCondition] = Field(
+        default_factory=list,
+        description="InUse: True while resources use this ProviderConfig (it is then protected).",
+    )

@@ -241,7 +241,10 @@ async def reconcile_object(
             return Done("paused")
         try:
             ready = await kind.prepare(ctx, body, resolver or Resolver(ctx))
-            await ctx.protect(body)  # ProviderConfig and Secret kept until the cloud object goes
+            # The ProviderConfig and Secret are kept until the cloud object goes. Read them
+            # again after a first protection: its writes move the Secret's version.
+            if await ctx.protect(body):
+                ready = await kind.prepare(ctx, body, Resolver(ctx))
         except ConfigError as exc:
             return await report_config_error(resource, ctx.kube, exc, attempt=attempt)
         outcome: Outcome = await reconciler(ctx, resource, ready, attempt).reconcile()

@@ -39,8 +39,9 @@ class ResourceLocks:
                 del self._users[key], self._locks[key]
 
 
-async def _unprotected(body: Mapping[str, Any]) -> None:
+async def _unprotected(body: Mapping[str, Any]) -> bool:
     """No protection to make sure of (``provider_config.register`` installs the real one)."""
+    return False
 
 
 @dataclass
@@ -52,5 +53,6 @@ class OperatorContext:
     #: schedules a reconcile of (kind, namespace, name) soon, outside kopf (set by run.py)
     wake: Callable[[str, str, str, str], None] = field(default=lambda *_: None)
     #: before a resource's cloud writes: makes sure the ProviderConfig and Secret it uses are
-    #: protected from deletion (``provider_config``); raises ConfigError when they cannot be
-    protect: Callable[[Mapping[str, Any]], Awaitable[None]] = field(default=_unprotected)
+    #: protected from deletion (``provider_config``); raises ConfigError when they cannot be;
+    #: True when it wrote (the ProviderConfig and Secret are then read again)
+    protect: Callable[[Mapping[str, Any]], Awaitable[bool]] = field(default=_unprotected)

@@ -182,7 +182,13 @@ class KubeClient:
         return data
 
     async def get_secret(self, namespace: str, name: str) -> tuple[dict[str, str], str]:
-        """The Secret's ``data``, decoded, and its resourceVersion (what changes with it)."""
+        """The Secret's ``data``, decoded, and its uid/resourceVersion (what changes with it).
+
+        Nothing derived from the data (not even a hash) leaves this method: the
+        version ends up in ``status.judgedWith``. Callers protect the Secret
+        (the in-use finalizer and label) before they read it, so the
+        operator's own metadata writes do not move the version afterwards.
+        """
         try:
             secret = await asyncio.to_thread(self.core.read_namespaced_secret, name, namespace)
         except ApiException as exc:
@@ -199,3 +205,87 @@ class KubeClient:
                 raise ValueError(f"Secret {name!r} key {key!r} is not base64 text") from None
         version = str(getattr(secret.metadata, "resource_version", "") or "")
         return decoded, f"{getattr(secret.metadata, 'uid', '')}/{version}"
+
+    # ---- ProviderConfig and Secret protection (handlers/provider_config.py)
+
+    async def list_objects(self, kind: str, namespace: str) -> list[dict[str, Any]]:
+        """Every object of one of our kinds in a namespace, read from the API server (no cache)."""
+        try:
+            listed = await asyncio.to_thread(
+                self.custom.list_namespaced_custom_object, GROUP, VERSION, namespace, PLURALS[kind]
+            )
+        except ApiException as exc:
+            raise _failure(exc, f"list of {kind} in {namespace}") from None
+        items = cast(dict[str, Any], listed).get("items") or []
+        return [item for item in items if isinstance(item, dict)]
+
+    async def patch_object_metadata(
+        self, kind: str, namespace: str, name: str, metadata: Mapping[str, Any]
+    ) -> None:
+        """A merge patch of our object's metadata; a resourceVersion in it is a precondition."""
+        try:
+            await asyncio.to_thread(
+                self.custom.patch_namespaced_custom_object,
+                GROUP,
+                VERSION,
+                namespace,
+                PLURALS[kind],
+                name,
+                {"metadata": dict(metadata)},
+                _content_type=MERGE_PATCH,
+            )
+        except ApiException as exc:
+            raise _write_failure(exc, f"metadata patch of {kind} {namespace}/{name}") from None
+
+    async def patch_object_status(
+        self, kind: str, namespace: str, name: str, status: Mapping[str, Any]
+    ) -> None:
+        try:
+            await asyncio.to_thread(
+                self.custom.patch_namespaced_custom_object_status,
+                GROUP,
+                VERSION,
+                namespace,
+                PLURALS[kind],
+                name,
+                {"status": dict(status)},
+                _content_type=MERGE_PATCH,
+            )
+        except ApiException as exc:
+            raise _failure(exc, f"status patch of {kind} {namespace}/{name}") from None
+
+    async def get_secret_metadata(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """A Secret's metadata only (its data never leaves this method); None when it is gone."""
+        try:
+            secret = await asyncio.to_thread(self.core.read_namespaced_secret, name, namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise _failure(exc, f"read of Secret {namespace}/{name}") from None
+        meta = self.core.api_client.sanitize_for_serialization(secret.metadata)
+        return dict(meta) if isinstance(meta, dict) else {}
+
+    async def patch_secret_metadata(
+        self, namespace: str, name: str, metadata: Mapping[str, Any]
+    ) -> None:
+        """A merge patch of a Secret's metadata; a resourceVersion in it is a precondition."""
+        try:
+            await asyncio.to_thread(
+                self.core.patch_namespaced_secret,
+                name,
+                namespace,
+                {"metadata": dict(metadata)},
+                _content_type=MERGE_PATCH,
+            )
+        except ApiException as exc:
+            raise _write_failure(exc, f"metadata patch of Secret {namespace}/{name}") from None
+
+
+class KubeRefused(KubeError):
+    """The API server refused a write: a stale resourceVersion (409) or an invalid change (422)."""
+
+
+def _write_failure(exc: ApiException, what: str) -> KubeError:
+    if exc.status in (409, 422):
+        return KubeRefused(f"{what}: HTTP {exc.status} {exc.reason}")
+    return _failure(exc, what)

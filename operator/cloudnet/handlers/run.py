@@ -1,8 +1,8 @@
-"""``cloudnet run``: configure kopf as measured in shared/TESTING.md and start it.
+"""``cloudnet run``: configure kopf as measured, and start it.
 
 Settings and why:
 
-* our own finalizer name (DESIGN.md);
+* our own finalizer name, ``cloudnet.dev/finalizer``;
 * progress and diff-base in annotations under ``cloudnet.dev/``: status
   storage would put kopf's fields into our status, which a real API server
   prunes because the CRD schema does not declare them;
@@ -26,7 +26,7 @@ from typing import Any
 import kopf
 
 from cloudnet.core.resource import FINALIZER
-from cloudnet.handlers import dnat, nic
+from cloudnet.handlers import dnat, nic, provider_config
 from cloudnet.handlers.common import Kind, register
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.drift import DEFAULT_INTERVAL, drift_loop
@@ -86,6 +86,7 @@ def build_registry(ctx: OperatorContext, *, drift_interval: float) -> None:
 
     for kind in KINDS.values():
         register(ctx, kind)
+    provider_config.register(ctx)
 
 
 class RoutinePollFilter(logging.Filter):
