@@ -15,7 +15,9 @@ The same core against the real simulator is tests/unit/test_reconcile.py.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -120,7 +122,10 @@ class Bench:
         config_version: str = CONFIG,
         attempt: int = 0,
         resource: Resource | None = None,
+        claims: Mapping[str, str] | None = None,
     ) -> Reconciler[Spec]:
+        """``claims``: cloud id -> the other resource whose status names it."""
+        named = dict(claims or {})
         return Reconciler(
             resource=resource or self.resource(),
             kube=self.cluster,
@@ -129,6 +134,7 @@ class Bench:
             policy=policy or Policy(),
             config_version=config_version,
             attempt=attempt,
+            claimant=named.get,
         )
 
     async def reconcile(self, spec: Spec = SPEC, **kw: Any) -> Outcome:
@@ -365,15 +371,15 @@ async def verdict_memo_keyed_on_config(b: Bench, outcome: Outcome) -> None:
     assert b.journal.kube_writes() == 0
     b.forget()
     assert isinstance(await b.reconcile(spec, config_version="pc-uid/1:secret-uid/8"), Blocked)
-    assert b.journal.calls() == ["create"], "a rotated Secret: judged again"
+    assert b.journal.calls() == ["find", "create"], "a rotated Secret: judged again"
     assert b.status["judgedWith"] == "pc-uid/1:secret-uid/8"
     b.forget()
     assert isinstance(await b.reconcile(spec, config_version="pc-uid/2:secret-uid/8"), Blocked)
-    assert b.journal.calls() == ["create"], "a fixed ProviderConfig: judged again"
+    assert b.journal.calls() == ["find", "create"], "a fixed ProviderConfig: judged again"
     b.set(generation=2)
     b.forget()
     assert isinstance(await b.reconcile(spec, config_version="pc-uid/2:secret-uid/8"), Blocked)
-    assert b.journal.calls() == ["create"], "a new generation: judged again"
+    assert b.journal.calls() == ["find", "create"], "a new generation: judged again"
 
 
 async def unknown_is_tried_again(b: Bench, outcome: Outcome) -> None:
@@ -438,7 +444,7 @@ ROWS = [
     # --- create and the create-pending guard -------------------------------------------
     Row(
         "create: nothing yet -> mark, create, id in status, mark removed",
-        calls=("create",),
+        calls=("find", "create"),
         status={"externalId": "id-1", "phase": "ACTIVE", "observedGeneration": 1},
         conditions={"Ready": ("True", "Available"), "Synced": ("True", "Created")},
         events=("Created",),
@@ -446,7 +452,7 @@ ROWS = [
     Row(
         "create: the answer has no id -> the mark stays; the next pass adopts by key",
         given=with_fns(create_fn=create_without_id),
-        calls=("create",),
+        calls=("find", "create"),
         outcome=Retry,
         delay=TRANSIENT_FIRST,
         status={"externalId": Is.ABSENT, "lastError": {"code": "MissingId"}},
@@ -458,7 +464,7 @@ ROWS = [
     Row(
         "create: committed, answer lost (CloudTransportError) -> mark kept; next pass adopts",
         given=with_fns(create_fn=lose_answer(default_create)),
-        calls=("create",),
+        calls=("find", "create"),
         outcome=Retry,
         delay=TRANSIENT_FIRST,
         status={"externalId": Is.ABSENT, "lastError": {"code": "Transport"}},
@@ -470,7 +476,7 @@ ROWS = [
     Row(
         "create: the status write after the create fails -> the mark stays; next pass adopts",
         given=fail_status_when(lambda patch: "externalId" in patch),
-        calls=("create",),
+        calls=("find", "create"),
         outcome=Retry,
         status={"externalId": Is.ABSENT},
         mark=True,
@@ -505,7 +511,7 @@ ROWS = [
     Row(
         "recreate: our object vanished -> id cleared first, then created once",
         given=lambda b: b.set(status={"externalId": "id-gone", "phase": "ACTIVE"}),
-        calls=("observe", "create"),
+        calls=("observe", "find", "create"),
         status={"externalId": "id-1"},
         events=("Recreating", "Created"),
     ),
@@ -804,7 +810,7 @@ ROWS = [
         "InvalidSpec: Blocked; again only for a new generation, ProviderConfig or Secret",
         given=with_fns(create_fn=refuse(ErrorClass.INVALID_SPEC, "Bad.Port")),
         spec=Spec(value="bad"),
-        calls=("create",),
+        calls=("find", "create"),
         outcome=Blocked,
         status={"phase": "ERROR", "judgedWith": CONFIG, "lastError": {"code": "Bad.Port"}},
         conditions={"Synced": ("False", "InvalidSpec")},
@@ -815,7 +821,7 @@ ROWS = [
         "Unknown code: Retry capped at 5 min, named in status, never Blocked; mark kept",
         given=with_fns(create_fn=refuse(ErrorClass.UNKNOWN, "Weird.Code")),
         attempt=30,
-        calls=("create",),
+        calls=("find", "create"),
         outcome=Retry,
         delay=(MAX_BACKOFF / 2, MAX_BACKOFF),
         routine=False,
@@ -918,9 +924,58 @@ async def test_definite_refusal_clears_the_mark_and_a_maybe_keeps_it(
         b.set(generation=2)  # the verdict stands until the spec changes
     b.forget()
     await b.reconcile()
-    expected = ["find", "create"] if error_class.may_have_committed else ["create"]
-    assert b.journal.calls() == expected
+    # with the mark: the lookup by key; without: the key checked free. One find either way.
+    assert b.journal.calls() == ["find", "create"]
     assert len(b.cloud.objects) == 1
+
+
+def guarding(*specs: Spec) -> str:
+    """A create-pending mark that guards these specs (the format the core writes)."""
+    return json.dumps({"since": MARK, "specs": [dataclasses.asdict(x) for x in specs]})
+
+
+async def test_a_pending_create_is_looked_up_only_under_guarded_keys() -> None:
+    """The answer to our create on k1 was lost; the user moved the spec to k2, which
+    someone else holds. Ours (k1) is adopted and moved; theirs (k2) is never touched."""
+    b = bench()
+    ours_id = b.cloud.put("k1", "v1")
+    theirs = b.cloud.put("k2", "theirs")
+    b.set(annotations={ANN_CREATE_PENDING: guarding(Spec(key="k1"))})
+    await b.reconcile(Spec(key="k2"))
+    assert b.status["externalId"] == ours_id
+    assert b.cloud.objects[theirs].value == "theirs", "someone else's object was left alone"
+    [found] = [e for e in b.journal if e.side == "cloud" and e.what == "find"]
+    assert found.data == "k1", "only the guarded key was searched"
+
+
+async def test_an_unguarded_key_someone_holds_is_refused_not_adopted() -> None:
+    """Nothing of ours under the guarded key; the current key is someone else's:
+    KeyInUse, and no create beside it."""
+    b = bench()
+    theirs = b.cloud.put("k2", "theirs")
+    b.set(annotations={ANN_CREATE_PENDING: guarding(Spec(key="k1"))})
+    outcome = await b.reconcile(Spec(key="k2"))
+    assert isinstance(outcome, Retry) and not outcome.routine, outcome
+    assert b.status["lastError"]["code"] == "KeyInUse"
+    assert theirs in b.status["lastError"]["message"]
+    assert b.status.get("externalId") is None
+    assert list(b.cloud.objects) == [theirs]
+
+
+async def test_an_object_another_resource_names_is_never_adopted_by_key() -> None:
+    """Our create on k1 may have committed (throttled); meanwhile another resource with the
+    same key created its own object there. Under our mark it looks like ours: it is not."""
+    b = bench()
+    others = b.cloud.put("k1", "v1")
+    b.set(annotations={ANN_CREATE_PENDING: guarding(SPEC)})
+    outcome = await b.reconciler(SPEC, claims={others: "Widget demo/other"}).reconcile()
+    assert b.status.get("externalId") is None, "not adopted"
+    assert not isinstance(outcome, Done), outcome
+    assert list(b.cloud.objects) == [others], "nothing created beside it"
+    # without the claim (the other resource let it go), the same object is adopted
+    b.forget()
+    await b.reconcile()
+    assert b.status["externalId"] == others
 
 
 REFUSING_STEPS = {

@@ -118,7 +118,8 @@ async def test_a_handler_that_waited_for_the_lock_sees_the_create_that_held_it()
     go.set()
     outcomes = await asyncio.gather(first, second)
     assert [type(o) for o in outcomes] == [Done, Done], outcomes
-    assert h.provider.journal.calls() == ["create", "observe"]
+    # the first run checked the key free and created; the second saw the id
+    assert h.provider.journal.calls() == ["find", "create", "observe"]
     assert len(h.cloud.objects) == 1
     assert h.cluster.reads["DnatRule/demo/web"] == 2, "each run read the object under the lock"
 
@@ -137,7 +138,7 @@ async def test_a_delete_that_waited_for_the_lock_deletes_what_the_create_made() 
     go.set()
     _, outcome = await asyncio.gather(creating, deleting)
     assert isinstance(outcome, Retry) and outcome.routine, outcome
-    assert h.provider.journal.calls() == ["create", "observe", "delete"]
+    assert h.provider.journal.calls() == ["find", "create", "observe", "delete"]
     assert h.cloud.objects == {}
     assert isinstance(await delete(h), Done), "released once the cloud says gone"
 
@@ -203,7 +204,7 @@ async def test_drift_pass_recreates_a_live_resource_whose_object_went() -> None:
     stats = await check_once(h.ctx, h.ctx.watch_cache, KINDS)
     await settle(waker)
     assert stats.woken == 1
-    assert h.provider.journal.calls() == ["observe_many", "observe", "create"]
+    assert h.provider.journal.calls() == ["observe_many", "observe", "find", "create"]
     assert len(h.cloud.objects) == 1
 
 
@@ -212,6 +213,7 @@ def odd_bodies() -> list[dict[str, Any]]:
     naive = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(hours=1)
     zoneless = dnat_body(
         "zoneless",
+        externalServicePort=8091,
         status={
             "externalId": "rule-zoneless",
             "phase": "PENDING_CREATE",
@@ -223,6 +225,7 @@ def odd_bodies() -> list[dict[str, Any]]:
     )
     garbage = dnat_body(
         "garbage",
+        externalServicePort=8092,
         status={
             "externalId": "rule-garbage",
             "phase": "ACTIVE",
@@ -330,7 +333,7 @@ async def test_removing_paused_reconciles_without_a_restart() -> None:
     del h.cluster.body("DnatRule", NS, "web")["metadata"]["annotations"][ANN_PAUSED]
     cached(h, h.cluster.body("DnatRule", NS, "web"))
     await settle(waker)
-    assert h.provider.journal.calls() == ["create"]
+    assert h.provider.journal.calls() == ["find", "create"]
     assert status_of(h)["phase"] == "ACTIVE"
 
 
@@ -410,7 +413,7 @@ async def test_status_conditions_not_a_list_is_rewritten_after_the_create(condit
     assert status["externalId"] in h.cloud.objects
     assert {c["type"] for c in conditions_of(status).values()} == {"Ready", "Synced"}
     assert isinstance(await reconcile(h), Done)
-    assert h.provider.journal.calls() == ["create", "observe"], "created once"
+    assert h.provider.journal.calls() == ["find", "create", "observe"], "created once"
 
 
 def odd_shape(shape: str) -> dict[str, Any]:

@@ -135,6 +135,16 @@ async def someone_elses_rule(world: World) -> Given:
     return Given(rule_id=await world.put_rule())
 
 
+async def someone_elses_rule_races_our_create(world: World) -> Given:
+    """The key is free when checked; an outside rule takes it just before our create."""
+
+    async def take_the_key() -> None:
+        await world.put_rule()
+
+    world.tap.before["POST"] = take_the_key
+    return Given()
+
+
 async def ours_active(world: World) -> Given:
     rule_id = await world.put_rule()
     return Given(status={"externalId": rule_id, "phase": "ACTIVE"}, rule_id=rule_id)
@@ -254,6 +264,12 @@ async def network_down(world: World) -> Given:
     return Given()
 
 
+async def create_refused(world: World) -> Given:
+    """The key check goes through; the create itself meets a refused connection."""
+    world.tap.cut("POST", "refuse")
+    return Given()
+
+
 async def network_down_ours_active(world: World) -> Given:
     given = await ours_active(world)
     world.tap.cut("*", "refuse")
@@ -332,14 +348,14 @@ async def invalid_spec_once_per_generation(out: Ran) -> None:
         world.again(generation=1), spec_of(port_id=PORT_ELSEWHERE), config_version="pc/2:s/1"
     ).reconcile()
     assert isinstance(rejudged, Blocked), rejudged
-    assert await world.actions() == [CREATE]
+    assert await world.actions() == [LIST, CREATE]
     assert world.kube.status["judgedWith"] == "pc/2:s/1"
     await world.forget()
     # the user fixes the spec: generation 2 goes to the cloud again, and now succeeds
     fixed = world.again(generation=2)
     outcome = await world.reconciler(fixed, spec_of(), config_version="pc/2:s/1").reconcile()
     assert isinstance(outcome, Retry) and outcome.routine, outcome
-    assert await world.actions() == [CREATE]
+    assert await world.actions() == [LIST, CREATE]
     assert world.kube.status["phase"] == "PENDING_CREATE"
     assert world.kube.status["observedGeneration"] == 2
     assert "lastError" not in world.kube.status
@@ -417,6 +433,12 @@ async def rule_left_in_cloud(out: Ran) -> None:
     assert rule["id"] == out.given.rule_id
 
 
+async def only_the_other_rule_in_cloud(out: Ran) -> None:
+    """The refused create made nothing: the one rule is the other party's, not adopted."""
+    [rule] = await out.world.rules()
+    assert out.world.kube.status.get("externalId") is None, rule
+
+
 async def drift_is_listed(out: Ran) -> None:
     status = out.world.kube.status
     assert status["observed"]["external_service_port"] == 8080
@@ -490,7 +512,7 @@ ROWS = [
     Row(
         "create: no id, no mark -> mark, one create, id + PENDING_CREATE, mark removed",
         given=nothing,
-        calls=(CREATE,),
+        calls=(LIST, CREATE),
         outcome=Retry,
         delay=POLL,
         routine=True,
@@ -622,7 +644,7 @@ ROWS = [
     Row(
         "verdict: InvalidSpec from report_config_error (no cloud call) -> cloud is asked",
         given=config_error_reported,
-        calls=(CREATE,),
+        calls=(LIST, CREATE),
         outcome=Retry,
         delay=POLL,
         status={"phase": "PENDING_CREATE", "externalId": Is.NEW_ID},
@@ -661,7 +683,7 @@ ROWS = [
     Row(
         "recreate: id, rule gone from the cloud -> created again",
         given=ours_gone,
-        calls=(SHOW, CREATE),
+        calls=(SHOW, LIST, CREATE),
         outcome=Retry,
         delay=POLL,
         status={"externalId": Is.NEW_ID, "phase": "PENDING_CREATE"},
@@ -674,7 +696,7 @@ ROWS = [
         "InvalidSpec: port in another VPC (NAT.0002) -> ERROR, Blocked, once per judgement",
         given=nothing,
         spec={"port_id": PORT_ELSEWHERE},
-        calls=(CREATE,),
+        calls=(LIST, CREATE),
         outcome=Blocked,
         status={
             "phase": "ERROR",
@@ -692,7 +714,7 @@ ROWS = [
     Row(
         "Unknown: a code no table lists (NAT.9999) -> ERROR naming it, Retry, mark kept",
         given=create_refused_with_unknown_code,
-        calls=(CREATE,),
+        calls=(LIST, CREATE),
         outcome=Retry,
         delay=DEPENDENCY_FIRST,
         routine=False,
@@ -707,7 +729,7 @@ ROWS = [
         "DependencyNotFound: unknown gateway (NAT.0013) -> ERROR, Retry about 15 s",
         given=nothing,
         spec={"nat_gateway_id": UNKNOWN_GW},
-        calls=(CREATE,),
+        calls=(LIST, CREATE),
         outcome=Retry,
         delay=DEPENDENCY_FIRST,
         status={"phase": "ERROR", "lastError": {"code": "NAT.0013"}},
@@ -720,17 +742,30 @@ ROWS = [
         then=nothing_reached_the_cloud,
     ),
     Row(
-        "Conflict: someone else's rule holds our EIP+port+protocol -> ERROR, capped",
+        "Conflict: someone else's rule holds our EIP+port+protocol -> KeyInUse, no create",
         given=someone_elses_rule,
         attempt=9,
-        calls=(CREATE,),
+        calls=(LIST,),
+        outcome=Retry,
+        delay=CAPPED,
+        status={"phase": "ERROR", "lastError": {"code": "KeyInUse"}, "externalId": Is.ABSENT},
+        conditions={"Ready": ("False", "Conflict"), "Synced": ("False", "Conflict")},
+        events=("Conflict",),
+        warnings=frozenset({"Conflict"}),
+        then=rule_left_in_cloud,
+    ),
+    Row(
+        "Conflict: someone else's rule appears between the check and the create (NAT.0009)",
+        given=someone_elses_rule_races_our_create,
+        attempt=9,
+        calls=(LIST, CREATE, CREATE),  # ours checks; theirs lands; ours is refused
         outcome=Retry,
         delay=CAPPED,
         status={"phase": "ERROR", "lastError": {"code": "NAT.0009"}, "externalId": Is.ABSENT},
         conditions={"Ready": ("False", "Conflict"), "Synced": ("False", "Conflict")},
         events=("Conflict",),
         warnings=frozenset({"Conflict"}),
-        then=rule_left_in_cloud,
+        then=only_the_other_rule_in_cloud,
     ),
     Row(
         "Throttled: injected 429 APIGW.0308 -> phase unchanged, delay is the hint",
@@ -760,8 +795,8 @@ ROWS = [
     ),
     Row(
         "Transient: connection refused on create -> mark kept, nothing written to status id",
-        given=network_down,
-        calls=(),
+        given=create_refused,
+        calls=(LIST,),
         outcome=Retry,
         delay=TRANSIENT_FIRST,
         status={"externalId": Is.ABSENT, "phase": Is.ABSENT},
@@ -774,7 +809,7 @@ ROWS = [
     Row(
         "Transient: create committed, answer lost -> mark kept; next pass adopts",
         given=create_answer_lost,
-        calls=(CREATE,),
+        calls=(LIST, CREATE),
         outcome=Retry,
         delay=TRANSIENT_FIRST,
         status={"externalId": Is.ABSENT},
@@ -1145,7 +1180,7 @@ async def test_dependency_backoff_grows_and_is_capped(
     assert isinstance(outcome, Retry), outcome
     assert delay / 2 <= outcome.after <= delay
     assert world.kube.status["lastError"]["code"] == "NAT.0013"
-    assert await world.actions() == [CREATE]
+    assert await world.actions() == [LIST, CREATE]
 
 
 # --- report_config_error: Kubernetes-side problems, no cloud call ---------------------

@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
@@ -157,6 +157,7 @@ class Reconciler(Generic[SpecT]):
         policy: Policy,
         config_version: str = "",
         attempt: int = 0,
+        claimant: Callable[[str], str | None] = lambda _external_id: None,
     ) -> None:
         self.res = resource
         self.kube = kube
@@ -167,6 +168,14 @@ class Reconciler(Generic[SpecT]):
         self.config_version = config_version
         self.attempt = attempt
         self.status = StatusWriter(resource, kube)
+        #: another resource that names this cloud id as its own (ref), or None
+        self.claimant = claimant
+        #: whether this pass already looked for a pending create under every guarded key
+        self._looked_up = False
+        #: whether this pass found the current spec's key free (the guard need not ask again)
+        self._key_free = False
+        #: what holds the current spec's key for another resource, found this pass
+        self._key_holder: Observation | None = None
 
     @property
     def observe_only(self) -> bool:
@@ -191,10 +200,12 @@ class Reconciler(Generic[SpecT]):
 
     async def _guarded(self, step: Any, *, deleting: bool) -> Outcome:
         try:
-            outcome: Outcome = await step()
+            try:
+                outcome: Outcome = await step()
+            except CloudException as exc:
+                # Reporting it writes status: a failure of that write is handled below.
+                outcome = await self._cloud_failure(exc, deleting=deleting)
             return outcome
-        except CloudException as exc:
-            return await self._cloud_failure(exc, deleting=deleting)
         except KubeGone:
             return Done("the resource is gone from Kubernetes")
         except KubeError as exc:
@@ -236,6 +247,9 @@ class Reconciler(Generic[SpecT]):
 
     async def _observe_or_create(self) -> Observation | WriteResult:
         """The object as the cloud holds it, or the answer to the create that made it."""
+        pending = await self._pending_create()
+        if pending is not None:
+            return pending
         external_id, adopted = self._external_id()
         if external_id is not None:
             observation = await self.provider.observe(self.spec, external_id)
@@ -264,7 +278,8 @@ class Reconciler(Generic[SpecT]):
             # Persisted before the create: a crash from here on never follows the old id.
             self.status.set(externalId=None)
             await self.status.flush()
-        if self.observe_only or self.res.annotations.get(ANN_CREATE_PENDING):
+        looked = self._looked_up
+        if self.observe_only or (self.res.annotations.get(ANN_CREATE_PENDING) and not looked):
             found = await self._find_guarded()
             if found.exists:
                 await self._adopt_found(found)
@@ -279,36 +294,100 @@ class Reconciler(Generic[SpecT]):
                 )
         return await self._guarded_create()
 
-    async def _find_guarded(self) -> Observation:
-        """The object by the current spec's key, or by the key of any create the mark guards.
+    async def _pending_create(self) -> Observation | None:
+        """A create of ours that may have committed without its id being recorded, adopted.
 
-        The spec may have changed since a create whose answer was lost (a new
-        port, say): that object is still ours, under its old key. Found there,
-        it is observed against the current spec, so the usual update (or
-        replace) moves it to the new key; nothing is created beside it.
+        It comes before anything else (an adoption annotation included): that
+        object exists only because of us, and nobody else will ever delete it.
         """
-        found = await self.provider.find(self.spec)
-        if found.exists:
-            return found
+        if not self.caps.creates or self.observe_only:
+            return None
+        if self.res.status.get("externalId") or not self.res.annotations.get(ANN_CREATE_PENDING):
+            return None
+        found = await self._find_guarded()
+        if not found.exists:
+            return None
+        await self._adopt_found(found)
+        return found
+
+    async def _find_guarded(self) -> Observation:
+        """Our object by the key of a create the mark guards (or, observing, by the spec's key).
+
+        Only guarded keys are searched: each was checked free before its create
+        went out, so an object under it is presumed ours. The current spec's key
+        is searched only when the mark guards it (or when observing, which
+        adopts nothing of its own): an object someone else holds there must
+        not be taken over. The spec may have changed since a create whose
+        answer was lost (a new port, say): that object is still ours, under
+        its old key, and is observed against the current spec, so the usual
+        update (or replace) moves it to the new key. An object another
+        resource already names as its own is never presumed ours.
+        """
+        self._looked_up = True
+        specs = _guarded_specs(self.res.annotations.get(ANN_CREATE_PENDING))
         current = _record(self.spec)
-        for data in reversed(_guarded_specs(self.res.annotations.get(ANN_CREATE_PENDING))):
+        found = Observation.gone()
+        if self.observe_only or not specs or current is None or current in specs:
+            found = await self.provider.find(self.spec)
+            if found.exists and (self.observe_only or not self._claimed(found)):
+                return found
+            self._key_free = not found.exists
+            self._key_holder = found if found.exists else None
+            found = Observation.gone(found.request_id)
+        for data in reversed(specs):
             if data == current:
                 continue
             earlier = _revive(self.spec, data)
             if earlier is None:
                 continue
             old = await self.provider.find(earlier)
-            if old.exists and old.external_id:
+            if old.exists and old.external_id and not self._claimed(old):
                 return await self.provider.observe(self.spec, old.external_id)
         return found
 
-    async def _guard(self) -> None:
-        """Write (or extend) the create-pending mark with the spec about to be created."""
+    def _claimed(self, found: Observation) -> bool:
+        """Whether another resource names this object as its own (then it was never ours)."""
+        other = self.claimant(found.external_id) if found.external_id else None
+        if other is None:
+            return False
+        logger.warning(
+            "%s: cloud object %s under a guarded key belongs to %s; not adopted",
+            self.res.ref,
+            found.external_id,
+            other,
+        )
+        return True
+
+    async def _guard(self, *, key_checked: bool = False) -> None:
+        """Write (or extend) the create-pending mark with the spec about to be created.
+
+        A spec guarded for the first time has its key checked free first. An
+        object found by key while a mark stands is adopted as ours, so the mark
+        must never stand over a key someone else holds: that object would be
+        taken over (modified, then deleted with this resource). A key found
+        held by another resource this pass is refused even when guarded: the
+        unique key means our guarded create never committed there.
+        """
         mark = self.res.annotations.get(ANN_CREATE_PENDING)
         specs = _guarded_specs(mark)
         current = _record(self.spec)
-        if mark and (current is None or current in specs):
+        holder = self._key_holder  # another resource's object, found under our mark
+        if holder is None and mark and (current is None or current in specs):
             return  # this very create is guarded already
+        if holder is None and not key_checked and not self._key_free:
+            holder = await self.provider.find(self.spec)
+        if holder is not None and holder.exists:
+            other = self.claimant(holder.external_id) if holder.external_id else None
+            raise CloudError(
+                code="KeyInUse",
+                message=(
+                    f"cloud object {holder.external_id} already holds this spec's unique key"
+                    + (f" (it is {other}'s)" if other else f"; to manage it, set {ANN_EXTERNAL_ID}")
+                ),
+                error_class=ErrorClass.CONFLICT,
+                http_status=409,
+                request_id=holder.request_id,
+            )
         if current is not None:
             specs = [*specs, current][-MAX_GUARDED:]
         value = json.dumps({"since": now(), "specs": specs}, sort_keys=True)
@@ -452,7 +531,8 @@ class Reconciler(Generic[SpecT]):
             "Synced", False, "Replacing", f"replacing {old_id} (delete, then add): {changed}"
         )
         await self.status.flush()
-        await self._guard()  # the add to come is guarded before the delete goes out
+        # The add to come is guarded before the delete goes out (its key was just checked).
+        await self._guard(key_checked=True)
         deleted = await self.provider.delete(self.spec, old_id)
         await self._event(False, "Deleted", f"deleted {old_id} to replace it: {changed}")
         self.status.set(externalId=None, lastRequestId=deleted.request_id)
@@ -480,12 +560,8 @@ class Reconciler(Generic[SpecT]):
             return await self._restore()
         if not self.caps.creates:
             return Done("the provider never owns the object's existence")
-        external_id, _ = self._external_id()
-        if external_id is None and self.res.annotations.get(ANN_CREATE_PENDING):
-            found = await self._find_guarded()
-            if found.exists:
-                await self._adopt_found(found)
-                external_id = found.external_id
+        pending = await self._pending_create()
+        external_id = pending.external_id if pending else self._external_id()[0]
         if external_id is None:
             return Done("no cloud object was ever created")
         observation = await self.provider.observe(self.spec, external_id)

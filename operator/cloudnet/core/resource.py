@@ -118,6 +118,9 @@ class StatusWriter:
         """Write the changes, unless every one of them is already in place."""
         if not self.changes:
             return
+        drift = self.resource.status.get("drift")
+        if drift is not None and not isinstance(drift, list) and "drift" not in self.changes:
+            self.changes["drift"] = []  # a shape admission would refuse: written right
         if not self.pending():
             self.changes = {}
             return

@@ -206,6 +206,9 @@ def reconciler(ctx: OperatorContext, resource: Resource, ready: Prepared, attemp
         policy=ready.policy,
         config_version=ready.config_version,
         attempt=attempt,
+        claimant=lambda external_id: ctx.watch_cache.claimant(
+            resource.kind, external_id, resource.uid
+        ),
     )
 
 

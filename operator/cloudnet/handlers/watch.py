@@ -74,6 +74,22 @@ class WatchCache:
             if why:
                 self.on_intent(kind.name, str(meta.get("namespace")), str(meta.get("name")), why)
 
+    def claimant(self, kind: str, external_id: str, uid: str) -> str | None:
+        """The resource of this kind, other than ``uid``, whose status names this cloud id.
+
+        Asked only when an object found by key is about to be adopted under a
+        create-pending mark (rare), so a scan is cheaper than an index kept
+        on every event.
+        """
+        for other, body in list(self.bodies.items()):
+            if other == uid or self.kinds.get(other) != kind:
+                continue
+            status = body.get("status")
+            if isinstance(status, Mapping) and status.get("externalId") == external_id:
+                meta = body.get("metadata") or {}
+                return f"{kind} {meta.get('namespace')}/{meta.get('name')}"
+        return None
+
     def users_of(self, namespace: str, provider_config: str) -> list[tuple[str, str, str]]:
         """(kind, namespace, name) of every cached resource naming this ProviderConfig."""
         from cloudnet.handlers.common import provider_config_ref

@@ -250,10 +250,17 @@ class AlibabaEcsProvider(ProviderBase):
     def restore_params(
         self, spec: NetworkInterfaceConfigSpec, original: Mapping[str, Any]
     ) -> dict[str, Any]:
-        """Original values of what the spec manages (what the operator may have changed)."""
+        """Original values of what the spec manages (what the operator may have changed).
+
+        An empty original (an ENI without a description) cannot be put back:
+        ModifyNetworkInterfaceAttribute takes 2-255 characters, and an empty
+        parameter is no parameter. It is left out rather than sent for ever.
+        """
         params: dict[str, Any] = {}
         for key, value in spec.to_cloud().items():
             if key in ("RegionId", "NetworkInterfaceId") or key not in original:
+                continue
+            if original[key] in ("", None, [], {}):
                 continue
             if isinstance(value, Mapping):
                 subset = {s: original[key][s] for s in value if s in (original[key] or {})}

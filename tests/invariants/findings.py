@@ -1,0 +1,279 @@
+"""What the suite found while it was built: each finding as the shrunk sequence that shows it.
+
+Every :class:`Finding` replays, step by step, the minimal sequence hypothesis
+printed, on the real core, providers and simulator, and names the check it
+breaks. ``test_invariants.py`` runs each one as a strict ``xfail`` while the
+defect is open (so a fix turns it into a failure that asks for the finding to
+be retired), and the random sequences avoid the finding's scenario (or leave
+out its check) until then: :data:`OPEN` is that list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cloudnet.api.errors import ErrorClass
+
+Step = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    provider: str
+    #: the check it breaks (a ``Violation`` subclass of that name is raised)
+    check: str
+    summary: str
+    steps: tuple[Step, ...]
+    #: what the random sequences leave out while it is open: ("avoid", scenario) or
+    #: ("skip", check)
+    workaround: tuple[str, str]
+    #: the change that fixed it; None while it is open
+    fixed_by: str | None = None
+
+
+def _start(**kw: Any) -> Step:
+    args = {
+        "foreign": False,
+        "variant": 0,
+        "observe_only": False,
+        "keep": False,
+        "second": False,
+        "other": 0,
+    }
+    args.update(kw)
+    return ("start", args)
+
+
+def _create(slot: int, variant: int, **kw: Any) -> Step:
+    args = {
+        "slot": slot,
+        "variant": variant,
+        "observe_only": False,
+        "keep": False,
+        "paused": False,
+        "react": True,
+    }
+    args.update(kw)
+    return ("create", args)
+
+
+FINDINGS: tuple[Finding, ...] = (
+    Finding(
+        name="pending-mark-adopts-a-taken-key",
+        provider="huawei-nat",
+        check="takeover",
+        summary=(
+            "r1 has r0's unique key, so its create is refused (NAT.0009, Conflict) and the "
+            "mark goes; on the retry the refusal's answer is lost, the mark stays, and the "
+            "next pass finds r0's rule by key and adopts it: two resources now manage one "
+            "rule, and deleting r1 deletes r0's rule. The same happens with a rule made "
+            "outside Kubernetes, and when the process dies, or the mark's removal fails, "
+            "between setting the mark and a create that never committed."
+        ),
+        steps=(
+            _start(second=True),
+            ("answer_lost", {"which": "write"}),
+            ("kopf_retries", {"slot": 1}),
+            ("kopf_retries", {"slot": 1}),
+        ),
+        workaround=("avoid", "collisions"),
+        fixed_by=(
+            "core: the key is checked free before the create-pending mark first goes on "
+            "(Reconciler._guard, KeyInUse)"
+        ),
+    ),
+    Finding(
+        name="pending-mark-adopts-a-foreign-object",
+        provider="alibaba-ens",
+        check="takeover",
+        summary=(
+            "An ENS entry made outside Kubernetes holds the key; r0's create is refused "
+            "(Forbidden.ExternalPort.Duplicated) and the removal of the mark fails once "
+            "(Kubernetes 500): the next pass finds the foreign entry by key, adopts it and "
+            "modifies it to r0's spec (ModifyForwardEntry on someone else's entry)."
+        ),
+        steps=(
+            _start(foreign=True, variant=1),
+            ("kube_write_fails", {"n": 2}),
+            ("kopf_retries", {"slot": 0}),
+            ("kopf_retries", {"slot": 0}),
+        ),
+        workaround=("avoid", "collisions"),
+        fixed_by=(
+            "core: the key is checked free before the create-pending mark first goes on "
+            "(Reconciler._guard, KeyInUse)"
+        ),
+    ),
+    Finding(
+        name="pending-mark-adopts-a-key-taken-meanwhile",
+        provider="alibaba-ens",
+        check="takeover",
+        summary=(
+            "The residue of the two above once the key is checked before the mark goes on: "
+            "r0 and r1 share a key; r0's entry vanishes outside Kubernetes, r0's re-create "
+            "is throttled (a class that may have committed, so the mark stays); meanwhile "
+            "r1, so far refused with KeyInUse, finds the key free and creates its entry; "
+            "r0's next pass finds r1's entry by key under its mark and adopts it."
+        ),
+        steps=(
+            _start(variant=1, second=True, other=1),
+            ("cloud_fails", {"cls": ErrorClass.THROTTLED, "which": 0, "count": 1}),
+            ("cloud_drifts", {"slot": 0, "vanish": True}),
+            ("adopt", {"slot": 0, "to": "bogus"}),
+        ),
+        workaround=("avoid", "collisions"),
+        fixed_by=(
+            "core: an object another resource's status names is never adopted by key "
+            "(Reconciler._claimed, WatchCache.claimant)"
+        ),
+    ),
+    Finding(
+        name="pending-lookup-by-an-unguarded-key",
+        provider="huawei-nat",
+        check="takeover",
+        summary=(
+            "r1's create (port 8080, key checked free) commits and its answer is lost; the "
+            "user then moves r1 to port 8081, which a rule made outside Kubernetes holds. "
+            "Reconciler._find_guarded looks first by the current spec's key, which the mark "
+            "never guarded: it finds the foreign rule, adopts it and updates it to r1's spec, "
+            "and r1's own rule on 8080 belongs to nobody (it outlives every delete)."
+        ),
+        steps=(
+            _start(foreign=True, observe_only=True),
+            ("answer_lost", {"which": "write"}),
+            _create(1, 0),
+            ("edit_spec", {"slot": 1, "variant": 1, "react": True}),
+        ),
+        workaround=("avoid", "collisions"),
+        fixed_by=(
+            "core: a pending create is looked up only under the keys its mark guards "
+            "(Reconciler._find_guarded)"
+        ),
+    ),
+    Finding(
+        name="key-edit-after-an-unrecorded-create",
+        provider="huawei-nat",
+        check="duplicate",
+        summary=(
+            "r1's create commits but the status write with its id fails; the user then "
+            "changes externalServicePort. The next pass looks the object up by the new key, "
+            "finds nothing and creates a second rule; the first one (old port) belongs to "
+            "nobody and survives every delete."
+        ),
+        steps=(
+            _start(observe_only=True),
+            ("kube_write_fails", {"n": 2}),
+            _create(1, 1),
+            ("edit_spec", {"slot": 1, "variant": 0, "react": True}),
+        ),
+        workaround=("avoid", "key-edits"),
+        fixed_by=(
+            "e66d178 core: the create-pending mark records the spec of every create it guards"
+        ),
+    ),
+    Finding(
+        name="external-id-hides-a-pending-create",
+        provider="alibaba-sag",
+        check="release",
+        summary=(
+            "r0's AddDnatEntry commits but the status write fails (mark on, no id); the user "
+            "then sets cloudnet.dev/external-id (here to an id that does not exist). The "
+            "annotation wins over the mark, so the entry is never looked up by key; on "
+            "delete the named id is not found and the finalizer goes while the entry the "
+            "create made still exists."
+        ),
+        steps=(
+            _start(observe_only=True),
+            ("kube_write_fails", {"n": 2}),
+            ("delete", {"slot": 0, "react": True}),
+            _create(0, 0),
+            ("adopt", {"slot": 0, "to": "bogus"}),
+            ("delete", {"slot": 0, "react": True}),
+        ),
+        workaround=("avoid", "adopt"),
+        fixed_by=(
+            "core: a pending create is looked up before anything else, the adoption "
+            "annotation included (Reconciler._pending_create)"
+        ),
+    ),
+    Finding(
+        name="restore-of-an-empty-description",
+        provider="alibaba-ecs",
+        check="settle",
+        summary=(
+            "A NetworkInterfaceConfig with deletionPolicy Restore on an ENI that had no "
+            "description: Restore sends Description='' (which ECS cannot set: 2-255 "
+            "characters) and the ENI keeps the operator's description, so every delete pass "
+            "modifies again and the delete never completes."
+        ),
+        steps=(_start(keep=False, second=True),),
+        workaround=("avoid", "empty-original"),
+        fixed_by=(
+            "providers/alibaba_ecs: an empty original is left out of Restore (restore_params)"
+        ),
+    ),
+    Finding(
+        name="status-write-failure-while-reporting-a-cloud-error",
+        provider="huawei-nat",
+        check="outcome",
+        summary=(
+            "The cloud refuses a create (NAT.0009) and the status patch that reports it "
+            "fails: the KubeError escapes Reconciler._guarded (it is raised inside the "
+            "except clause that handles the CloudException), so reconcile_object raises "
+            "instead of returning an outcome; kopf logs a traceback and retries after 5 s."
+        ),
+        steps=(
+            _start(foreign=True, variant=1),
+            ("kube_write_fails", {"n": 3}),
+            ("kopf_retries", {"slot": 0}),
+        ),
+        workaround=("skip", "outcome"),
+        fixed_by=(
+            "core: a failed status write while reporting a cloud error is a Kubernetes "
+            "failure like any other (Reconciler._guarded)"
+        ),
+    ),
+)
+
+#: The findings still open: the random sequences work around each of them. A fixed
+#: finding's replay stays as a regression test.
+OPEN: tuple[str, ...] = tuple(f.name for f in FINDINGS if f.fixed_by is None)
+
+
+def workarounds(open_findings: tuple[str, ...] = OPEN) -> tuple[frozenset[str], frozenset[str]]:
+    """(checks to skip, scenarios to avoid) for the findings still open."""
+    chosen = [f for f in FINDINGS if f.name in open_findings]
+    skip = frozenset(f.workaround[1] for f in chosen if f.workaround[0] == "skip")
+    avoid = frozenset(f.workaround[1] for f in chosen if f.workaround[0] == "avoid")
+    return skip, avoid
+
+
+def left_out() -> tuple[frozenset[str], frozenset[str]]:
+    """What the random sequences leave out: the open findings' workarounds, unless
+    CLOUDNET_INVARIANT_SKIP / CLOUDNET_INVARIANT_AVOID say otherwise (empty: nothing)."""
+    import os
+
+    from tests.invariants.machine import from_env
+
+    skip, avoid = workarounds(OPEN)
+    if "CLOUDNET_INVARIANT_SKIP" in os.environ:
+        skip = from_env("CLOUDNET_INVARIANT_SKIP")
+    if "CLOUDNET_INVARIANT_AVOID" in os.environ:
+        avoid = from_env("CLOUDNET_INVARIANT_AVOID")
+    return skip, avoid
+
+
+def replay(finding: Finding) -> None:
+    """Run the finding's steps, checking the invariants after each, then the teardown."""
+    from tests.invariants.machine import machine_for
+    from tests.invariants.world import PROFILES
+
+    machine = machine_for(PROFILES[finding.provider], skip=frozenset(), avoid=frozenset())()
+    try:
+        for name, args in finding.steps:
+            getattr(machine, name)(**args)
+            machine.holds()
+    finally:
+        machine.teardown()
