@@ -19,10 +19,11 @@ Kubernetes semantics itself:
   ``creationTimestamp``, deletion held by finalizers, optimistic concurrency
   (409), a failed JSON-patch ``test`` answering 422;
 - the status subresource, CRDs registered in discovery when they are created,
-  typed lists, label and field selectors, watches with resourceVersion
-  resumption, bookmarks and ``sendInitialEvents``, PUT, dry-run,
-  server-side apply (as a merge), Tables from printer columns, OpenAPI
-  stubs, Secrets' ``stringData``, namespaces with cascading deletion.
+  typed lists (a chunked one is a single snapshot), label and field
+  selectors, watches with resourceVersion resumption, bookmarks and
+  ``sendInitialEvents`` that lose no write made while they start, PUT,
+  dry-run, server-side apply (as a merge), Tables from printer columns,
+  OpenAPI stubs, Secrets' ``stringData``, namespaces with cascading deletion.
 
 Not implemented: admission (no schema or CEL validation; test those
 separately), garbage collection through ownerReferences, field management.
@@ -684,19 +685,33 @@ class KubeAPI(kmock.KubernetesEmulator):
                 return self._json(self._delete(target, info, call))
         raise KubeError(405, "MethodNotAllowed", f"{method} is not supported on {call.path}")
 
-    def _table(self, target: Target, objs: list[Obj], call: Call, **kwargs: Any) -> Obj:
+    def _table(
+        self,
+        target: Target,
+        objs: list[Obj],
+        call: Call,
+        resource_version: int | None = None,
+        **kwargs: Any,
+    ) -> Obj:
         return tables.build_table(
             objs,
             self._printer_columns(target),
             include_object=call.params.get("includeObject", "Metadata"),
-            resource_version=str(self._rv),
+            resource_version=str(self._rv if resource_version is None else resource_version),
             **kwargs,
         )
 
-    def _select(self, target: Target, call: Call, extra_name: str | None = None) -> list[Obj]:
+    def _select(
+        self,
+        target: Target,
+        call: Call,
+        extra_name: str | None = None,
+        bucket: Mapping[ObjKey, Obj] | None = None,
+    ) -> list[Obj]:
         labels = selectors.label_selector(call.params.get("labelSelector"))
         fields = selectors.field_selector(call.params.get("fieldSelector"))
-        bucket = self._store.get(target.key, {})
+        if bucket is None:
+            bucket = self._store.get(target.key, {})
         name = extra_name or selectors.exact_name(call.params.get("fieldSelector"))
         if name is not None and target.namespace is not None:
             candidates = [o for o in [bucket.get((target.namespace, name))] if o is not None]
@@ -711,20 +726,24 @@ class KubeAPI(kmock.KubernetesEmulator):
         return result
 
     def _list(self, target: Target, info: kmock.ResourceInfo, call: Call) -> aiohttp.web.Response:
+        version, offset = self._rv, 0
+        if call.params.get("continue"):
+            version, offset = self._parse_continue(call.params["continue"])
         try:
-            items = self._select(target, call)
+            items = self._select(target, call, bucket=self._state_at(target.key, version))
         except selectors.SelectorError as exc:
             raise KubeError(400, "BadRequest", str(exc)) from exc
-        offset = int(call.params.get("continue") or 0)
         limit = int(call.params.get("limit") or 0)
         token: str | None = None
         if offset:
             items = items[offset:]
         if limit and len(items) > limit:
-            items, token = items[:limit], str(offset + limit)
+            items, token = items[:limit], self._continue_token(version, offset + limit)
         if call.wants_table:
-            return self._json(self._table(target, items, call, continue_token=token))
-        metadata: Obj = {"resourceVersion": str(self._rv)}
+            return self._json(
+                self._table(target, items, call, resource_version=version, continue_token=token)
+            )
+        metadata: Obj = {"resourceVersion": str(version)}
         if token:
             metadata["continue"] = token
         return self._json(
@@ -735,6 +754,53 @@ class KubeAPI(kmock.KubernetesEmulator):
                 "items": [self._present(target, obj) for obj in items],
             }
         )
+
+    # A chunked list is one snapshot, as kube-apiserver serves it: every page shows
+    # the objects at the first page's version and carries that version, so that a
+    # watch from it (the list+watch of kopf and kubectl, whose pages are 500 objects)
+    # brings every change made while the pages were fetched. Pages cut from the
+    # current state instead would show some objects before such a change and some
+    # after it, and the watch would start after all of them: the change is lost.
+
+    @staticmethod
+    def _continue_token(version: int, offset: int) -> str:
+        raw = json.dumps({"rv": version, "start": offset}, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode()
+
+    @staticmethod
+    def _parse_continue(token: str) -> tuple[int, int]:
+        try:
+            parsed = json.loads(base64.urlsafe_b64decode(token.encode()))
+            return int(parsed["rv"]), int(parsed["start"])
+        except (ValueError, TypeError, KeyError) as exc:
+            raise KubeError(400, "BadRequest", f"invalid continue token {token!r}") from exc
+
+    def _state_at(self, key: StoreKey, version: int) -> Mapping[ObjKey, Obj]:
+        """Undoing the backlog is what lets later pages show the first page's moment.
+
+        Past the backlog that moment is gone, and the answer is 410 as from a
+        compacted etcd: the client lists again from the start.
+        """
+        bucket = self._store.get(key, {})
+        if version >= self._rv:
+            return bucket
+        if version < self._evicted_rv.get(key, 0):
+            raise KubeError(
+                410,
+                "Expired",
+                "The provided continue parameter is too old to display a consistent list "
+                "result. You can start a new list without the continue parameter.",
+            )
+        state = dict(bucket)
+        for rv, kind, obj, old in reversed(self._backlog.get(key, ())):
+            if rv <= version:
+                break
+            where = (obj["metadata"].get("namespace"), obj["metadata"]["name"])
+            if kind == "ADDED" or old is None:
+                state.pop(where, None)
+            else:
+                state[where] = old
+        return state
 
     # ---- create
 
@@ -1114,6 +1180,11 @@ class KubeAPI(kmock.KubernetesEmulator):
         bookmarks = call.params.get("allowWatchBookmarks") == "true"
         timeout = float(call.params.get("timeoutSeconds") or 0) or None
         as_table = call.wants_table
+        # Subscribed before the replay is taken, with no await in between: every
+        # write is either in the replay or queued for this watch (kmock's own watch
+        # subscribes after sending its replay and loses the writes made meanwhile).
+        # ``floor`` is the newest version the replay covers; queued events at or
+        # below it are already in the replay and are dropped.
         watcher = _Watcher(namespace=target.namespace, predicate=matches)
         self._watchers.setdefault(target.key, set()).add(watcher)
 
@@ -1151,7 +1222,7 @@ class KubeAPI(kmock.KubernetesEmulator):
             return json.dumps({"type": "BOOKMARK", "object": obj}).encode() + b"\n"
 
         try:
-            last_rv = self._rv
+            floor = self._rv
             chunks: list[bytes] = []
             if since_raw in ("", "0") or initial:
                 for obj in self._select(target, call, extra_name=pinned):
@@ -1181,6 +1252,9 @@ class KubeAPI(kmock.KubernetesEmulator):
                             translated = self._translate(kind, obj, old, matches)
                             if translated:
                                 chunks.append(render(translated, obj))
+                # A version not reached yet still means "what follows it" (as etcd
+                # and the watch cache treat it), not "from now".
+                floor = max(floor, since)
             await response.prepare(call.raw)
             if chunks:
                 await response.write(b"".join(chunks))
@@ -1204,20 +1278,35 @@ class KubeAPI(kmock.KubernetesEmulator):
                     done, _ = await asyncio.wait(
                         {getter, closing}, timeout=wait, return_when=asyncio.FIRST_COMPLETED
                     )
-                    if getter not in done:
+                    batch: list[tuple[int, str, Obj, Obj | None]] = []
+                    if getter in done:
+                        batch.append(getter.result())
+                    else:
+                        # Not done, so it has taken nothing: any item stays queued.
                         getter.cancel()
+                    # A write can land after the wait timed out and before this task
+                    # resumed; its event is queued but was not seen by the wait.
+                    while not watcher.queue.empty():
+                        batch.append(watcher.queue.get_nowait())
+                    if not batch:
+                        # The queue is empty and no await separates the check from the
+                        # bookmark, so every event up to the bookmark's version has been
+                        # written: a client resuming from it (kopf does) misses nothing.
+                        # Below ``floor`` it would send a client back before its start.
                         idle = loop.time() - last_write
-                        if bookmarks and not self._closing.is_set() and idle > BOOKMARK_INTERVAL:
+                        if (
+                            bookmarks
+                            and not self._closing.is_set()
+                            and idle > BOOKMARK_INTERVAL
+                            and self._rv >= floor
+                        ):
                             await response.write(bookmark())
                             last_write = loop.time()
                         continue
                     last_write = loop.time()
-                    batch = [getter.result()]
-                    while not watcher.queue.empty():
-                        batch.append(watcher.queue.get_nowait())
                     out: list[bytes] = []
                     for rv, kind, obj, old in batch:
-                        if rv <= last_rv:
+                        if rv <= floor:
                             continue
                         translated = self._translate(kind, obj, old, matches)
                         if translated:
