@@ -130,6 +130,57 @@ FINDINGS: tuple[Finding, ...] = (
         ),
     ),
     Finding(
+        name="pending-mark-adopts-an-orphaned-object",
+        provider="alibaba-ens",
+        check="takeover",
+        summary=(
+            "Found by the long run once the two above were fixed: r1's entry vanishes and its "
+            "re-create is throttled (the mark stays); r0 moves onto r1's key and creates "
+            "there; r1's lookups find r0's entry, rightly not adopted while r0 names it. "
+            "Then r0 is deleted with deletionPolicy Orphan: nobody names the entry any "
+            "more, and r1's delete adopts and deletes it. The mark still guarded a create "
+            "that r0's entry proved never committed."
+        ),
+        steps=(
+            _start(keep=True, second=True, other=1),
+            ("cloud_fails", {"cls": ErrorClass.THROTTLED, "count": 1, "which": 0}),
+            ("cloud_drifts", {"slot": 1, "vanish": True}),
+            ("edit_spec", {"slot": 0, "variant": 1, "react": False}),
+            ("restart", {}),
+        ),
+        workaround=("avoid", "collisions"),
+        fixed_by=(
+            "core: a guarded create that another resource's object disproves leaves the "
+            "mark (Reconciler._unguard)"
+        ),
+    ),
+    Finding(
+        name="pending-mark-adopts-an-object-released-by-observe-only",
+        provider="alibaba-sag",
+        check="takeover",
+        summary=(
+            "The same defect as the one above, on SAG: r1's add is throttled (the mark "
+            "stays) while r0's entry holds the key; r0 turns ObserveOnly and is deleted, "
+            "which releases it and leaves its entry; r1's delete adopts and deletes that "
+            "entry."
+        ),
+        steps=(
+            _start(keep=True),
+            ("edit_spec", {"slot": 0, "variant": 1, "react": True}),
+            ("delete", {"slot": 0, "react": True}),
+            ("cloud_fails", {"cls": ErrorClass.THROTTLED, "count": 1, "which": 0}),
+            _create(1, 0, keep=True),
+            ("edit_policy", {"slot": 0, "which": "deletionPolicy", "react": False}),
+            _create(0, 0),
+            ("edit_policy", {"slot": 0, "which": "managementPolicy", "react": False}),
+        ),
+        workaround=("avoid", "collisions"),
+        fixed_by=(
+            "core: a guarded create that another resource's object disproves leaves the "
+            "mark (Reconciler._unguard)"
+        ),
+    ),
+    Finding(
         name="pending-lookup-by-an-unguarded-key",
         provider="huawei-nat",
         check="takeover",

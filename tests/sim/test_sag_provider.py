@@ -170,3 +170,29 @@ async def test_replace_onto_a_free_key_deletes_then_adds(provider: AlibabaSagPro
     assert status["externalId"] == new_id
     assert conditions_of(status)["Synced"]["reason"] == "Replaced"
     assert "cloudnet.dev/create-pending" not in cluster.annotations_of("DnatRule", "demo", "sag")
+
+
+async def test_find_many_answers_each_key_as_find_does_from_one_listing(
+    provider: AlibabaSagProvider,
+) -> None:
+    """The coalesced key check (``cloudnet.core.batch``) must say what each find says."""
+    ids = {}
+    for port in range(11000, 11060):
+        created = await provider.create(spec(port))
+        ids[port] = created.external_id
+    asked = [
+        spec(11003),  # held
+        spec(11059),  # held, on the second page
+        spec(11003, internalIp="192.168.10.9"),  # the key is the external side: held
+        spec(12000),  # free
+        spec(11010, ipProtocol="UDP"),  # another protocol: free
+    ]
+    singles = [await provider.find(s) for s in asked]
+    before = describe_calls(provider)
+    together = await provider.find_many(f"cn-shanghai/{SAG}", asked)
+    calls = describe_calls(provider) - before
+    assert [(o.exists, o.external_id) for o in together] == [
+        (o.exists, o.external_id) for o in singles
+    ]
+    assert [o.external_id for o in together[:3]] == [ids[11003], ids[11059], ids[11003]]
+    assert calls == 2, "one listing of the one Type asked for: 60 entries, 50 a page"

@@ -972,10 +972,16 @@ async def test_an_object_another_resource_names_is_never_adopted_by_key() -> Non
     assert b.status.get("externalId") is None, "not adopted"
     assert not isinstance(outcome, Done), outcome
     assert list(b.cloud.objects) == [others], "nothing created beside it"
-    # without the claim (the other resource let it go), the same object is adopted
+    assert b.status["lastError"]["code"] == "KeyInUse"
+    assert "Widget demo/other" in b.status["lastError"]["message"]
+    # the key is unique: their object proves our guarded create never committed
+    assert not b.marked, "the disproved create left the mark"
+    # the other resource lets its object go (deletionPolicy Orphan): still not ours
     b.forget()
-    await b.reconcile()
-    assert b.status["externalId"] == others
+    outcome = await b.reconcile()
+    assert b.status.get("externalId") is None, "an orphaned object is not adopted"
+    assert b.status["lastError"]["code"] == "KeyInUse"
+    assert list(b.cloud.objects) == [others]
 
 
 REFUSING_STEPS = {

@@ -1252,3 +1252,22 @@ async def test_report_config_error_while_deleting_is_never_final(
     )
     assert isinstance(again, Retry)
     assert len(world.journal.of("status")) == 1 and len(world.kube.events) == 1
+
+
+async def test_find_many_answers_each_key_as_find_does_from_one_listing(world: World) -> None:
+    """Huawei: the coalesced key check lists the gateway once and says what each find says."""
+    held = {port: await world.put_rule(external_service_port=port) for port in (8080, 8081)}
+    asked = [
+        spec_of(external_service_port=8080),
+        spec_of(external_service_port=8081, internal_service_port=9999),  # same key
+        spec_of(external_service_port=8082),  # free
+        spec_of(external_service_port=8080, protocol="udp"),  # another protocol: free
+    ]
+    singles = [await world.provider.find(s) for s in asked]
+    await world.forget()
+    together = await world.provider.find_many(GW, asked)
+    assert [(o.exists, o.external_id) for o in together] == [
+        (o.exists, o.external_id) for o in singles
+    ]
+    assert [o.external_id for o in together[:2]] == [held[8080], held[8081]]
+    assert await world.actions() == [LIST]

@@ -14,7 +14,7 @@ discovered with ``getattr`` or special-cased by provider name in the core.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -124,6 +124,10 @@ class Capabilities:
     #: some parameters are shown by no answer (:meth:`Provider.write_only`): they are
     #: sent once per spec generation
     write_only: bool = False
+    #: :meth:`Provider.observe_many` shows an object as :meth:`Provider.observe` does,
+    #: and :meth:`Provider.find_many` lists a scope once: concurrent reads of one scope
+    #: are answered together (``cloudnet.core.batch``)
+    batched_reads: bool = False
 
 
 class Provider(Protocol[SpecT]):
@@ -146,6 +150,10 @@ class Provider(Protocol[SpecT]):
 
     async def find(self, spec: SpecT) -> Observation:
         """The object by the provider's unique key, for the create-pending guard."""
+        ...
+
+    async def find_many(self, scope: str, specs: Sequence[SpecT]) -> list[Observation]:
+        """:meth:`find` for each spec of one scope, in order, from one listing of the scope."""
         ...
 
     async def create(self, spec: SpecT) -> WriteResult: ...
@@ -188,6 +196,10 @@ class ProviderBase:
 
     def identity(self, spec: Any) -> str | None:
         return None
+
+    async def find_many(self, scope: str, specs: Sequence[Any]) -> list[Observation]:
+        find = getattr(self, "find")  # noqa: B009 - every provider defines its own
+        return [await find(spec) for spec in specs]
 
     def snapshot(self, observation: Observation) -> dict[str, Any]:
         return {}

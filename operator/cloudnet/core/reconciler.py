@@ -39,6 +39,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from cloudnet.api.common import Phase
 from cloudnet.api.errors import CloudError, CloudException, ErrorClass
+from cloudnet.core import batch
 from cloudnet.core.outcome import (
     FAILED_STATE_RECHECK,
     MAX_BACKOFF,
@@ -252,7 +253,7 @@ class Reconciler(Generic[SpecT]):
             return pending
         external_id, adopted = self._external_id()
         if external_id is not None:
-            observation = await self.provider.observe(self.spec, external_id)
+            observation = await batch.observe(self.provider, self.spec, external_id)
             if observation.exists:
                 if self.caps.creates and self.res.annotations.get(ANN_CREATE_PENDING):
                     # A mark whose removal was lost: the id is known, the guard is done.
@@ -324,15 +325,19 @@ class Reconciler(Generic[SpecT]):
         resource already names as its own is never presumed ours.
         """
         self._looked_up = True
-        specs = _guarded_specs(self.res.annotations.get(ANN_CREATE_PENDING))
+        mark = self.res.annotations.get(ANN_CREATE_PENDING)
+        specs = _guarded_specs(mark)
         current = _record(self.spec)
         found = Observation.gone()
+        disproved: list[dict[str, Any] | None] = []
         if self.observe_only or not specs or current is None or current in specs:
-            found = await self.provider.find(self.spec)
+            found = await batch.find(self.provider, self.spec)
             if found.exists and (self.observe_only or not self._claimed(found)):
                 return found
             self._key_free = not found.exists
             self._key_holder = found if found.exists else None
+            if found.exists:
+                disproved.append(current)
             found = Observation.gone(found.request_id)
         for data in reversed(specs):
             if data == current:
@@ -340,10 +345,31 @@ class Reconciler(Generic[SpecT]):
             earlier = _revive(self.spec, data)
             if earlier is None:
                 continue
-            old = await self.provider.find(earlier)
-            if old.exists and old.external_id and not self._claimed(old):
-                return await self.provider.observe(self.spec, old.external_id)
+            old = await batch.find(self.provider, earlier)
+            if old.exists and old.external_id:
+                if not self._claimed(old):
+                    return await batch.observe(self.provider, self.spec, old.external_id)
+                disproved.append(data)
+        if disproved and mark:
+            await self._unguard(specs, disproved)
         return found
+
+    async def _unguard(
+        self, specs: list[dict[str, Any]], disproved: list[dict[str, Any] | None]
+    ) -> None:
+        """Drop from the mark the creates another resource's object proves never committed.
+
+        The key is unique: while another resource's object holds it, a create
+        of ours under it cannot have committed. Left in the mark, that key
+        would be searched again, and adopted the day the other resource lets
+        its object go (deletionPolicy Orphan), which would be a takeover.
+        """
+        kept = [s for s in specs if s not in disproved]
+        if not specs or not kept:
+            await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
+            return
+        value = json.dumps({"since": now(), "specs": kept}, sort_keys=True)
+        await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: value})
 
     def _claimed(self, found: Observation) -> bool:
         """Whether another resource names this object as its own (then it was never ours)."""
@@ -375,7 +401,7 @@ class Reconciler(Generic[SpecT]):
         if holder is None and mark and (current is None or current in specs):
             return  # this very create is guarded already
         if holder is None and not key_checked and not self._key_free:
-            holder = await self.provider.find(self.spec)
+            holder = await batch.find(self.provider, self.spec)
         if holder is not None and holder.exists:
             other = self.claimant(holder.external_id) if holder.external_id else None
             raise CloudError(
@@ -513,7 +539,7 @@ class Reconciler(Generic[SpecT]):
         """
         assert observation.external_id is not None
         old_id = observation.external_id
-        holder = await self.provider.find(self.spec)
+        holder = await batch.find(self.provider, self.spec)
         if holder.exists and holder.external_id != old_id:
             raise CloudError(
                 code="KeyInUse",
@@ -564,7 +590,7 @@ class Reconciler(Generic[SpecT]):
         external_id = pending.external_id if pending else self._external_id()[0]
         if external_id is None:
             return Done("no cloud object was ever created")
-        observation = await self.provider.observe(self.spec, external_id)
+        observation = await batch.observe(self.provider, self.spec, external_id)
         if not observation.exists:
             await self._event(False, "Deleted", f"cloud object {external_id} is gone")
             return Done("the cloud says the object is gone")
@@ -597,7 +623,7 @@ class Reconciler(Generic[SpecT]):
             )
             return Done("nothing recorded to restore")
         assert external_id is not None  # snapshots imply an identity or a recorded id
-        current = await self.provider.observe(self.spec, external_id)
+        current = await batch.observe(self.provider, self.spec, external_id)
         if not current.exists:
             await self._event(False, "Gone", f"{external_id} is gone: nothing to restore")
             return Done("the object is gone")

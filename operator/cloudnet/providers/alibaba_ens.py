@@ -14,14 +14,21 @@ Deleting → PENDING_DELETE.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cloudnet.api.alibaba_ens import AlibabaEnsSpec
 from cloudnet.api.common import Phase
 from cloudnet.clouds.alibaba import AlibabaRpcClient
 from cloudnet.clouds.errors import CloudError, ErrorClass
-from cloudnet.core.provider import Delta, Difference, Observation, ProviderBase, WriteResult
+from cloudnet.core.provider import (
+    Capabilities,
+    Delta,
+    Difference,
+    Observation,
+    ProviderBase,
+    WriteResult,
+)
 
 LIST = "DescribeForwardTableEntries"
 #: DescribeForwardTableEntries' largest page.
@@ -77,6 +84,8 @@ class AlibabaEnsProvider(ProviderBase):
     """ENS forward entries through one :class:`AlibabaRpcClient` (Version 2017-11-10)."""
 
     name = "alibaba-ens"
+    #: DescribeForwardTableEntries answers every read, by id or by gateway
+    capabilities = Capabilities(batched_reads=True)
 
     def __init__(self, client: AlibabaRpcClient) -> None:
         self.client = client
@@ -122,19 +131,35 @@ class AlibabaEnsProvider(ProviderBase):
                 return self._observation(spec, entry, request_id)
         return Observation.gone(request_id)
 
+    def _holds(self, spec: AlibabaEnsSpec, entry: Mapping[str, Any]) -> bool:
+        """Whether the entry holds the spec's unique key (EIP, external port, protocol)."""
+        _, external_ip, external_port, protocol = spec.unique_key()
+        return (
+            entry.get("Status") != "Deleting"
+            and str(entry.get("ExternalIp")) == external_ip
+            and str(entry.get("ExternalPort")) == external_port
+            and str(entry.get("IpProtocol") or "Any").lower() == protocol.lower()
+        )
+
     async def find(self, spec: AlibabaEnsSpec) -> Observation:
-        gateway, external_ip, external_port, protocol = spec.unique_key()
+        gateway, external_ip, _, _ = spec.unique_key()
         request_id = None
         async for entry, request_id in self._pages(
             {"NatGatewayId": gateway, "ExternalIp": external_ip}
         ):
-            if (
-                entry.get("Status") != "Deleting"
-                and str(entry.get("ExternalPort")) == external_port
-                and str(entry.get("IpProtocol") or "Any").lower() == protocol.lower()
-            ):
+            if self._holds(spec, entry):
                 return self._observation(spec, entry, request_id)
         return Observation.gone(request_id)
+
+    async def find_many(self, scope: str, specs: Sequence[AlibabaEnsSpec]) -> list[Observation]:
+        """One listing of the gateway answers every spec's key."""
+        entries = [pair async for pair in self._pages({"NatGatewayId": scope})]
+        last = entries[-1][1] if entries else None
+        answers = []
+        for spec in specs:
+            held = next(((e, r) for e, r in entries if self._holds(spec, e)), None)
+            answers.append(self._observation(spec, *held) if held else Observation.gone(last))
+        return answers
 
     async def create(self, spec: AlibabaEnsSpec) -> WriteResult:
         response = await self.client.call("CreateForwardEntry", spec.to_cloud())

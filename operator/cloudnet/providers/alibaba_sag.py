@@ -13,7 +13,7 @@ its SAG's listing; :meth:`observe_many` lists each SAG once per Type
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from cloudnet.api.alibaba_sag import AlibabaSagSpec
@@ -77,7 +77,7 @@ class AlibabaSagProvider(ProviderBase):
 
     name = "alibaba-sag"
     #: no Modify call: the reconcile core replaces a changed entry (delete, then add)
-    capabilities = Capabilities(update=UpdateStyle.REPLACE)
+    capabilities = Capabilities(update=UpdateStyle.REPLACE, batched_reads=True)
 
     def __init__(self, client: AlibabaRpcClient) -> None:
         self.client = client
@@ -129,13 +129,33 @@ class AlibabaSagProvider(ProviderBase):
                     return self._observation(spec, entry, request_id)
         return Observation.gone(request_id)
 
+    @staticmethod
+    def _holds(spec: AlibabaSagSpec, entry: Mapping[str, Any]) -> bool:
+        key = spec.unique_key()
+        return _key(entry) == key or (not spec.external_ip and _key(entry)[3:] == key[3:])
+
     async def find(self, spec: AlibabaSagSpec) -> Observation:
         key = spec.unique_key()
         request_id = None
         async for entry, request_id in self.entries(spec.region_id, spec.sag_id, key[1]):
-            if _key(entry) == key or (not spec.external_ip and _key(entry)[3:] == key[3:]):
+            if self._holds(spec, entry):
                 return self._observation(spec, entry, request_id)
         return Observation.gone(request_id)
+
+    async def find_many(self, scope: str, specs: Sequence[AlibabaSagSpec]) -> list[Observation]:
+        """One listing per Type of the SAG answers every spec's key."""
+        region, _, sag_id = scope.partition("/")
+        wanted = sorted({spec.unique_key()[1] for spec in specs})
+        listed: dict[str, list[tuple[dict[str, Any], str | None]]] = {}
+        for entry_type in wanted:
+            listed[entry_type] = [p async for p in self.entries(region, sag_id, entry_type)]
+        answers = []
+        for spec in specs:
+            entries = listed[spec.unique_key()[1]]
+            held = next(((e, r) for e, r in entries if self._holds(spec, e)), None)
+            last = entries[-1][1] if entries else None
+            answers.append(self._observation(spec, *held) if held else Observation.gone(last))
+        return answers
 
     async def create(self, spec: AlibabaSagSpec) -> WriteResult:
         response = await self.client.call("AddDnatEntry", spec.to_cloud())

@@ -8,14 +8,21 @@ are compared and sent; a field the spec leaves out is the cloud's business.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cloudnet.api.common import Phase
 from cloudnet.api.dnat import HuaweiNatSpec
 from cloudnet.clouds.errors import CloudError, ErrorClass
 from cloudnet.clouds.huawei import DEFAULT_PAGE_SIZE, HuaweiNatClient
-from cloudnet.core.provider import Delta, Difference, Observation, ProviderBase, WriteResult
+from cloudnet.core.provider import (
+    Capabilities,
+    Delta,
+    Difference,
+    Observation,
+    ProviderBase,
+    WriteResult,
+)
 
 _PHASES = {p.value for p in Phase}
 #: The spec fields that are not compared: the gateway is the scope (and immutable).
@@ -65,6 +72,8 @@ class HuaweiNatProvider(ProviderBase):
     """DNAT rules of one Huawei project, through one :class:`HuaweiNatClient`."""
 
     name = "huawei-nat"
+    #: the list answer shows a rule as the show answer does
+    capabilities = Capabilities(batched_reads=True)
 
     def __init__(self, client: HuaweiNatClient) -> None:
         self.client = client
@@ -93,34 +102,50 @@ class HuaweiNatProvider(ProviderBase):
             raise
         return self._observation(spec, response.body.get("dnat_rule") or {}, response.request_id)
 
-    async def find(self, spec: HuaweiNatSpec) -> Observation:
-        gateway, eip, external, protocol = spec.unique_key()
-        filters: dict[str, Any] = {"nat_gateway_id": gateway}
-        if spec.floating_ip_id:
-            filters["floating_ip_id"] = spec.floating_ip_id
-        if spec.external_service_port is not None:
-            filters["external_service_port"] = spec.external_service_port
+    async def _rules(self, **filters: Any) -> tuple[list[dict[str, Any]], str | None]:
+        """Every rule matching ``filters``, page by page, and the last page's request id."""
         marker: str | None = None
-        request_id: str | None = None
+        found: list[dict[str, Any]] = []
         while True:
             page = await self.client.list_dnat_rules_page(
                 limit=DEFAULT_PAGE_SIZE, marker=marker, **filters
             )
-            request_id = page.request_id
             rules = page.body.get("dnat_rules") or []
-            for rule in rules:
-                if rule.get("status") == Phase.PENDING_DELETE:
-                    continue
-                rule_eip = rule.get("floating_ip_id") or rule.get("global_eip_id")
-                if (
-                    rule_eip == eip
-                    and _external(rule) == external
-                    and str(rule.get("protocol", "")).lower() == protocol
-                ):
-                    return self._observation(spec, rule, request_id)
+            found.extend(rules)
             if len(rules) < DEFAULT_PAGE_SIZE or not rules or rules[-1].get("id") == marker:
-                return Observation.gone(request_id)
+                return found, page.request_id
             marker = str(rules[-1].get("id"))
+
+    def _holder(
+        self, spec: HuaweiNatSpec, rules: list[dict[str, Any]], request_id: str | None
+    ) -> Observation:
+        """The rule that holds the spec's unique key (EIP, external port, protocol)."""
+        _, eip, external, protocol = spec.unique_key()
+        for rule in rules:
+            if rule.get("status") == Phase.PENDING_DELETE:
+                continue
+            rule_eip = rule.get("floating_ip_id") or rule.get("global_eip_id")
+            if (
+                rule_eip == eip
+                and _external(rule) == external
+                and str(rule.get("protocol", "")).lower() == protocol
+            ):
+                return self._observation(spec, rule, request_id)
+        return Observation.gone(request_id)
+
+    async def find(self, spec: HuaweiNatSpec) -> Observation:
+        filters: dict[str, Any] = {"nat_gateway_id": spec.nat_gateway_id}
+        if spec.floating_ip_id:
+            filters["floating_ip_id"] = spec.floating_ip_id
+        if spec.external_service_port is not None:
+            filters["external_service_port"] = spec.external_service_port
+        rules, request_id = await self._rules(**filters)
+        return self._holder(spec, rules, request_id)
+
+    async def find_many(self, scope: str, specs: Sequence[HuaweiNatSpec]) -> list[Observation]:
+        """One listing of the gateway answers every spec's key."""
+        rules, request_id = await self._rules(nat_gateway_id=scope)
+        return [self._holder(spec, rules, request_id) for spec in specs]
 
     async def create(self, spec: HuaweiNatSpec) -> WriteResult:
         response = await self.client.create_dnat_rule(spec.to_cloud())
