@@ -181,6 +181,25 @@ FINDINGS: tuple[Finding, ...] = (
         ),
     ),
     Finding(
+        name="an-observer-counted-as-the-owner",
+        provider="alibaba-sag",
+        check="release",
+        summary=(
+            "Found by the long run after the fix above: an ObserveOnly resource watches the "
+            "key r1 creates under; r1's add commits, its answer is lost, and the observer's "
+            "status names r1's entry. r1 took the observer for the owner, dropped its mark "
+            "as disproved and was released on delete with its entry still there. An "
+            "ObserveOnly resource owns nothing: it is no claimant."
+        ),
+        steps=(
+            _start(observe_only=True),
+            ("answer_lost", {"which": "write"}),
+            _create(0, 0),
+        ),
+        workaround=("avoid", "collisions"),
+        fixed_by="handlers: WatchCache.claimant skips ObserveOnly resources",
+    ),
+    Finding(
         name="pending-lookup-by-an-unguarded-key",
         provider="huawei-nat",
         check="takeover",

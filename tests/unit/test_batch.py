@@ -169,3 +169,51 @@ async def test_without_the_capability_every_read_is_its_own() -> None:
     )
     assert all(a.exists for a in answers)
     assert p.calls == ["observe a"] * 3
+
+
+class Died(BaseException):
+    """What a process death looks like to the code that was running."""
+
+
+async def test_a_call_dying_with_a_base_exception_leaves_no_reader_hanging() -> None:
+    c = Coalescer()
+    gate = asyncio.Event()
+
+    async def single(item: str) -> str:
+        await gate.wait()
+        raise Died()
+
+    async def many(items: list[str]) -> list[str]:
+        return items
+
+    first = asyncio.create_task(c.read("scope", "a", single, many))
+    await turns()
+    queued = asyncio.create_task(c.read("scope", "b", single, many))
+    await turns()
+    gate.set()
+    for task in (first, queued):
+        with pytest.raises(Died):
+            await task
+    assert not c._lanes, "the lane went with its driver"
+
+
+async def test_a_cancelled_call_cancels_its_readers_and_the_queued_ones() -> None:
+    c = Coalescer()
+
+    async def single(item: str) -> str:
+        await asyncio.Event().wait()
+        raise AssertionError("never answered")
+
+    async def many(items: list[str]) -> list[str]:
+        return items
+
+    first = asyncio.create_task(c.read("scope", "a", single, many))
+    await turns()
+    queued = asyncio.create_task(c.read("scope", "b", single, many))
+    await turns()
+    [lane] = c._lanes.values()
+    assert lane.driver is not None
+    lane.driver.cancel()
+    for task in (first, queued):
+        with pytest.raises(asyncio.CancelledError):
+            await task

@@ -507,3 +507,18 @@ async def test_nic_with_default_orphan_policy_is_released_without_credentials() 
     )
     outcome = await delete_object(h.ctx, nic.KIND, NS, "eni", attempt=0)
     assert isinstance(outcome, Done), outcome
+
+
+def test_the_claimant_of_a_cloud_object_is_a_managing_resource_never_an_observer() -> None:
+    """An ObserveOnly resource watches whatever holds its key (ours included): it owns nothing."""
+    h = harness()
+    owner = dnat_body("owner", status={"externalId": "rule-1"})
+    observer = dnat_body("observer", status={"externalId": "rule-2"})
+    observer["spec"]["managementPolicy"] = "ObserveOnly"
+    for body in (owner, observer):
+        cached(h, body)
+    claimant = h.ctx.watch_cache.claimant
+    assert claimant("DnatRule", "rule-1", "uid-someone-else") == "DnatRule demo/owner"
+    assert claimant("DnatRule", "rule-1", owner["metadata"]["uid"]) is None, "not its own"
+    assert claimant("DnatRule", "rule-2", "uid-someone-else") is None
+    assert claimant("NetworkInterfaceConfig", "rule-1", "uid-x") is None, "another kind"

@@ -87,11 +87,14 @@ class Coalescer:
                         if not f.done():
                             f.set_exception(exc)
                     continue
-                except BaseException as exc:  # cancelled: the readers must not hang
-                    for _, f in live:
+                except BaseException as exc:  # cancelled (shutdown): no reader may hang
+                    for _, f in [*live, *lane.waiting]:
                         if not f.done():
                             f.set_exception(exc)
-                    raise
+                    lane.waiting = []
+                    if isinstance(exc, asyncio.CancelledError):
+                        raise
+                    return
                 for (_, f), result in zip(live, results, strict=True):
                     if not f.done():
                         f.set_result(result)

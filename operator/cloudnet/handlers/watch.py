@@ -75,7 +75,7 @@ class WatchCache:
                 self.on_intent(kind.name, str(meta.get("namespace")), str(meta.get("name")), why)
 
     def claimant(self, kind: str, external_id: str, uid: str) -> str | None:
-        """The resource of this kind, other than ``uid``, whose status names this cloud id.
+        """The managing resource of this kind, other than ``uid``, whose status names this id.
 
         Asked only when an object found by key is about to be adopted under a
         create-pending mark (rare), so a scan is cheaper than an index kept
@@ -84,6 +84,9 @@ class WatchCache:
         for other, body in list(self.bodies.items()):
             if other == uid or self.kinds.get(other) != kind:
                 continue
+            spec = body.get("spec")
+            if isinstance(spec, Mapping) and spec.get("managementPolicy") == "ObserveOnly":
+                continue  # it watches whatever holds the key, ours included: no owner
             status = body.get("status")
             if isinstance(status, Mapping) and status.get("externalId") == external_id:
                 meta = body.get("metadata") or {}
