@@ -188,8 +188,9 @@ FINDINGS: tuple[Finding, ...] = (
             "Found by the long run after the fix above: an ObserveOnly resource watches the "
             "key r1 creates under; r1's add commits, its answer is lost, and the observer's "
             "status names r1's entry. r1 took the observer for the owner, dropped its mark "
-            "as disproved and was released on delete with its entry still there. An "
-            "ObserveOnly resource owns nothing: it is no claimant."
+            "as disproved and was released on delete with its entry still there. Skipping "
+            "observers alone broke the finding above (a creator turned ObserveOnly): the "
+            "owner is whoever created the object."
         ),
         steps=(
             _start(observe_only=True),
@@ -197,7 +198,10 @@ FINDINGS: tuple[Finding, ...] = (
             _create(0, 0),
         ),
         workaround=("avoid", "collisions"),
-        fixed_by="handlers: WatchCache.claimant skips ObserveOnly resources",
+        fixed_by=(
+            "core/handlers: the claimant of an object is the resource that created it "
+            "(status.createdId), whatever its policy now; an observer is none"
+        ),
     ),
     Finding(
         name="pending-lookup-by-an-unguarded-key",

@@ -509,16 +509,21 @@ async def test_nic_with_default_orphan_policy_is_released_without_credentials() 
     assert isinstance(outcome, Done), outcome
 
 
-def test_the_claimant_of_a_cloud_object_is_a_managing_resource_never_an_observer() -> None:
-    """An ObserveOnly resource watches whatever holds its key (ours included): it owns nothing."""
+def test_the_claimant_of_a_cloud_object_is_its_creator_never_an_observer() -> None:
+    """The creator owns an object; an observer watches whatever holds its key: it owns nothing."""
     h = harness()
-    owner = dnat_body("owner", status={"externalId": "rule-1"})
+    owner = dnat_body("owner", status={"externalId": "rule-1"})  # from before createdId
     observer = dnat_body("observer", status={"externalId": "rule-2"})
     observer["spec"]["managementPolicy"] = "ObserveOnly"
-    for body in (owner, observer):
+    creator = dnat_body("creator", status={"externalId": "rule-3", "createdId": "rule-3"})
+    creator["spec"]["managementPolicy"] = "ObserveOnly"  # created it, then stopped managing
+    adopter = dnat_body("adopter", status={"externalId": "rule-4", "createdId": "rule-0"})
+    for body in (owner, observer, creator, adopter):
         cached(h, body)
     claimant = h.ctx.watch_cache.claimant
     assert claimant("DnatRule", "rule-1", "uid-someone-else") == "DnatRule demo/owner"
     assert claimant("DnatRule", "rule-1", owner["metadata"]["uid"]) is None, "not its own"
     assert claimant("DnatRule", "rule-2", "uid-someone-else") is None
+    assert claimant("DnatRule", "rule-3", "uid-someone-else") == "DnatRule demo/creator"
+    assert claimant("DnatRule", "rule-4", "uid-someone-else") is None, "named, not created"
     assert claimant("NetworkInterfaceConfig", "rule-1", "uid-x") is None, "another kind"

@@ -149,6 +149,14 @@ class ResourceStatus(StatusModel):
     external_id: str | None = Field(
         default=None, description="The cloud's id, written the moment the cloud returns it."
     )
+    created_id: str | None = Field(
+        default=None,
+        description=(
+            "The id of the cloud object this resource created (or found under its own create "
+            "guard after a lost answer): what makes it the object's owner. No other "
+            "resource's create guard adopts that object."
+        ),
+    )
     observed_generation: int | None = Field(
         default=None, description="The metadata.generation last reconciled."
     )

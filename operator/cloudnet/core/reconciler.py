@@ -422,6 +422,8 @@ class Reconciler(Generic[SpecT]):
     async def _adopt_found(self, found: Observation) -> None:
         assert found.external_id is not None
         self.status.set(externalId=found.external_id, lastRequestId=found.request_id)
+        if not self.observe_only:  # found under our own guard: the create was ours
+            self.status.set(createdId=found.external_id)
         await self.status.flush()
         if self.res.annotations.get(ANN_CREATE_PENDING):
             await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
@@ -455,6 +457,7 @@ class Reconciler(Generic[SpecT]):
         phase = observation.phase if observation and observation.phase else Phase.PENDING_CREATE
         self.status.set(
             externalId=result.external_id,
+            createdId=result.external_id,
             phase=phase,
             lastRequestId=result.request_id,
             observedGeneration=self.res.generation,

@@ -75,7 +75,7 @@ class WatchCache:
                 self.on_intent(kind.name, str(meta.get("namespace")), str(meta.get("name")), why)
 
     def claimant(self, kind: str, external_id: str, uid: str) -> str | None:
-        """The managing resource of this kind, other than ``uid``, whose status names this id.
+        """The resource of this kind, other than ``uid``, that created this cloud object.
 
         Asked only when an object found by key is about to be adopted under a
         create-pending mark (rare), so a scan is cheaper than an index kept
@@ -84,11 +84,18 @@ class WatchCache:
         for other, body in list(self.bodies.items()):
             if other == uid or self.kinds.get(other) != kind:
                 continue
-            spec = body.get("spec")
-            if isinstance(spec, Mapping) and spec.get("managementPolicy") == "ObserveOnly":
-                continue  # it watches whatever holds the key, ours included: no owner
             status = body.get("status")
-            if isinstance(status, Mapping) and status.get("externalId") == external_id:
+            if not isinstance(status, Mapping):
+                continue
+            spec = body.get("spec")
+            observer = isinstance(spec, Mapping) and spec.get("managementPolicy") == "ObserveOnly"
+            created = status.get("createdId")
+            # The creator owns it, whatever its policy now. An observer watches whatever
+            # holds its key (ours included): it owns nothing. A managing resource from
+            # before createdId existed is taken at its word.
+            if created == external_id or (
+                created is None and not observer and status.get("externalId") == external_id
+            ):
                 meta = body.get("metadata") or {}
                 return f"{kind} {meta.get('namespace')}/{meta.get('name')}"
         return None
