@@ -204,6 +204,43 @@ FINDINGS: tuple[Finding, ...] = (
         ),
     ),
     Finding(
+        name="an-observer-turned-manager-fights-the-owner",
+        provider="alibaba-ens",
+        check="settle",
+        summary=(
+            "Found by the third long run: r0, ObserveOnly, follows r1's entry by its key; "
+            "turned to Manage it corrects that entry to its own spec, r1 corrects it back, "
+            "and neither ever settles (two managers of one object)."
+        ),
+        steps=(
+            _start(observe_only=True, second=True, other=2),
+            ("edit_policy", {"slot": 0, "which": "deletionPolicy", "react": True}),
+            ("edit_policy", {"slot": 0, "which": "managementPolicy", "react": False}),
+        ),
+        workaround=("avoid", "collisions"),
+        fixed_by=(
+            "core: an object only observed (status.createdId empty) and created by another "
+            "resource is not managed (Reconciler._not_anothers)"
+        ),
+    ),
+    Finding(
+        name="an-observer-turned-manager-after-a-restart",
+        provider="alibaba-ens",
+        check="settle",
+        summary="The same through a restart: r1 turns ObserveOnly, then back to Manage.",
+        steps=(
+            _start(second=True, other=2),
+            ("edit_policy", {"slot": 1, "which": "managementPolicy", "react": False}),
+            ("restart", {}),
+            ("edit_policy", {"slot": 1, "which": "managementPolicy", "react": False}),
+        ),
+        workaround=("avoid", "collisions"),
+        fixed_by=(
+            "core: an object only observed (status.createdId empty) and created by another "
+            "resource is not managed (Reconciler._not_anothers)"
+        ),
+    ),
+    Finding(
         name="pending-lookup-by-an-unguarded-key",
         provider="huawei-nat",
         check="takeover",

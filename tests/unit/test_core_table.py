@@ -1232,3 +1232,27 @@ async def test_a_key_edit_after_a_lost_create_answer_finds_the_first_object(run:
         assert isinstance(outcome, Retry)  # confirmed gone only by the next observation
         assert isinstance(await b.delete(Spec(key="k2")), Done)
         assert not b.cloud.objects
+
+
+async def test_an_observed_object_another_resource_created_is_not_managed() -> None:
+    """ObserveOnly found it by key (createdId empty); turned to Manage, it must not write
+    to (nor delete) the object another resource created, unless the annotation says so."""
+    b = bench()
+    theirs = b.cloud.put("k1", "theirs")
+    b.set(status={"externalId": theirs, "createdId": "", "phase": "ACTIVE"})
+    claims = {theirs: "Widget demo/owner"}
+    outcome = await b.reconciler(SPEC, claims=claims).reconcile()
+    assert isinstance(outcome, Retry) and not outcome.routine, outcome
+    assert b.status["lastError"]["code"] == "KeyInUse"
+    assert "Widget demo/owner" in b.status["lastError"]["message"]
+    assert b.cloud.objects[theirs].value == "theirs"
+    b.set(deleting=True)
+    b.forget()
+    refused = await b.reconciler(SPEC, claims=claims).delete()
+    assert isinstance(refused, Retry), "never released without proof"
+    assert theirs in b.cloud.objects and "delete" not in b.journal.calls()
+    # the explicit way: the adoption annotation names it
+    b.set(deleting=False, annotations={ANN_EXTERNAL_ID: theirs})
+    b.forget()
+    await b.reconciler(SPEC, claims=claims).reconcile()
+    assert b.cloud.objects[theirs].value == "v1", "adopted on purpose: corrected to the spec"

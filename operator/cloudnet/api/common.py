@@ -154,7 +154,9 @@ class ResourceStatus(StatusModel):
         description=(
             "The id of the cloud object this resource created (or found under its own create "
             "guard after a lost answer): what makes it the object's owner. No other "
-            "resource's create guard adopts that object."
+            "resource's create guard adopts that object. Empty when the object was only "
+            "observed (ObserveOnly, found by its key): turned to Manage, such a resource "
+            "leaves an object another resource created alone."
         ),
     )
     observed_generation: int | None = Field(

@@ -253,6 +253,7 @@ class Reconciler(Generic[SpecT]):
             return pending
         external_id, adopted = self._external_id()
         if external_id is not None:
+            self._not_anothers(external_id)
             observation = await batch.observe(self.provider, self.spec, external_id)
             if observation.exists:
                 if self.caps.creates and self.res.annotations.get(ANN_CREATE_PENDING):
@@ -371,6 +372,30 @@ class Reconciler(Generic[SpecT]):
         value = json.dumps({"since": now(), "specs": kept}, sort_keys=True)
         await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: value})
 
+    def _not_anothers(self, external_id: str) -> None:
+        """Refuse to manage an object this resource only observed, when another created it.
+
+        An ObserveOnly resource follows whatever holds its key (``createdId``
+        is then empty): turned to Manage, it must not write to (or delete) an
+        object another resource owns. An adoption annotation is the explicit
+        way to take one over.
+        """
+        if self.observe_only or self.res.status.get("createdId") != "":
+            return
+        if self.res.annotations.get(ANN_EXTERNAL_ID) == external_id:
+            return
+        other = self.claimant(external_id)
+        if other is not None:
+            raise CloudError(
+                code="KeyInUse",
+                message=(
+                    f"cloud object {external_id} is {other}'s; this resource only observed it "
+                    f"(to manage it anyway, set {ANN_EXTERNAL_ID})"
+                ),
+                error_class=ErrorClass.CONFLICT,
+                http_status=409,
+            )
+
     def _claimed(self, found: Observation) -> bool:
         """Whether another resource names this object as its own (then it was never ours)."""
         other = self.claimant(found.external_id) if found.external_id else None
@@ -424,6 +449,8 @@ class Reconciler(Generic[SpecT]):
         self.status.set(externalId=found.external_id, lastRequestId=found.request_id)
         if not self.observe_only:  # found under our own guard: the create was ours
             self.status.set(createdId=found.external_id)
+        elif "createdId" not in self.res.status:  # found by watching the key: owns nothing
+            self.status.set(createdId="")
         await self.status.flush()
         if self.res.annotations.get(ANN_CREATE_PENDING):
             await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
@@ -593,6 +620,7 @@ class Reconciler(Generic[SpecT]):
         external_id = pending.external_id if pending else self._external_id()[0]
         if external_id is None:
             return Done("no cloud object was ever created")
+        self._not_anothers(external_id)
         observation = await batch.observe(self.provider, self.spec, external_id)
         if not observation.exists:
             await self._event(False, "Deleted", f"cloud object {external_id} is gone")
