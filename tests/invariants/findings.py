@@ -241,6 +241,26 @@ FINDINGS: tuple[Finding, ...] = (
         ),
     ),
     Finding(
+        name="an-observer-turned-manager-cannot-be-deleted",
+        provider="huawei-nat",
+        check="settle",
+        summary=(
+            "Found by the fourth long run, after the two above: refusing to manage the "
+            "object it only observed, r1 also refused its own delete for ever (the object "
+            "is r0's and stays). The id it only observed now leaves its status, so a "
+            "delete has nothing of its own to delete."
+        ),
+        steps=(
+            _start(keep=True, second=True),
+            ("edit_policy", {"slot": 1, "which": "managementPolicy", "react": False}),
+            ("restart", {}),
+            ("edit_policy", {"slot": 1, "which": "managementPolicy", "react": False}),
+            ("delete", {"slot": 1, "react": True}),
+        ),
+        workaround=("avoid", "collisions"),
+        fixed_by="core: the observed id of another resource's object is let go (_drop_anothers)",
+    ),
+    Finding(
         name="pending-lookup-by-an-unguarded-key",
         provider="huawei-nat",
         check="takeover",

@@ -1235,24 +1235,31 @@ async def test_a_key_edit_after_a_lost_create_answer_finds_the_first_object(run:
 
 
 async def test_an_observed_object_another_resource_created_is_not_managed() -> None:
-    """ObserveOnly found it by key (createdId empty); turned to Manage, it must not write
-    to (nor delete) the object another resource created, unless the annotation says so."""
+    """ObserveOnly found it by key (createdId empty); turned to Manage, it lets go of the
+    object another resource created: no write, no delete, unless the annotation says so."""
     b = bench()
     theirs = b.cloud.put("k1", "theirs")
     b.set(status={"externalId": theirs, "createdId": "", "phase": "ACTIVE"})
     claims = {theirs: "Widget demo/owner"}
     outcome = await b.reconciler(SPEC, claims=claims).reconcile()
     assert isinstance(outcome, Retry) and not outcome.routine, outcome
+    assert b.status.get("externalId") is None, "the id it only observed left its status"
     assert b.status["lastError"]["code"] == "KeyInUse"
     assert "Widget demo/owner" in b.status["lastError"]["message"]
-    assert b.cloud.objects[theirs].value == "theirs"
+    assert list(b.cloud.objects) == [theirs] and b.cloud.objects[theirs].value == "theirs"
+    assert "update" not in b.journal.calls() and "create" not in b.journal.calls()
+    # deleting it now: nothing of its own to delete
     b.set(deleting=True)
     b.forget()
-    refused = await b.reconciler(SPEC, claims=claims).delete()
-    assert isinstance(refused, Retry), "never released without proof"
+    assert isinstance(await b.reconciler(SPEC, claims=claims).delete(), Done)
+    assert theirs in b.cloud.objects and "delete" not in b.journal.calls()
+    # the same, deleted straight after the switch (the id still in status)
+    b.set(status={"externalId": theirs, "createdId": "", "phase": "ACTIVE"})
+    b.forget()
+    assert isinstance(await b.reconciler(SPEC, claims=claims).delete(), Done)
     assert theirs in b.cloud.objects and "delete" not in b.journal.calls()
     # the explicit way: the adoption annotation names it
-    b.set(deleting=False, annotations={ANN_EXTERNAL_ID: theirs})
+    b.set(deleting=False, status={}, annotations={ANN_EXTERNAL_ID: theirs})
     b.forget()
     await b.reconciler(SPEC, claims=claims).reconcile()
     assert b.cloud.objects[theirs].value == "v1", "adopted on purpose: corrected to the spec"

@@ -252,8 +252,9 @@ class Reconciler(Generic[SpecT]):
         if pending is not None:
             return pending
         external_id, adopted = self._external_id()
+        if external_id is not None and await self._drop_anothers(external_id):
+            external_id, adopted = None, False
         if external_id is not None:
-            self._not_anothers(external_id)
             observation = await batch.observe(self.provider, self.spec, external_id)
             if observation.exists:
                 if self.caps.creates and self.res.annotations.get(ANN_CREATE_PENDING):
@@ -372,29 +373,32 @@ class Reconciler(Generic[SpecT]):
         value = json.dumps({"since": now(), "specs": kept}, sort_keys=True)
         await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: value})
 
-    def _not_anothers(self, external_id: str) -> None:
-        """Refuse to manage an object this resource only observed, when another created it.
+    async def _drop_anothers(self, external_id: str) -> bool:
+        """Let go of an object this resource only observed, when another resource created it.
 
         An ObserveOnly resource follows whatever holds its key (``createdId``
-        is then empty): turned to Manage, it must not write to (or delete) an
-        object another resource owns. An adoption annotation is the explicit
-        way to take one over.
+        is then empty). Turned to Manage, it must not write to, nor delete, an
+        object another resource owns: the id leaves its status (the next step
+        finds the key taken and says whose it is), and a delete has nothing of
+        its own to delete. An adoption annotation is the explicit way to take
+        such an object over.
         """
         if self.observe_only or self.res.status.get("createdId") != "":
-            return
+            return False
         if self.res.annotations.get(ANN_EXTERNAL_ID) == external_id:
-            return
+            return False
         other = self.claimant(external_id)
-        if other is not None:
-            raise CloudError(
-                code="KeyInUse",
-                message=(
-                    f"cloud object {external_id} is {other}'s; this resource only observed it "
-                    f"(to manage it anyway, set {ANN_EXTERNAL_ID})"
-                ),
-                error_class=ErrorClass.CONFLICT,
-                http_status=409,
-            )
+        if other is None:
+            return False
+        self.status.set(externalId=None)
+        await self.status.flush()
+        await self._event(
+            True,
+            "Conflict",
+            f"cloud object {external_id} is {other}'s; this resource only observed it "
+            f"(to manage it anyway, set {ANN_EXTERNAL_ID})",
+        )
+        return True
 
     def _claimed(self, found: Observation) -> bool:
         """Whether another resource names this object as its own (then it was never ours)."""
@@ -620,7 +624,8 @@ class Reconciler(Generic[SpecT]):
         external_id = pending.external_id if pending else self._external_id()[0]
         if external_id is None:
             return Done("no cloud object was ever created")
-        self._not_anothers(external_id)
+        if await self._drop_anothers(external_id):
+            return Done("the object it observed is another resource's; it never had its own")
         observation = await batch.observe(self.provider, self.spec, external_id)
         if not observation.exists:
             await self._event(False, "Deleted", f"cloud object {external_id} is gone")
