@@ -261,6 +261,36 @@ FINDINGS: tuple[Finding, ...] = (
         fixed_by="core: the observed id of another resource's object is let go (_drop_anothers)",
     ),
     Finding(
+        name="adoption-annotation-naming-anothers-object",
+        provider="alibaba-sag",
+        check="takeover",
+        summary=(
+            "Found by the fifth long run: r1's external-id annotation names r0's entry; r1's "
+            "spec differs, so its replace deletes r0's entry and adds its own, while r0 "
+            "re-creates under the same key; after a crash and a lost answer r1 adopts the "
+            "entry r0 created. Two managers of one key end in a takeover either way: the "
+            "annotation is now refused while another resource created the object."
+        ),
+        steps=(
+            _start(second=True, other=2),
+            ("cloud_fails", {"cls": ErrorClass.THROTTLED, "count": 2, "which": 0}),
+            ("cloud_fails", {"cls": ErrorClass.THROTTLED, "count": 3, "which": 0}),
+            ("adopt", {"slot": 1, "to": "other"}),
+            ("drift_pass", {}),
+            ("drift_pass", {}),
+            ("cloud_fails", {"cls": ErrorClass.THROTTLED, "count": 1, "which": 1}),
+            ("crash", {"after": False, "at_kube": True, "n": 3}),
+            ("at_once", {"a": 0, "b": 0}),
+            ("answer_lost", {"which": "write"}),
+            ("kopf_retries", {"slot": 1}),
+        ),
+        workaround=("avoid", "collisions"),
+        fixed_by=(
+            "core: an adoption annotation naming an object another resource created is "
+            "refused (KeyInUse) until that resource lets it go (_drop_anothers)"
+        ),
+    ),
+    Finding(
         name="pending-lookup-by-an-unguarded-key",
         provider="huawei-nat",
         check="takeover",

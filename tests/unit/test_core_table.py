@@ -1236,7 +1236,8 @@ async def test_a_key_edit_after_a_lost_create_answer_finds_the_first_object(run:
 
 async def test_an_observed_object_another_resource_created_is_not_managed() -> None:
     """ObserveOnly found it by key (createdId empty); turned to Manage, it lets go of the
-    object another resource created: no write, no delete, unless the annotation says so."""
+    object another resource created: no write, no delete. The annotation naming it waits
+    until its creator lets it go."""
     b = bench()
     theirs = b.cloud.put("k1", "theirs")
     b.set(status={"externalId": theirs, "createdId": "", "phase": "ACTIVE"})
@@ -1258,8 +1259,16 @@ async def test_an_observed_object_another_resource_created_is_not_managed() -> N
     b.forget()
     assert isinstance(await b.reconciler(SPEC, claims=claims).delete(), Done)
     assert theirs in b.cloud.objects and "delete" not in b.journal.calls()
-    # the explicit way: the adoption annotation names it
+    # the annotation naming it is refused too while its creator holds it
     b.set(deleting=False, status={}, annotations={ANN_EXTERNAL_ID: theirs})
     b.forget()
-    await b.reconciler(SPEC, claims=claims).reconcile()
+    refused_adoption = await b.reconciler(SPEC, claims=claims).reconcile()
+    assert isinstance(refused_adoption, Retry) and not refused_adoption.routine
+    assert b.status["lastError"]["code"] == "KeyInUse"
+    assert "deletionPolicy Orphan" in b.status["lastError"]["message"]
+    assert b.cloud.objects[theirs].value == "theirs" and "create" not in b.journal.calls()
+    # once the creator let it go (deleted with Orphan), the annotation adopts it
+    b.forget()
+    await b.reconciler(SPEC).reconcile()
+    assert b.status["externalId"] == theirs
     assert b.cloud.objects[theirs].value == "v1", "adopted on purpose: corrected to the spec"

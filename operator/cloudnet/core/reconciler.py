@@ -252,7 +252,7 @@ class Reconciler(Generic[SpecT]):
         if pending is not None:
             return pending
         external_id, adopted = self._external_id()
-        if external_id is not None and await self._drop_anothers(external_id):
+        if external_id is not None and await self._drop_anothers(external_id, adopted):
             external_id, adopted = None, False
         if external_id is not None:
             observation = await batch.observe(self.provider, self.spec, external_id)
@@ -373,31 +373,42 @@ class Reconciler(Generic[SpecT]):
         value = json.dumps({"since": now(), "specs": kept}, sort_keys=True)
         await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: value})
 
-    async def _drop_anothers(self, external_id: str) -> bool:
-        """Let go of an object this resource only observed, when another resource created it.
+    async def _drop_anothers(self, external_id: str, named: bool) -> bool:
+        """Let go of an object another resource created, if this one only observed or named it.
 
-        An ObserveOnly resource follows whatever holds its key (``createdId``
-        is then empty). Turned to Manage, it must not write to, nor delete, an
-        object another resource owns: the id leaves its status (the next step
-        finds the key taken and says whose it is), and a delete has nothing of
-        its own to delete. An adoption annotation is the explicit way to take
-        such an object over.
+        One object, one manager. An ObserveOnly resource follows whatever
+        holds its key (``createdId`` is then empty): turned to Manage, it must
+        not write to, nor delete, an object another resource owns, so the id
+        leaves its status (the next step finds the key taken and says whose
+        it is). The adoption annotation naming such an object is refused the
+        same way, until its creator lets it go (deleted with deletionPolicy
+        Orphan). Either way a delete has nothing of its own to delete.
         """
-        if self.observe_only or self.res.status.get("createdId") != "":
+        if self.observe_only or self.res.status.get("createdId") == external_id:
             return False
-        if self.res.annotations.get(ANN_EXTERNAL_ID) == external_id:
+        observed = self.res.status.get("createdId") == "" and not named
+        if not (observed or named):
             return False
         other = self.claimant(external_id)
         if other is None:
             return False
-        self.status.set(externalId=None)
-        await self.status.flush()
-        await self._event(
-            True,
-            "Conflict",
-            f"cloud object {external_id} is {other}'s; this resource only observed it "
-            f"(to manage it anyway, set {ANN_EXTERNAL_ID})",
+        message = f"cloud object {external_id} is {other}'s" + (
+            "; this resource only observed it"
+            if observed
+            else f"; {ANN_EXTERNAL_ID} may name it once {other} lets it go "
+            "(deleted with deletionPolicy Orphan)"
         )
+        if self.res.status.get("externalId") == external_id:
+            self.status.set(externalId=None)
+            await self.status.flush()
+        await self._event(True, "Conflict", message)
+        if named and not self.res.deleting:
+            raise CloudError(
+                code="KeyInUse",
+                message=message,
+                error_class=ErrorClass.CONFLICT,
+                http_status=409,
+            )
         return True
 
     def _claimed(self, found: Observation) -> bool:
@@ -624,8 +635,8 @@ class Reconciler(Generic[SpecT]):
         external_id = pending.external_id if pending else self._external_id()[0]
         if external_id is None:
             return Done("no cloud object was ever created")
-        if await self._drop_anothers(external_id):
-            return Done("the object it observed is another resource's; it never had its own")
+        if await self._drop_anothers(external_id, self._external_id()[1]):
+            return Done("the object it names is another resource's; it never had its own")
         observation = await batch.observe(self.provider, self.spec, external_id)
         if not observation.exists:
             await self._event(False, "Deleted", f"cloud object {external_id} is gone")
