@@ -291,6 +291,43 @@ FINDINGS: tuple[Finding, ...] = (
         ),
     ),
     Finding(
+        name="pending-mark-adopts-an-object-its-creator-left",
+        provider="alibaba-sag",
+        check="takeover",
+        summary=(
+            "Found by the sixth long run: r0's create-pending mark outlived a long pause "
+            "(ObserveOnly flips, failed Kubernetes writes, restarts) while r1 created under "
+            "the same key; r1 was deleted as ObserveOnly (its entry left in place) before r0 "
+            "looked again, so no live resource named the entry and r0's lookup adopted it. "
+            "The watch cache now remembers, for the life of the process, objects whose "
+            "creator went leaving them; a restart between that delete and the lookup still "
+            "forgets it (README: the limit of what Kubernetes alone can prove)."
+        ),
+        steps=(
+            _start(keep=True, second=True),
+            ("edit_policy", {"slot": 0, "which": "managementPolicy", "react": True}),
+            ("restart", {}),
+            ("restart", {}),
+            ("restart", {}),
+            ("edit_policy", {"slot": 0, "which": "managementPolicy", "react": True}),
+            ("kube_write_fails", {"n": 4}),
+            ("change_mid_call", {"at": 1, "change": "edit", "slot": 0}),
+            ("change_mid_call", {"at": 1, "change": "edit", "slot": 1}),
+            ("change_mid_call", {"at": 1, "change": "observe", "slot": 1}),
+            ("edit_policy", {"slot": 0, "which": "managementPolicy", "react": False}),
+            ("restart", {}),
+            ("restart", {}),
+            ("restart", {}),
+            ("delete", {"slot": 1, "react": True}),
+            ("edit_policy", {"slot": 0, "which": "managementPolicy", "react": True}),
+        ),
+        workaround=("avoid", "collisions"),
+        fixed_by=(
+            "handlers: WatchCache remembers an object its creator left (Orphan, ObserveOnly); "
+            "Reconciler._claimed counts it"
+        ),
+    ),
+    Finding(
         name="pending-lookup-by-an-unguarded-key",
         provider="huawei-nat",
         check="takeover",

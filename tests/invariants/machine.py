@@ -368,6 +368,10 @@ class InvariantMachine(RuleBasedStateMachine):
     def _sync_cache(self) -> None:
         """The watch cache catches up with the store (kopf's watch delivered the events)."""
         cache = self.world.ctx.watch_cache
+        stored = {obj["metadata"]["uid"] for obj in self.world.kube.objects.values()}
+        for uid, body in list(cache.bodies.items()):
+            if uid not in stored:  # kopf's watch delivers DELETED for it
+                cache.update(self.profile.kind, "DELETED", body)
         cache.bodies.clear()
         cache.kinds.clear()
         for obj in self.world.kube.objects.values():

@@ -527,3 +527,23 @@ def test_the_claimant_of_a_cloud_object_is_its_creator_never_an_observer() -> No
     assert claimant("DnatRule", "rule-3", "uid-someone-else") == "DnatRule demo/creator"
     assert claimant("DnatRule", "rule-4", "uid-someone-else") is None, "named, not created"
     assert claimant("NetworkInterfaceConfig", "rule-1", "uid-x") is None, "another kind"
+
+
+def test_an_object_its_creator_left_behind_is_remembered() -> None:
+    """Deleted with Orphan (or as ObserveOnly), a creator leaves its object: still not free."""
+    h = harness()
+    cache = h.ctx.watch_cache
+    orphaning = dnat_body("orphaning", status={"externalId": "rule-1", "createdId": "rule-1"})
+    orphaning["spec"]["deletionPolicy"] = "Orphan"
+    deleting = dnat_body("deleting", status={"externalId": "rule-2", "createdId": "rule-2"})
+    adopter = dnat_body("adopter", status={"externalId": "rule-3"})
+    adopter["spec"]["deletionPolicy"] = "Orphan"  # named it, never created it
+    for body in (orphaning, deleting, adopter):
+        cached(h, body)
+        cache.update(dnat.KIND, "DELETED", copy.deepcopy(body))
+    assert (
+        cache.creator_gone("DnatRule", "rule-1") == "DnatRule demo/orphaning (deleted, object left)"
+    )
+    assert cache.creator_gone("DnatRule", "rule-2") is None, "Delete: its object went with it"
+    assert cache.creator_gone("DnatRule", "rule-3") is None, "not its creator"
+    assert cache.claimant("DnatRule", "rule-1", "uid-x") is None, "no live claimant"

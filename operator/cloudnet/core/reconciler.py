@@ -159,6 +159,7 @@ class Reconciler(Generic[SpecT]):
         config_version: str = "",
         attempt: int = 0,
         claimant: Callable[[str], str | None] = lambda _external_id: None,
+        left_behind: Callable[[str], str | None] = lambda _external_id: None,
     ) -> None:
         self.res = resource
         self.kube = kube
@@ -171,6 +172,8 @@ class Reconciler(Generic[SpecT]):
         self.status = StatusWriter(resource, kube)
         #: another resource that names this cloud id as its own (ref), or None
         self.claimant = claimant
+        #: the resource that created this cloud id and went, leaving it (Orphan, ObserveOnly)
+        self.left_behind = left_behind
         #: whether this pass already looked for a pending create under every guarded key
         self._looked_up = False
         #: whether this pass found the current spec's key free (the guard need not ask again)
@@ -412,8 +415,13 @@ class Reconciler(Generic[SpecT]):
         return True
 
     def _claimed(self, found: Observation) -> bool:
-        """Whether another resource names this object as its own (then it was never ours)."""
-        other = self.claimant(found.external_id) if found.external_id else None
+        """Whether another resource created this object (then our guarded create never committed).
+
+        A creator that went and left its object in the cloud still counts: the
+        object being there proves our create under its key did not commit.
+        """
+        eid = found.external_id
+        other = (self.claimant(eid) or self.left_behind(eid)) if eid else None
         if other is None:
             return False
         logger.warning(

@@ -209,6 +209,7 @@ def reconciler(ctx: OperatorContext, resource: Resource, ready: Prepared, attemp
         claimant=lambda external_id: ctx.watch_cache.claimant(
             resource.kind, external_id, resource.uid
         ),
+        left_behind=lambda external_id: ctx.watch_cache.creator_gone(resource.kind, external_id),
     )
 
 

@@ -56,6 +56,9 @@ class WatchCache:
     kinds: dict[str, str] = field(default_factory=dict)
     #: called with (kind, namespace, name, why) when intent outside the spec changed
     on_intent: WakeFn = field(default=lambda *_: None)
+    #: (kind, cloud id) -> the resource that created it and left it in the cloud when it
+    #: went (deletionPolicy Orphan, ObserveOnly): still its creator's, for this process
+    left_behind: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def update(self, kind: Kind, event_type: str | None, body: Mapping[str, Any]) -> None:
         meta = body.get("metadata")
@@ -63,8 +66,9 @@ class WatchCache:
             return
         uid = str(meta["uid"])
         if event_type == "DELETED":
-            self.bodies.pop(uid, None)
+            gone = self.bodies.pop(uid, None) or body
             self.kinds.pop(uid, None)
+            self._remember_left_behind(kind.name, gone)
             return
         previous = self.bodies.get(uid)
         self.bodies[uid] = dict(body)
@@ -73,6 +77,28 @@ class WatchCache:
             why = intent_changed(previous, body)
             if why:
                 self.on_intent(kind.name, str(meta.get("namespace")), str(meta.get("name")), why)
+
+    def _remember_left_behind(self, kind: str, body: Mapping[str, Any]) -> None:
+        """A creator that went leaving its object: the object is not free for the taking.
+
+        Another resource's create guard over the same key would otherwise
+        adopt it, though the key being held proves that guarded create never
+        committed. Kept in memory only: a restart forgets it.
+        """
+        status, spec = body.get("status"), body.get("spec")
+        if not isinstance(status, Mapping) or not isinstance(spec, Mapping):
+            return
+        created = status.get("createdId")
+        if not created or status.get("externalId") != created:
+            return
+        if spec.get("deletionPolicy") == "Orphan" or spec.get("managementPolicy") == "ObserveOnly":
+            meta = body.get("metadata") or {}
+            ref = f"{kind} {meta.get('namespace')}/{meta.get('name')} (deleted, object left)"
+            self.left_behind[(kind, str(created))] = ref
+
+    def creator_gone(self, kind: str, external_id: str) -> str | None:
+        """The resource that created this object and went leaving it, if this process saw it."""
+        return self.left_behind.get((kind, external_id))
 
     def claimant(self, kind: str, external_id: str, uid: str) -> str | None:
         """The resource of this kind, other than ``uid``, that created this cloud object.
