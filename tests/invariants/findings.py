@@ -328,6 +328,27 @@ FINDINGS: tuple[Finding, ...] = (
         ),
     ),
     Finding(
+        name="two-observers-turned-managers-fight",
+        provider="alibaba-ens",
+        check="settle",
+        summary=(
+            "Found by the seventh long run: two ObserveOnly resources follow the same entry "
+            "made outside Kubernetes; both turned to Manage, each corrects it to its own "
+            "spec for ever. A managing resource that follows an object it did not create "
+            "now counts as its manager for the others."
+        ),
+        steps=(
+            _start(foreign=True, observe_only=True),
+            ("edit_spec", {"slot": 0, "variant": 1, "react": True}),
+            ("edit_policy", {"slot": 0, "which": "managementPolicy", "react": False}),
+            ("edit_spec", {"slot": 0, "variant": 0, "react": False}),
+            _create(0, 1, observe_only=True),
+            ("edit_policy", {"slot": 1, "which": "managementPolicy", "react": False}),
+        ),
+        workaround=("avoid", "collisions"),
+        fixed_by="handlers: WatchCache.claimant counts a manager that did not create the object",
+    ),
+    Finding(
         name="pending-lookup-by-an-unguarded-key",
         provider="huawei-nat",
         check="takeover",

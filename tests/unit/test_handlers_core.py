@@ -518,7 +518,8 @@ def test_the_claimant_of_a_cloud_object_is_its_creator_never_an_observer() -> No
     creator = dnat_body("creator", status={"externalId": "rule-3", "createdId": "rule-3"})
     creator["spec"]["managementPolicy"] = "ObserveOnly"  # created it, then stopped managing
     adopter = dnat_body("adopter", status={"externalId": "rule-4", "createdId": "rule-0"})
-    for body in (owner, observer, creator, adopter):
+    follower = dnat_body("follower", status={"externalId": "rule-5", "createdId": ""})
+    for body in (owner, observer, creator, adopter, follower):
         cached(h, body)
     claimant = h.ctx.watch_cache.claimant
     assert claimant("DnatRule", "rule-1", "uid-someone-else") == "DnatRule demo/owner"
@@ -526,6 +527,9 @@ def test_the_claimant_of_a_cloud_object_is_its_creator_never_an_observer() -> No
     assert claimant("DnatRule", "rule-2", "uid-someone-else") is None
     assert claimant("DnatRule", "rule-3", "uid-someone-else") == "DnatRule demo/creator"
     assert claimant("DnatRule", "rule-4", "uid-someone-else") is None, "named, not created"
+    assert claimant("DnatRule", "rule-5", "uid-x") == "DnatRule demo/follower", (
+        "observed, then turned to Manage: it manages it already"
+    )
     assert claimant("NetworkInterfaceConfig", "rule-1", "uid-x") is None, "another kind"
 
 

@@ -117,10 +117,11 @@ class WatchCache:
             observer = isinstance(spec, Mapping) and spec.get("managementPolicy") == "ObserveOnly"
             created = status.get("createdId")
             # The creator owns it, whatever its policy now. An observer watches whatever
-            # holds its key (ours included): it owns nothing. A managing resource from
-            # before createdId existed is taken at its word.
+            # holds its key (ours included): it owns nothing. A managing resource that
+            # did not create it (it followed it from ObserveOnly, or predates createdId)
+            # manages it already: one manager is enough.
             if created == external_id or (
-                created is None and not observer and status.get("externalId") == external_id
+                created in (None, "") and not observer and status.get("externalId") == external_id
             ):
                 meta = body.get("metadata") or {}
                 return f"{kind} {meta.get('namespace')}/{meta.get('name')}"
