@@ -175,10 +175,12 @@ DNAT_RULE_LIST_FILTERS = frozenset(
     }
 )
 
-#: Default page size of :meth:`HuaweiNatClient.list_dnat_rules`: a gateway's whole
-#: DNAT quota (200) in one call, and well under the API's maximum (2000), so no
-#: server-side cap can silently shorten a full page and end the paging early.
-DEFAULT_PAGE_SIZE = 200
+#: Default page size of :meth:`HuaweiNatClient.list_dnat_rules`: the API's largest
+#: (limit 1-2000), so a gateway (quota 200 rules, raisable) is one call. 200 made a
+#: full gateway two calls (a full page, then an empty one). A server that silently
+#: caps the page would end the paging early; that cannot duplicate anything: gone is
+#: said only by a read by id, and the unique key refuses a second create.
+DEFAULT_PAGE_SIZE = 2000
 
 
 #: Our own code (not Huawei's) for a 3xx answer: redirects are never followed,

@@ -36,15 +36,22 @@ MERGE_PATCH = "application/merge-patch+json"
 COMPONENT = "cloudnet-operator"
 
 
-def load_config() -> kubernetes.client.ApiClient:
-    """KUBECONFIG (or ~/.kube/config) first, then the in-cluster service account."""
+def load_config(pool_size: int = 10) -> kubernetes.client.ApiClient:
+    """KUBECONFIG (or ~/.kube/config) first, then the in-cluster service account.
+
+    ``pool_size`` matches the worker threads the calls run in: urllib3's
+    default pool of 10 made every thread beyond it open (and drop) a
+    connection of its own, with a "Connection pool is full" warning each.
+    """
     try:
         kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
             config_file=os.environ.get("KUBECONFIG")
         )
     except (kubernetes.config.ConfigException, FileNotFoundError, TypeError):
         kubernetes.config.load_incluster_config()  # type: ignore[no-untyped-call]
-    return kubernetes.client.ApiClient()
+    config = kubernetes.client.Configuration.get_default_copy()
+    config.connection_pool_maxsize = pool_size
+    return kubernetes.client.ApiClient(config)
 
 
 class NotFoundError(Exception):

@@ -119,7 +119,7 @@ def run_operator(
     for handler in logging.getLogger().handlers:
         handler.addFilter(RoutinePollFilter())
     ctx = OperatorContext(
-        kube=KubeClient(load_config()),
+        kube=KubeClient(load_config(pool_size=KUBE_THREADS)),
         providers=ProviderRegistry(rate=cloud_rate, burst=max(1, int(cloud_rate))),
         watch_cache=WatchCache(),
     )
