@@ -349,6 +349,32 @@ FINDINGS: tuple[Finding, ...] = (
         fixed_by="handlers: WatchCache.claimant counts a manager that did not create the object",
     ),
     Finding(
+        name="two-unrecorded-creates-on-one-key",
+        provider="alibaba-ens",
+        check="takeover",
+        summary=(
+            "Found by the eighth long run: r0 and r1 share a key; r0 re-creates, its id is "
+            "recorded but the mark's removal fails; r0's entry vanishes again, r1 creates "
+            "under the key and its status write fails. r0's recreate then searched the key "
+            "under its stale mark and adopted r1's unrecorded entry. A mark beside a "
+            "recorded id guards nothing any more: it is removed before the recreate."
+        ),
+        steps=(
+            _start(variant=1, second=True),
+            ("cloud_drifts", {"slot": 1, "vanish": True}),
+            ("cloud_drifts", {"slot": 0, "vanish": True}),
+            ("kube_write_fails", {"n": 4}),
+            ("edit_spec", {"slot": 0, "variant": 0, "react": False}),
+            ("wake", {"slot": 0}),
+            ("kube_write_fails", {"n": 1}),
+            ("cloud_drifts", {"slot": 0, "vanish": True}),
+            ("kube_write_fails", {"n": 3}),
+            ("wake", {"slot": 1}),
+        ),
+        workaround=("avoid", "collisions"),
+        fixed_by="core: a stale mark is removed before a recreate, never searched",
+    ),
+    Finding(
         name="pending-lookup-by-an-unguarded-key",
         provider="huawei-nat",
         check="takeover",

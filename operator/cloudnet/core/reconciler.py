@@ -281,6 +281,11 @@ class Reconciler(Generic[SpecT]):
             await self._event(
                 True, "Recreating", f"cloud object {external_id} is gone; creating it again"
             )
+            if self.caps.creates and self.res.annotations.get(ANN_CREATE_PENDING):
+                # A mark whose removal was lost: the id was recorded, so every create it
+                # guarded is accounted for. Searched now, it would adopt whatever someone
+                # else created since under the key.
+                await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
             # Persisted before the create: a crash from here on never follows the old id.
             self.status.set(externalId=None)
             await self.status.flush()
