@@ -375,6 +375,27 @@ FINDINGS: tuple[Finding, ...] = (
         fixed_by="core: a stale mark is removed before a recreate, never searched",
     ),
     Finding(
+        name="observe-only-follows-the-key-over-its-own-pending-create",
+        provider="huawei-nat",
+        check="duplicate",
+        summary=(
+            "Found by the ninth long run: r0's create on port 8080 commits, its answer is "
+            "lost (the mark stays); r0 turns ObserveOnly and moves to port 8081, which r1's "
+            "rule holds. Observing looked up the current key first and followed r1's rule, "
+            "leaving r0's own rule behind. Under a mark, the guarded keys come first."
+        ),
+        steps=(
+            _start(second=True, other=1),
+            ("answer_lost", {"which": "write"}),
+            ("cloud_drifts", {"slot": 0, "vanish": True}),
+            ("kopf_retries", {"slot": 0}),
+            ("edit_policy", {"slot": 0, "which": "managementPolicy", "react": False}),
+            ("edit_spec", {"slot": 0, "variant": 1, "react": True}),
+        ),
+        workaround=("avoid", "collisions"),
+        fixed_by="core: observing under a mark looks under the guarded keys first",
+    ),
+    Finding(
         name="pending-lookup-by-an-unguarded-key",
         provider="huawei-nat",
         check="takeover",

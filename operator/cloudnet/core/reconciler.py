@@ -340,6 +340,18 @@ class Reconciler(Generic[SpecT]):
         current = _record(self.spec)
         found = Observation.gone()
         disproved: list[dict[str, Any] | None] = []
+        if self.observe_only and specs:
+            # Our own create, if its answer was lost, comes before whatever holds the
+            # current key: observing someone else's would leave ours behind.
+            for data in reversed(specs):
+                earlier = _revive(self.spec, data) if data != current else self.spec
+                if earlier is None:
+                    continue
+                mine = await batch.find(self.provider, earlier)
+                if mine.exists and mine.external_id and not self._claimed(mine):
+                    if earlier is self.spec:
+                        return mine
+                    return await batch.observe(self.provider, self.spec, mine.external_id)
         if self.observe_only or not specs or current is None or current in specs:
             found = await batch.find(self.provider, self.spec)
             if found.exists and (self.observe_only or not self._claimed(found)):
