@@ -170,7 +170,7 @@ class Reconciler(Generic[SpecT]):
         self.config_version = config_version
         self.attempt = attempt
         self.status = StatusWriter(resource, kube)
-        #: another resource that names this cloud id as its own (ref), or None
+        #: the other resource that created (or already manages) this cloud id, or None
         self.claimant = claimant
         #: the resource that created this cloud id and went, leaving it (Orphan, ObserveOnly)
         self.left_behind = left_behind
@@ -260,9 +260,7 @@ class Reconciler(Generic[SpecT]):
         if external_id is not None:
             observation = await batch.observe(self.provider, self.spec, external_id)
             if observation.exists:
-                if self.caps.creates and self.res.annotations.get(ANN_CREATE_PENDING):
-                    # A mark whose removal was lost: the id is known, the guard is done.
-                    await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
+                await self._drop_stale_mark()
                 if self.res.status.get("externalId") != external_id:
                     self.status.set(externalId=external_id)
                     if adopted:
@@ -281,11 +279,8 @@ class Reconciler(Generic[SpecT]):
             await self._event(
                 True, "Recreating", f"cloud object {external_id} is gone; creating it again"
             )
-            if self.caps.creates and self.res.annotations.get(ANN_CREATE_PENDING):
-                # A mark whose removal was lost: the id was recorded, so every create it
-                # guarded is accounted for. Searched now, it would adopt whatever someone
-                # else created since under the key.
-                await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
+            # Searched now, the mark would adopt whatever someone else created since.
+            await self._drop_stale_mark()
             # Persisted before the create: a crash from here on never follows the old id.
             self.status.set(externalId=None)
             await self.status.flush()
@@ -304,6 +299,11 @@ class Reconciler(Generic[SpecT]):
                     request_id=found.request_id,
                 )
         return await self._guarded_create()
+
+    async def _drop_stale_mark(self) -> None:
+        """A mark whose removal was lost: the id is known, every create it guarded is done."""
+        if self.caps.creates and self.res.annotations.get(ANN_CREATE_PENDING):
+            await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
 
     async def _pending_create(self) -> Observation | None:
         """A create of ours that may have committed without its id being recorded, adopted.
@@ -657,10 +657,10 @@ class Reconciler(Generic[SpecT]):
         if not self.caps.creates:
             return Done("the provider never owns the object's existence")
         pending = await self._pending_create()
-        external_id = pending.external_id if pending else self._external_id()[0]
+        external_id, named = (pending.external_id, False) if pending else self._external_id()
         if external_id is None:
             return Done("no cloud object was ever created")
-        if await self._drop_anothers(external_id, self._external_id()[1]):
+        if await self._drop_anothers(external_id, named):
             return Done("the object it names is another resource's; it never had its own")
         observation = await batch.observe(self.provider, self.spec, external_id)
         if not observation.exists:

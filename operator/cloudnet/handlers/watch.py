@@ -103,9 +103,10 @@ class WatchCache:
     def claimant(self, kind: str, external_id: str, uid: str) -> str | None:
         """The resource of this kind, other than ``uid``, that created this cloud object.
 
-        Asked only when an object found by key is about to be adopted under a
-        create-pending mark (rare), so a scan is cheaper than an index kept
-        on every event.
+        Asked only off the common path (an object found by key under a
+        create-pending mark, an id only observed or named by annotation, a
+        key refused as in use), so a scan is cheaper than an index kept on
+        every event.
         """
         for other, body in list(self.bodies.items()):
             if other == uid or self.kinds.get(other) != kind:
