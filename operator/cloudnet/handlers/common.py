@@ -120,14 +120,32 @@ def provider_config_ref(body: Mapping[str, Any]) -> str | None:
 class Resolver:
     """ProviderConfig and Secret reads, each at most once per name for this resolver's life.
 
-    A handler uses a fresh one per call (always the current ProviderConfig);
-    the drift pass uses one per pass, so 10,000 resources of one namespace
-    cost one ProviderConfig read and one Secret read, not 10,000 of each.
+    A handler uses a new one per call; the drift pass uses one per pass, so
+    10,000 resources of one namespace cost one ProviderConfig read and one
+    Secret read, not 10,000 of each. Reads are answered from the watched
+    copies when there are any (as current as the watch; a later change wakes
+    the users), from the API server otherwise, or always with ``fresh`` (after
+    our own writes to them, which the watch may not have shown yet).
     """
 
     ctx: OperatorContext
+    fresh: bool = False
     _configs: dict[tuple[str, str], Any] = field(default_factory=dict)
     _secrets: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    async def _config(self, namespace: str, name: str) -> dict[str, Any]:
+        copies = self.ctx.copies
+        found = None if self.fresh or copies is None else copies.config(namespace, name)
+        if found is not None:
+            return found
+        return await self.ctx.kube.get_provider_config(namespace, name)
+
+    async def _secret(self, namespace: str, name: str) -> tuple[dict[str, str], str]:
+        copies = self.ctx.copies
+        found = None if self.fresh or copies is None else copies.secret(namespace, name)
+        if found is not None:
+            return found
+        return await self.ctx.kube.get_secret(namespace, name)
 
     async def _memo(self, memo: dict[tuple[str, str], Any], key: tuple[str, str], read: Any) -> Any:
         if key not in memo:
@@ -150,9 +168,8 @@ class Resolver:
         region: str | None = None,
     ) -> tuple[Any, str]:
         """The provider behind a ProviderConfig of this namespace, and its config version."""
-        kube = self.ctx.kube
         try:
-            pc_body = await self._memo(self._configs, (namespace, ref), kube.get_provider_config)
+            pc_body = await self._memo(self._configs, (namespace, ref), self._config)
             try:
                 pc = ProviderConfigSpec.model_validate(_mapping(pc_body.get("spec")))
             except pydantic.ValidationError as exc:
@@ -172,7 +189,7 @@ class Resolver:
                 logger.debug("ProviderConfig %s/%s is being deleted; still in use", namespace, ref)
             secret_name = pc.credentials_secret_ref.name
             secret, secret_version = await self._memo(
-                self._secrets, (namespace, secret_name), kube.get_secret
+                self._secrets, (namespace, secret_name), self._secret
             )
         except NotFoundError as exc:
             raise ConfigError(ErrorClass.DEPENDENCY_NOT_FOUND, str(exc)) from None
@@ -248,7 +265,7 @@ async def reconcile_object(
             # The ProviderConfig and Secret are kept until the cloud object goes. Read them
             # again after a first protection: its writes move the Secret's version.
             if await ctx.protect(body):
-                ready = await kind.prepare(ctx, body, Resolver(ctx))
+                ready = await kind.prepare(ctx, body, Resolver(ctx, fresh=True))
         except ConfigError as exc:
             return await report_config_error(resource, ctx.kube, exc, attempt=attempt)
         outcome: Outcome = await reconciler(ctx, resource, ready, attempt).reconcile()

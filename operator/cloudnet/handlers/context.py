@@ -16,7 +16,7 @@ from cloudnet.handlers.kube import KubeClient
 from cloudnet.providers.registry import ProviderRegistry
 
 if TYPE_CHECKING:
-    from cloudnet.handlers.watch import WatchCache
+    from cloudnet.handlers.watch import WatchCache, WatchedCopies
 
 
 class ResourceLocks:
@@ -56,3 +56,6 @@ class OperatorContext:
     #: protected from deletion (``provider_config``); raises ConfigError when they cannot be;
     #: True when it wrote (the ProviderConfig and Secret are then read again)
     protect: Callable[[Mapping[str, Any]], Awaitable[bool]] = field(default=_unprotected)
+    #: ProviderConfigs and protected Secrets from their watch streams (fed by
+    #: ``provider_config``); None: every read goes to the API server
+    copies: WatchedCopies | None = None

@@ -62,6 +62,7 @@ from cloudnet.core.resource import ANN_CREATE_PENDING, FINALIZER, KubeError
 from cloudnet.handlers.common import provider_config_ref
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.kube import KubeRefused
+from cloudnet.handlers.watch import WatchedCopies
 
 logger = logging.getLogger(__name__)
 
@@ -703,6 +704,7 @@ def register(ctx: OperatorContext) -> Protection:
     """Register the ProviderConfig, Secret and users handlers; install ``ctx.protect``."""
     protection = Protection(ctx)
     ctx.protect = protection.ensure
+    copies = ctx.copies = WatchedCopies()
 
     @kopf.on.startup()
     async def _watch_only_protected_secrets(settings: kopf.OperatorSettings, **_: Any) -> None:
@@ -714,9 +716,12 @@ def register(ctx: OperatorContext) -> Protection:
         await protection.aclose()
 
     async def on_config(event: Mapping[str, Any], body: kopf.Body, **_: Any) -> None:
+        copies.config_event(event.get("type"), body)
         protection.config_event(event.get("type"), body)
 
     async def on_secret(event: Mapping[str, Any], body: kopf.Body, **_: Any) -> None:
+        labels = _mapping(_mapping(body.get("metadata")).get("labels"))
+        copies.secret_event(event.get("type"), body, kept=IN_USE_LABEL in labels)
         protection.secret_event(event.get("type"), body)
 
     kopf.on.event(GROUP, VERSION, "providerconfigs", id="in-use")(on_config)

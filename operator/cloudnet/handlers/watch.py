@@ -15,6 +15,9 @@ resource; a wake-up asked for while one runs makes it go round once more.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import copy
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -138,6 +141,79 @@ class WatchCache:
             if meta.get("namespace") == namespace and provider_config_ref(body) == provider_config:
                 found.append((self.kinds.get(uid, ""), namespace, str(meta.get("name"))))
         return found
+
+
+def _decoded(name: str, data: Any) -> dict[str, str] | ValueError:
+    """A Secret's data as :meth:`KubeClient.get_secret` decodes it (the same refusal too)."""
+    decoded: dict[str, str] = {}
+    for key, value in (data if isinstance(data, Mapping) else {}).items():
+        try:
+            decoded[str(key)] = base64.b64decode(str(value)).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return ValueError(f"Secret {name!r} key {key!r} is not base64 text")
+    return decoded
+
+
+@dataclass
+class WatchedCopies:
+    """ProviderConfigs and in-use Secrets as their watch streams last showed them.
+
+    Every reconcile needs the ProviderConfig and Secret its resource names;
+    reading both from the API server cost two GETs per reconcile (2 of the 9
+    requests per created rule at 1,000 rules). The operator watches every
+    ProviderConfig and every Secret it protects anyway, so it answers from
+    those copies, as current as the watch. A change made meanwhile reaches
+    the users by the wake-up its event causes. Secrets are kept only while
+    protected (labelled in use): the watch sees no others. A copy lives only
+    in this process and its values never leave it.
+    """
+
+    configs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    secrets: dict[tuple[str, str], tuple[dict[str, str] | ValueError, str]] = field(
+        default_factory=dict
+    )
+
+    @staticmethod
+    def _key(body: Mapping[str, Any]) -> tuple[str, str] | None:
+        meta = body.get("metadata")
+        if not isinstance(meta, Mapping) or not meta.get("name"):
+            return None
+        return str(meta.get("namespace") or ""), str(meta["name"])
+
+    def config_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
+        key = self._key(body)
+        if key is None:
+            return
+        if event_type == "DELETED":
+            self.configs.pop(key, None)
+        else:
+            self.configs[key] = copy.deepcopy(dict(body))
+
+    def secret_event(self, event_type: str | None, body: Mapping[str, Any], *, kept: bool) -> None:
+        """``kept``: the Secret is in the watched selection (protected) after this event."""
+        key = self._key(body)
+        if key is None:
+            return
+        if event_type == "DELETED" or not kept:
+            self.secrets.pop(key, None)
+            return
+        meta = body["metadata"]
+        version = f"{meta.get('uid', '')}/{meta.get('resourceVersion', '')}"
+        self.secrets[key] = (_decoded(key[1], body.get("data")), version)
+
+    def config(self, namespace: str, name: str) -> dict[str, Any] | None:
+        found = self.configs.get((namespace, name))
+        return copy.deepcopy(found) if found is not None else None
+
+    def secret(self, namespace: str, name: str) -> tuple[dict[str, str], str] | None:
+        """The decoded data and uid/resourceVersion; raises ValueError for undecodable data."""
+        found = self.secrets.get((namespace, name))
+        if found is None:
+            return None
+        data, version = found
+        if isinstance(data, ValueError):
+            raise ValueError(str(data))
+        return dict(data), version
 
 
 class Waker:
