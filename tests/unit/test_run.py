@@ -10,7 +10,7 @@ from cloudnet.core.outcome import Retry, poll
 from cloudnet.core.resource import ANN_PAUSED, FINALIZER
 from cloudnet.handlers import dnat
 from cloudnet.handlers.common import delete_object
-from cloudnet.handlers.run import RoutinePollFilter, configure
+from cloudnet.handlers.run import QuietEventHandlers, RoutinePollFilter, configure
 from tests.unit.core_fakes import dnat_body, harness
 
 
@@ -46,3 +46,36 @@ def test_kopf_settings() -> None:
     assert isinstance(settings.persistence.progress_storage, kopf.AnnotationsProgressStorage)
     assert isinstance(settings.persistence.diffbase_storage, kopf.AnnotationsDiffBaseStorage)
     assert settings.posting.enabled is False and settings.scanning.disabled is True
+
+
+def test_event_handler_successes_are_dropped_and_nothing_else() -> None:
+    quiet = QuietEventHandlers()
+    for handler in ("watch-cache", "in-use"):
+        assert not quiet.filter(record(logging.INFO, f"Handler {handler!r} succeeded."))
+        failed = record(
+            logging.ERROR, f"Handler {handler!r} failed with an exception. Will ignore."
+        )
+        assert quiet.filter(failed)
+    for kept in ("Handler 'reconcile' succeeded.", "Creation is processed: 1 succeeded; 0 failed."):
+        assert quiet.filter(record(logging.INFO, kept))
+
+
+def test_our_kinds_have_one_event_handler_each() -> None:
+    """One kopf event handler per kind feeds the watch cache and the users index."""
+    from cloudnet.handlers.context import OperatorContext
+    from cloudnet.handlers.run import build_registry
+    from cloudnet.handlers.watch import WatchCache
+
+    registry = kopf.OperatorRegistry()
+    saved = kopf._core.intents.registries.get_default_registry()
+    kopf._core.intents.registries.set_default_registry(registry)
+    try:
+        ctx = OperatorContext(kube=None, providers=None, watch_cache=WatchCache())  # type: ignore[arg-type]
+        build_registry(ctx, drift_interval=0)
+    finally:
+        kopf._core.intents.registries.set_default_registry(saved)
+    for plural in ("dnatrules", "networkinterfaceconfigs"):
+        resource = kopf.Resource("cloudnet.dev", "v1alpha1", plural)
+        ids = [h.id for h in registry._watching.get_all_handlers() if h.selector.check(resource)]
+        assert ids == ["watch-cache"], (plural, ids)
+    assert ctx.listeners, "the ProviderConfig protection listens through it"

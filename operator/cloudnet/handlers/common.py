@@ -384,7 +384,10 @@ def register(ctx: OperatorContext, kind: Kind) -> None:
         to_kopf(outcome, f"{kind.name} {namespace}/{name}")
 
     async def on_event(event: Mapping[str, Any], body: kopf.Body, **_: Any) -> None:
-        ctx.watch_cache.update(kind, event.get("type"), body)
+        event_type = event.get("type")
+        ctx.watch_cache.update(kind, event_type, body)
+        for listener in ctx.listeners:
+            listener(kind.name, event_type, body)
 
     resource = (GROUP, VERSION, kind.plural)
     temporary = kopf.ErrorsMode.TEMPORARY

@@ -59,3 +59,8 @@ class OperatorContext:
     #: ProviderConfigs and protected Secrets from their watch streams (fed by
     #: ``provider_config``); None: every read goes to the API server
     copies: WatchedCopies | None = None
+    #: more listeners of our kinds' watch events, (kind, event type, body), called after
+    #: the watch cache by the kinds' one event handler (one kopf handler, not one each)
+    listeners: list[Callable[[str, str | None, Mapping[str, Any]], None]] = field(
+        default_factory=list
+    )

@@ -727,12 +727,6 @@ def register(ctx: OperatorContext) -> Protection:
     kopf.on.event(GROUP, VERSION, "providerconfigs", id="in-use")(on_config)
     kopf.on.event("v1", "secrets", id="in-use")(on_secret)
 
-    for kind, plural in USER_KINDS.items():
-
-        async def on_user(
-            event: Mapping[str, Any], body: kopf.Body, _kind: str = kind, **_: Any
-        ) -> None:
-            protection.user_event(_kind, event.get("type"), body)
-
-        kopf.on.event(GROUP, VERSION, plural, id="provider-config-users")(on_user)
+    # The users' events come through their kinds' one event handler (handlers.common).
+    ctx.listeners.append(protection.user_event)
     return protection

@@ -102,6 +102,24 @@ class RoutinePollFilter(logging.Filter):
         return True
 
 
+class QuietEventHandlers(logging.Filter):
+    """Drops kopf's INFO line for each event handler's success: one per watch event.
+
+    kopf logs "Handler 'watch-cache' succeeded." for every event of every
+    resource: 6 of the 8 INFO lines per created DnatRule at 1,000 rules, and
+    each line written to the console cost CPU in the one process. The same
+    lines stay at ``--verbose``; failures are never dropped.
+    """
+
+    IDS = ("watch-cache", "in-use")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True
+        message = record.getMessage()
+        return not any(message == f"Handler {handler!r} succeeded." for handler in self.IDS)
+
+
 def run_operator(
     *,
     namespaces: Sequence[str],
@@ -118,6 +136,8 @@ def run_operator(
     logging.getLogger("httpx").setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RoutinePollFilter())
+    if not verbose:
+        logging.getLogger("kopf.objects").addFilter(QuietEventHandlers())
     ctx = OperatorContext(
         kube=KubeClient(load_config(pool_size=KUBE_THREADS)),
         providers=ProviderRegistry(rate=cloud_rate, burst=max(1, int(cloud_rate))),
