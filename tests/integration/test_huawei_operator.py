@@ -227,3 +227,39 @@ def test_drift_in_the_cloud_is_detected_and_corrected(cluster: Cluster) -> None:
     assert {e["action"] for e in log} == {"ListNatGatewayDnatRules"}
     assert 2 <= len(log) <= 5  # ~1 per second for both rules together, not 1 per rule
     assert "Updated" in {e["reason"] for e in cluster.events("drifty")}
+
+
+def test_a_restart_leaves_settled_rules_to_the_drift_pass(cluster: Cluster) -> None:
+    """No per-rule resume of ACTIVE rules: one listing of the gateway finds what changed."""
+    cluster.kubectl.apply(dnat_rule("calm", eip=EIPS[1], external_port=7100))
+    cluster.kubectl.apply(dnat_rule("moved", eip=EIPS[2], external_port=7101))
+    calm = cluster.wait_phase("calm", "ACTIVE")
+    moved = cluster.wait_phase("moved", "ACTIVE")
+    cluster.operator.stop()
+    # while the operator is down, someone changes one rule in the cloud
+    cluster.sim.admin.patch(
+        f"/_sim/huawei/dnat_rules/{moved['externalId']}", json={"external_service_port": 7999}
+    ).raise_for_status()
+    cluster.sim.admin.delete("/_sim/requests")
+    cluster.operator.start()
+    wait_for(
+        lambda: any(
+            r["id"] == moved["externalId"] and r["external_service_port"] == 7101
+            for r in cluster.sim.rules()
+        ),
+        timeout=20,
+        what="the drift pass to put the port back",
+    )
+    log = cluster.sim.requests()
+    # the drift pass listed the gateway; only the drifted rule was read by id and written
+    assert {e["action"] for e in log} <= {
+        "ListNatGatewayDnatRules",
+        "ShowNatGatewayDnatRule",
+        UPDATE,
+    }, log
+    assert not [e for e in log if calm["externalId"] in str(e["path"])], log
+    assert [e["action"] for e in log if e["action"] == UPDATE] == [UPDATE]
+    assert cluster.status("calm")["phase"] == "ACTIVE"
+    restarted = cluster.operator.output().rsplit("Initial authentication has finished", 1)[-1]
+    assert "[demo/moved] Resuming is processed" not in restarted  # woken by drift, not resumed
+    assert "[demo/calm]" not in restarted, "a settled rule is not touched at all"

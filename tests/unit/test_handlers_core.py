@@ -598,3 +598,60 @@ async def test_a_mark_left_beside_the_id_is_removed_by_the_next_pass_without_a_s
     body = h.cluster.body("DnatRule", NS, "web")
     assert body is not None and ANN_CREATE_PENDING not in body["metadata"]["annotations"]
     assert len(h.cloud.objects) == 1
+
+
+# --- what a restart resumes -------------------------------------------------------------------
+
+
+def _settled_body(**changes: Any) -> dict[str, Any]:
+    body = dnat_body(status={})
+    body["metadata"]["generation"] = 2
+    body["status"] = {
+        "externalId": "rule-1",
+        "phase": "ACTIVE",
+        "observedGeneration": 2,
+        "conditions": [
+            {"type": "Ready", "status": "True", "reason": "Available"},
+            {"type": "Synced", "status": "True", "reason": "UpToDate"},
+        ],
+    }
+    for path, value in changes.items():
+        where = body
+        *parents, leaf = path.split("__")
+        for parent in parents:
+            where = where.setdefault(parent, {})
+        if value is None:
+            where.pop(leaf, None)
+        else:
+            where[leaf] = value
+    return body
+
+
+def test_only_a_settled_resource_is_left_out_of_the_resume() -> None:
+    from cloudnet.core.resource import ANN_CREATE_PENDING
+    from cloudnet.handlers.common import settled
+
+    assert settled(_settled_body())
+    not_settled = {
+        "spec changed since": {"metadata__generation": 3},
+        "create guard": {"metadata__annotations": {ANN_CREATE_PENDING: "{}"}},
+        "adoption asked": {"metadata__annotations": {ANN_EXTERNAL_ID: "rule-2"}},
+        "deleting": {"metadata__deletionTimestamp": "2026-01-01T00:00:00Z"},
+        "no id": {"status__externalId": None},
+        "pending": {"status__phase": "PENDING_UPDATE"},
+        "failed state": {"status__phase": "EIP_FREEZED"},
+        "error": {"status__phase": "ERROR"},
+        "drift recorded": {"status__drift": [{"path": "x"}]},
+        "not synced": {
+            "status__conditions": [
+                {"type": "Ready", "status": "True"},
+                {"type": "Synced", "status": "False", "reason": "Throttled"},
+            ]
+        },
+        "odd conditions": {"status__conditions": "yes"},
+        "no status": {"status": None},
+    }
+    for why, changes in not_settled.items():
+        assert not settled(_settled_body(**changes)), why
+    # the adoption annotation naming the id it already follows changes nothing
+    assert settled(_settled_body(metadata__annotations={ANN_EXTERNAL_ID: "rule-1"}))
