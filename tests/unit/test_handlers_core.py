@@ -553,53 +553,6 @@ def test_an_object_its_creator_left_behind_is_remembered() -> None:
     assert cache.claimant("DnatRule", "rule-1", "uid-x") is None, "no live claimant"
 
 
-# --- the mark's removal rides on kopf's patch ---------------------------------------------
-
-
-async def test_a_kopf_handler_removes_the_mark_with_kopfs_own_patch() -> None:
-    """One Kubernetes write fewer per create: the mark goes with kopf's diff-base patch."""
-    from cloudnet.core.resource import ANN_CREATE_PENDING
-
-    h = harness()
-    h.cluster.add(dnat_body())
-    later: list[str] = []
-    outcome = await reconcile_object(
-        h.ctx, dnat.KIND, NS, "web", attempt=0, unmark_later=lambda: later.append("unmark")
-    )
-    assert isinstance(outcome, Done), outcome
-    assert later == ["unmark"]
-    marks = h.provider.journal.of("annotations")
-    assert [m[ANN_CREATE_PENDING] is not None for m in marks] == [True], "set once, never removed"
-    assert status_of(h)["createdId"], "the id was persisted before the removal was handed over"
-
-    alone = harness()
-    alone.cluster.add(dnat_body())
-    assert isinstance(await reconcile(alone), Done)
-    # without a kopf patch to ride on (wake-ups, the drift pass) the core removes it itself
-    assert [m[ANN_CREATE_PENDING] is None for m in alone.provider.journal.of("annotations")] == [
-        False,
-        True,
-    ]
-    assert h.provider.journal.kube_writes() == alone.provider.journal.kube_writes() - 1
-
-
-async def test_a_mark_left_beside_the_id_is_removed_by_the_next_pass_without_a_search() -> None:
-    """A crash after the create's status write, before kopf's patch: mark and id both stand."""
-    from cloudnet.core.resource import ANN_CREATE_PENDING
-
-    h = harness()
-    h.cluster.add(dnat_body())
-    await reconcile_object(h.ctx, dnat.KIND, NS, "web", attempt=0, unmark_later=lambda: None)
-    body = h.cluster.body("DnatRule", NS, "web")
-    assert body is not None and ANN_CREATE_PENDING in body["metadata"]["annotations"]
-    h.provider.journal.clear()
-    assert isinstance(await reconcile(h), Done)
-    assert h.provider.journal.calls() == ["observe"], "followed by id: no key search, no create"
-    body = h.cluster.body("DnatRule", NS, "web")
-    assert body is not None and ANN_CREATE_PENDING not in body["metadata"]["annotations"]
-    assert len(h.cloud.objects) == 1
-
-
 # --- what a restart resumes -------------------------------------------------------------------
 
 

@@ -160,7 +160,6 @@ class Reconciler(Generic[SpecT]):
         attempt: int = 0,
         claimant: Callable[[str], str | None] = lambda _external_id: None,
         left_behind: Callable[[str], str | None] = lambda _external_id: None,
-        unmark_later: Callable[[], None] | None = None,
     ) -> None:
         self.res = resource
         self.kube = kube
@@ -175,10 +174,6 @@ class Reconciler(Generic[SpecT]):
         self.claimant = claimant
         #: the resource that created this cloud id and went, leaving it (Orphan, ObserveOnly)
         self.left_behind = left_behind
-        #: removes the create-pending mark with the caller's next metadata write, instead of
-        #: a write of its own; used only once the created id is persisted (a crash before
-        #: that write leaves a mark beside an id, which the next pass removes)
-        self.unmark_later = unmark_later
         #: whether this pass already looked for a pending create under every guarded key
         self._looked_up = False
         #: whether this pass found the current spec's key free (the guard need not ask again)
@@ -543,10 +538,7 @@ class Reconciler(Generic[SpecT]):
             "Synced", True, "Created", f"created cloud object {result.external_id}"
         )
         await self.status.flush()
-        if self.unmark_later is not None:
-            self.unmark_later()
-        else:
-            await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
+        await self.kube.patch_annotations(self.res, {ANN_CREATE_PENDING: None})
         return result
 
     async def _converge(self, observation: Observation) -> Outcome:

@@ -214,13 +214,7 @@ class Resolver:
             ) from None
 
 
-def reconciler(
-    ctx: OperatorContext,
-    resource: Resource,
-    ready: Prepared,
-    attempt: int,
-    unmark_later: Callable[[], None] | None = None,
-) -> Any:
+def reconciler(ctx: OperatorContext, resource: Resource, ready: Prepared, attempt: int) -> Any:
     return Reconciler(
         resource=resource,
         kube=ctx.kube,
@@ -233,7 +227,6 @@ def reconciler(
             resource.kind, external_id, resource.uid
         ),
         left_behind=lambda external_id: ctx.watch_cache.creator_gone(resource.kind, external_id),
-        unmark_later=unmark_later,
     )
 
 
@@ -252,14 +245,8 @@ async def reconcile_object(
     *,
     attempt: int,
     resolver: Resolver | None = None,
-    unmark_later: Callable[[], None] | None = None,
 ) -> Outcome:
-    """Create/update/resume and every correction: one path, under the lock, on a fresh body.
-
-    ``unmark_later``: a kopf handler's way to remove the create-pending mark
-    after a create with kopf's own patch at the end of the handler (one
-    Kubernetes write, and one watch event, fewer per created resource).
-    """
+    """Create/update/resume and every correction: one path, under the lock, on a fresh body."""
     async with ctx.locks.hold(f"{kind.name}/{namespace}/{name}"):
         body = await _fresh(ctx, kind, namespace, name)
         if body is None:
@@ -281,7 +268,7 @@ async def reconcile_object(
                 ready = await kind.prepare(ctx, body, Resolver(ctx, fresh=True))
         except ConfigError as exc:
             return await report_config_error(resource, ctx.kube, exc, attempt=attempt)
-        outcome: Outcome = await reconciler(ctx, resource, ready, attempt, unmark_later).reconcile()
+        outcome: Outcome = await reconciler(ctx, resource, ready, attempt).reconcile()
         return outcome
 
 
@@ -390,17 +377,10 @@ def register(ctx: OperatorContext, kind: Kind) -> None:
         meta = body.get("metadata") or {}
         return str(meta.get("namespace") or ""), str(meta.get("name") or "")
 
-    async def on_change(body: kopf.Body, retry: int, patch: kopf.Patch, **_: Any) -> None:
+    async def on_change(body: kopf.Body, retry: int, **_: Any) -> None:
         namespace, name = ident(body)
-
-        def unmark_later() -> None:
-            # kopf applies this patch right after the handler, with its own annotations.
-            patch.metadata.annotations[ANN_CREATE_PENDING] = None
-
         try:
-            outcome = await reconcile_object(
-                ctx, kind, namespace, name, attempt=retry, unmark_later=unmark_later
-            )
+            outcome = await reconcile_object(ctx, kind, namespace, name, attempt=retry)
         except Exception:
             logger.exception("%s %s/%s: unexpected failure", kind.name, namespace, name)
             outcome = Retry(after=backoff(retry, base=5.0, cap=300.0), reason="internal error")
