@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cloudnet.clouds.gate import GatedTransport
+from cloudnet.clouds.gate import GatedClient
 from tests.sim.simkit import LiveServer
 
 
@@ -42,17 +43,15 @@ class Counting:
 
 
 @pytest.fixture
-def server() -> tuple[Counting, str]:
+def server() -> Iterator[tuple[Counting, str]]:
     counting = Counting()
     with LiveServer(counting.app()) as live:
-        yield counting, live.url  # type: ignore[misc]
+        yield counting, live.url
 
 
 async def test_no_more_than_the_limit_in_flight(server: tuple[Counting, str]) -> None:
     counting, url = server
-    async with httpx.AsyncClient(
-        transport=GatedTransport(httpx.AsyncHTTPTransport(), 3), timeout=30
-    ) as client:
+    async with GatedClient(in_flight=3, timeout=30) as client:
         answers = await asyncio.gather(*(client.get(url) for _ in range(40)))
     assert [a.status_code for a in answers] == [200] * 40
     assert all(len(a.json()["big"]) == 100_000 for a in answers)  # bodies read in full
@@ -60,25 +59,35 @@ async def test_no_more_than_the_limit_in_flight(server: tuple[Counting, str]) ->
     assert counting.most == 3  # the cap was reached, never passed
 
 
-async def test_slots_come_back_after_errors_and_streamed_bodies(
+async def test_slots_come_back_after_errors_and_cancellations(
     server: tuple[Counting, str],
 ) -> None:
     counting, url = server
-    transport = GatedTransport(httpx.AsyncHTTPTransport(), 2)
-    async with httpx.AsyncClient(transport=transport, timeout=30) as client:
+    async with GatedClient(in_flight=2, timeout=30) as client:
         errors = await asyncio.gather(*(client.get(url, params={"fail": "1"}) for _ in range(5)))
         assert {e.status_code for e in errors} == {500}
-        async with client.stream("GET", url) as streamed:
-            async for _ in streamed.aiter_bytes():
-                break  # closed half read
         with pytest.raises(httpx.ConnectError):
             await client.get("http://127.0.0.1:1/")  # nothing listens: the slot comes back
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(client.get(url), 0.001)  # cancelled in flight
+        await asyncio.sleep(0.1)  # the server finishes the request the client gave up on
         # Were any slot leaked, these would wait forever.
         answers = await asyncio.wait_for(asyncio.gather(*(client.get(url) for _ in range(6))), 20)
     assert {a.status_code for a in answers} == {200}
     assert counting.most <= 2
 
 
+def test_proxies_from_the_environment_still_apply(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform behind an egress proxy keeps working: HTTPS_PROXY / NO_PROXY are honoured."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    client = GatedClient(in_flight=2)
+    proxied = client._transport_for_url(httpx.URL("https://nat.cn-north-4.myhuaweicloud.com/"))
+    direct = client._transport_for_url(httpx.URL("https://internal.example/"))
+    assert proxied is not direct
+    assert direct is client._transport
+
+
 def test_a_limit_below_one_is_refused() -> None:
-    with pytest.raises(ValueError, match="limit"):
-        GatedTransport(httpx.AsyncHTTPTransport(), 0)
+    with pytest.raises(ValueError, match="in_flight"):
+        GatedClient(in_flight=0)

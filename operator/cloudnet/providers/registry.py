@@ -23,7 +23,7 @@ from cloudnet.clouds.alibaba import (
     AlibabaRpcClient,
 )
 from cloudnet.clouds.errors import ErrorClass
-from cloudnet.clouds.gate import GatedTransport
+from cloudnet.clouds.gate import GatedClient
 from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
 from cloudnet.clouds.ratelimit import RateLimiterRegistry
 from cloudnet.providers.alibaba_ecs import AlibabaEcsProvider
@@ -74,10 +74,10 @@ class ProviderRegistry:
     def _client(self, endpoint: str) -> httpx.AsyncClient:
         client = self._http.get(endpoint)
         if client is None or client.is_closed:
-            limits = httpx.Limits(max_connections=MAX_CONNECTIONS)
-            client = httpx.AsyncClient(
+            client = GatedClient(
+                in_flight=MAX_CONNECTIONS,
                 timeout=TIMEOUT,
-                transport=GatedTransport(httpx.AsyncHTTPTransport(limits=limits), MAX_CONNECTIONS),
+                limits=httpx.Limits(max_connections=MAX_CONNECTIONS),
             )
             self._http[endpoint] = client
         return client
