@@ -272,7 +272,10 @@ async def test_one_bad_resource_does_not_stop_the_drift_pass() -> None:
     # listed: good, zoneless, garbage; skipped: the bad spec, the PC that cannot be read;
     # failed on its own: the one whose provider raised
     assert (stats.scopes, stats.resources, stats.failed) == (1, 3, 1), stats
-    assert stats.woken == 3  # good drifted; zoneless and garbage have no cloud object
+    # good drifted; zoneless and garbage have no cloud object; the bad spec and the
+    # namespace without a ProviderConfig are reported by their wake-ups; the ProviderConfig
+    # that cannot be read right now is not (the next pass sees it again)
+    assert stats.woken == 5
     [(_, delta)] = [e.data for e in h.provider.journal if e.side == "cloud" and e.what == "update"]
     assert h.cloud.objects[good].value != "changed in the cloud", "the good one was corrected"
     assert delta
@@ -319,6 +322,49 @@ async def test_drift_pass_reads_each_provider_config_and_secret_once() -> None:
     # the next pass reads them again (a changed ProviderConfig is seen within a pass)
     await check_once(h.ctx, h.ctx.watch_cache, KINDS)
     assert h.cluster.reads["ProviderConfig/demo/huawei"] == 2
+
+
+async def test_drift_pass_wakes_a_settled_resource_whose_credentials_went() -> None:
+    """A restart resumes no settled resource: the drift pass has to report a broken config."""
+    h, waker = drift_harness()
+    rule_in_cloud(h)
+    cached(h, h.cluster.body("DnatRule", NS, "web"))
+    del h.cluster.secrets[(NS, "huawei-credentials")]  # deleted while the operator was down
+    stats = await check_once(h.ctx, h.ctx.watch_cache, KINDS)
+    assert stats.woken == 1
+    for _ in range(100):
+        if status_of(h).get("phase") == "ERROR":
+            break
+        await asyncio.sleep(0.01)
+    await waker.aclose()  # it retries with backoff until the Secret is back
+    status = status_of(h)
+    assert status["phase"] == "ERROR"
+    assert conditions_of(status)["Ready"]["reason"] == ErrorClass.DEPENDENCY_NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("error_class", "woken"),
+    [
+        (ErrorClass.AUTH_FAILED, 2),
+        (ErrorClass.UNKNOWN, 2),
+        (ErrorClass.THROTTLED, 0),
+        (ErrorClass.TRANSIENT, 0),
+    ],
+)
+async def test_a_refused_listing_wakes_its_resources_unless_it_is_only_busy(
+    error_class: ErrorClass, woken: int
+) -> None:
+    h, waker = drift_harness()
+    for name, port in (("a", 8081), ("b", 8082)):
+        rule_in_cloud(h, name, externalServicePort=port)
+        cached(h, h.cluster.body("DnatRule", NS, name))
+    h.provider.observe_many_fn = refuse(error_class, "Refused")
+    h.provider.observe_fn = refuse(error_class, "Refused")
+    stats = await check_once(h.ctx, h.ctx.watch_cache, KINDS)
+    for task in list(waker.tasks.values()):
+        task.cancel()  # the wake-ups retry with backoff: their start is what is checked
+    await waker.aclose()
+    assert stats.woken == woken
 
 
 # --- intent outside the spec ------------------------------------------------------------------

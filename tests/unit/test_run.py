@@ -79,3 +79,41 @@ def test_our_kinds_have_one_event_handler_each() -> None:
         ids = [h.id for h in registry._watching.get_all_handlers() if h.selector.check(resource)]
         assert ids == ["watch-cache"], (plural, ids)
     assert ctx.listeners, "the ProviderConfig protection listens through it"
+
+
+def test_settled_resources_are_resumed_only_without_drift_checks() -> None:
+    """With --drift-interval 0 nothing else would ever look at them after a restart."""
+    from cloudnet.handlers.context import OperatorContext
+    from cloudnet.handlers.run import build_registry
+    from cloudnet.handlers.watch import WatchCache
+
+    settled_body = {
+        "metadata": {"generation": 1, "annotations": {}},
+        "status": {
+            "externalId": "rule-1",
+            "phase": "ACTIVE",
+            "observedGeneration": 1,
+            "conditions": [
+                {"type": "Ready", "status": "True"},
+                {"type": "Synced", "status": "True"},
+            ],
+        },
+    }
+    resumed = {}
+    for interval in (0.0, 20.0):
+        registry = kopf.OperatorRegistry()
+        saved = kopf._core.intents.registries.get_default_registry()
+        kopf._core.intents.registries.set_default_registry(registry)
+        try:
+            ctx = OperatorContext(kube=None, providers=None, watch_cache=WatchCache())  # type: ignore[arg-type]
+            build_registry(ctx, drift_interval=interval)
+        finally:
+            kopf._core.intents.registries.set_default_registry(saved)
+        [resume] = [
+            h
+            for h in registry._changing.get_all_handlers()
+            if h.initial
+            and h.selector.check(kopf.Resource("cloudnet.dev", "v1alpha1", "dnatrules"))
+        ]
+        resumed[interval] = resume.when(body=settled_body)
+    assert resumed == {0.0: True, 20.0: False}

@@ -370,8 +370,12 @@ def to_kopf(outcome: Outcome, ref: str) -> None:
         logger.info("%s is blocked until %s: %s", ref, outcome.until, outcome.reason)
 
 
-def register(ctx: OperatorContext, kind: Kind) -> None:
-    """Register one kind's handlers on kopf's default registry."""
+def register(ctx: OperatorContext, kind: Kind, *, drift_checks: bool = True) -> None:
+    """Register one kind's handlers on kopf's default registry.
+
+    ``drift_checks``: a drift pass runs, so a restart may leave settled
+    resources to it; without one, every resource is resumed.
+    """
 
     def ident(body: kopf.Body) -> tuple[str, str]:
         meta = body.get("metadata") or {}
@@ -411,7 +415,7 @@ def register(ctx: OperatorContext, kind: Kind) -> None:
         *resource,
         id="reconcile",
         errors=temporary,
-        when=lambda body, **_: not settled(body),
+        when=lambda body, **_: not (drift_checks and settled(body)),
     )(on_change)
     kopf.on.delete(*resource, id="delete", errors=temporary)(on_delete)
     kopf.on.event(*resource, id="watch-cache")(on_event)

@@ -128,8 +128,14 @@ async def check_once(
             )
             providers[key] = ready.provider
             groups[key][str(body["status"]["externalId"])] = (ready.spec, body)
-        except ConfigError:
-            continue  # the handlers report it on their next run
+        except ConfigError as exc:
+            # A restart does not resume settled resources: a ProviderConfig or Secret
+            # broken meanwhile is reported through this wake-up (the handler sets ERROR).
+            if not exc.error_class.retryable_soon:
+                stats.woken += 1
+                meta = body["metadata"]
+                ctx.wake(str(body.get("kind")), str(meta["namespace"]), str(meta["name"]), "config")
+            continue
         except Exception:
             stats.failed += 1
             logger.exception("drift check: skipping one resource")
@@ -142,6 +148,12 @@ async def check_once(
             )
         except CloudException as exc:
             logger.warning("drift check of scope %s failed: %s: %s", key[3], exc.code, exc)
+            if not exc.error_class.retryable_soon:
+                # Refused credentials or a scope gone: each resource reports it itself.
+                for _, body in members.values():
+                    stats.woken += 1
+                    meta = body["metadata"]
+                    ctx.wake(key[0], str(meta["namespace"]), str(meta["name"]), exc.code)
             continue
         except Exception:
             stats.failed += 1

@@ -85,7 +85,7 @@ def build_registry(ctx: OperatorContext, *, drift_interval: float) -> None:
         await ctx.providers.aclose()
 
     for kind in KINDS.values():
-        register(ctx, kind)
+        register(ctx, kind, drift_checks=drift_interval > 0)
     provider_config.register(ctx)
 
 
