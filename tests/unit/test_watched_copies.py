@@ -38,7 +38,13 @@ class CountingKube:
 
     def __init__(self) -> None:
         self.config: dict[str, Any] = {
-            "metadata": {"name": "hw", "namespace": NS, "uid": "pc-1", "generation": 1},
+            "metadata": {
+                "name": "hw",
+                "namespace": NS,
+                "uid": "pc-1",
+                "generation": 1,
+                "resourceVersion": "3",
+            },
             "spec": {
                 "provider": "huawei-nat",
                 "region": "cn-north-4",
@@ -157,3 +163,30 @@ async def test_copies_are_not_shared_with_the_caller(world: Any) -> None:
     body["spec"]["provider"] = "alibaba-ens"
     again = copies.config(NS, "hw")
     assert again is not None and again["spec"]["provider"] == "huawei-nat"
+
+
+async def test_a_copy_older_than_a_fresh_read_is_not_used(world: Any) -> None:
+    """After our own writes a handler reads fresh; the next pass must not step back."""
+    ctx, kube, copies = world
+    watched(copies, kube)
+    kube.config["spec"]["region"] = "cn-south-1"  # changed; its event has not arrived
+    kube.config["metadata"].update(generation=2, resourceVersion="4")
+    kube.secret["metadata"]["resourceVersion"] = "8"
+    _, fresh = await resolve(ctx, fresh=True)
+    assert fresh == "pc-1/2:s-1/8"
+    kube.reads.clear()
+    _, version = await resolve(ctx)
+    assert version == fresh, "not the older copy"
+    assert kube.reads == ["ProviderConfig/hw", "Secret/creds"]
+    watched(copies, kube, "MODIFIED")  # the watch caught up
+    kube.reads.clear()
+    _, version = await resolve(ctx)
+    assert version == fresh and kube.reads == []
+
+
+def test_resource_versions_compare_as_the_api_server_issues_them() -> None:
+    from cloudnet.handlers.watch import _older
+
+    assert _older("9", "10") and not _older("10", "9") and not _older("10", "10")
+    assert _older("abc", "abd") and _older("abd", "abc"), "opaque: not trusted unless equal"
+    assert not _older("x1", "x1")

@@ -138,14 +138,21 @@ class Resolver:
         found = None if self.fresh or copies is None else copies.config(namespace, name)
         if found is not None:
             return found
-        return await self.ctx.kube.get_provider_config(namespace, name)
+        body = await self.ctx.kube.get_provider_config(namespace, name)
+        if copies is not None:
+            version = _mapping(body.get("metadata")).get("resourceVersion")
+            copies.saw("ProviderConfig", namespace, name, str(version or ""))
+        return body
 
     async def _secret(self, namespace: str, name: str) -> tuple[dict[str, str], str]:
         copies = self.ctx.copies
         found = None if self.fresh or copies is None else copies.secret(namespace, name)
         if found is not None:
             return found
-        return await self.ctx.kube.get_secret(namespace, name)
+        data, version = await self.ctx.kube.get_secret(namespace, name)
+        if copies is not None:
+            copies.saw("Secret", namespace, name, version.rpartition("/")[2])
+        return data, version
 
     async def _memo(self, memo: dict[tuple[str, str], Any], key: tuple[str, str], read: Any) -> Any:
         if key not in memo:
@@ -403,9 +410,14 @@ def register(ctx: OperatorContext, kind: Kind, *, drift_checks: bool = True) -> 
 
     async def on_event(event: Mapping[str, Any], body: kopf.Body, **_: Any) -> None:
         event_type = event.get("type")
-        ctx.watch_cache.update(kind, event_type, body)
-        for listener in ctx.listeners:
-            listener(kind.name, event_type, body)
+        try:
+            ctx.watch_cache.update(kind, event_type, body)
+        finally:  # one failing listener must not starve the others of the event
+            for listener in ctx.listeners:
+                try:
+                    listener(kind.name, event_type, body)
+                except Exception:
+                    logger.exception("%s event listener failed", kind.name)
 
     resource = (GROUP, VERSION, kind.plural)
     temporary = kopf.ErrorsMode.TEMPORARY

@@ -154,6 +154,20 @@ def _decoded(name: str, data: Any) -> dict[str, str] | ValueError:
     return decoded
 
 
+def _older(version: str, than: str) -> bool:
+    """Whether resourceVersion ``version`` precedes ``than``.
+
+    resourceVersions are opaque to clients, but every API server we know
+    (etcd's revisions, the test API's counter) issues increasing integers;
+    anything else counts as older unless equal, so the copy is not trusted.
+    """
+    if version == than:
+        return False
+    if version.isdigit() and than.isdigit():
+        return int(version) < int(than)
+    return True
+
+
 @dataclass
 class WatchedCopies:
     """ProviderConfigs and in-use Secrets as their watch streams last showed them.
@@ -168,10 +182,28 @@ class WatchedCopies:
     in this process and its values never leave it.
     """
 
-    configs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    configs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, repr=False)
     secrets: dict[tuple[str, str], tuple[dict[str, str] | ValueError, str]] = field(
-        default_factory=dict
+        default_factory=dict, repr=False
     )
+    #: the newest resourceVersion a fresh read returned, per object: a copy older than
+    #: that is not used (the watch has not caught up with what a handler already saw)
+    floors: dict[tuple[str, str, str], str] = field(default_factory=dict, repr=False)
+
+    def saw(self, kind: str, namespace: str, name: str, resource_version: str) -> None:
+        """A fresh read returned this version: never answer with an older copy."""
+        key = (kind, namespace, name)
+        if _older(self.floors.get(key, ""), resource_version):
+            self.floors[key] = resource_version
+
+    def _current(self, kind: str, key: tuple[str, str], resource_version: str) -> bool:
+        floor = self.floors.get((kind, *key))
+        if floor is None:
+            return True
+        if _older(resource_version, floor):
+            return False
+        del self.floors[(kind, *key)]  # the watch caught up
+        return True
 
     @staticmethod
     def _key(body: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -203,7 +235,12 @@ class WatchedCopies:
 
     def config(self, namespace: str, name: str) -> dict[str, Any] | None:
         found = self.configs.get((namespace, name))
-        return copy.deepcopy(found) if found is not None else None
+        if found is None:
+            return None
+        version = str((found.get("metadata") or {}).get("resourceVersion") or "")
+        if not self._current("ProviderConfig", (namespace, name), version):
+            return None
+        return copy.deepcopy(found)
 
     def secret(self, namespace: str, name: str) -> tuple[dict[str, str], str] | None:
         """The decoded data and uid/resourceVersion; raises ValueError for undecodable data."""
@@ -211,6 +248,8 @@ class WatchedCopies:
         if found is None:
             return None
         data, version = found
+        if not self._current("Secret", (namespace, name), version.rpartition("/")[2]):
+            return None
         if isinstance(data, ValueError):
             raise ValueError(str(data))
         return dict(data), version
