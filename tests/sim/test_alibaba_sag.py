@@ -189,14 +189,14 @@ async def test_internet_entry_takes_any_of_the_sags_public_ips(sag: Sag) -> None
     await sag.add(Type="Internet", ExternalIp=WAN2)
     [shown] = await sag.entries(Type="Internet")
     assert shown["ExternalIp"] == WAN2
-    body = await sag.err(ADD, dnat(Type="Internet", ExternalIp=HZ_WAN), "InvalidParameter")
+    body = await sag.err(ADD, dnat(Type="Internet", ExternalIp=HZ_WAN), "IllegalParam", 400)
     assert "ExternalIp" in body["Message"]
-    await sag.err(ADD, dnat(Type="Internet", ExternalIp=VIP), "InvalidParameter")
+    await sag.err(ADD, dnat(Type="Internet", ExternalIp=VIP), "IllegalParam", 400)
 
 
 async def test_intranet_entry_needs_an_external_ip(sag: Sag) -> None:
     for params in (dnat(ExternalIp=None), dnat(ExternalIp=None, Type="Intranet")):
-        body = await sag.err(ADD, params, "MissingParameter")
+        body = await sag.err(ADD, params, "MissingParam", 400)
         assert "ExternalIp" in body["Message"]
     assert await sag.entries() == []
 
@@ -218,13 +218,29 @@ async def test_type_filter(sag: Sag) -> None:
 
 
 @pytest.mark.parametrize(
-    "param", ["RegionId", "SagId", "ExternalPort", "InternalIp", "InternalPort", "IpProtocol"]
+    ("param", "code", "status"),
+    [
+        # the seed's 403 pair for the call's scope, Add's own 400 code for the entry
+        ("RegionId", "MissingParameter", 403),
+        ("SagId", "MissingParameter", 403),
+        ("ExternalPort", "MissingParam", 400),
+        ("InternalIp", "MissingParam", 400),
+        ("InternalPort", "MissingParam", 400),
+        ("IpProtocol", "MissingParam", 400),
+    ],
 )
-async def test_add_missing_required_param(sag: Sag, param: str) -> None:
-    body = await sag.err(ADD, dnat(**{param: None}), "MissingParameter")
+async def test_add_missing_required_param(sag: Sag, param: str, code: str, status: int) -> None:
+    body = await sag.err(ADD, dnat(**{param: None}), code, status)
     assert param in body["Message"]
-    await sag.err(ADD, dnat(**{param: ""}), "MissingParameter")
+    await sag.err(ADD, dnat(**{param: ""}), code, status)
     assert await sag.entries() == []
+
+
+async def test_add_in_a_region_without_sag(sag: Sag) -> None:
+    body = await sag.err(ADD, dnat(RegionId="us-west-1"), "InvalidRegionID", 400)
+    assert "us-west-1" in body["Message"]
+    # Describe has only the seed's four codes
+    await sag.err(DESCRIBE, {"RegionId": "us-west-1", "SagId": SAG}, "InvalidParameter")
 
 
 @pytest.mark.parametrize("param", ["RegionId", "SagId", "DnatEntryId"])
@@ -276,7 +292,7 @@ async def test_describe_missing_required_param(sag: Sag, param: str) -> None:
 async def test_add_rejects_malformed_values(
     sag: Sag, overrides: dict[str, Any], named: str
 ) -> None:
-    body = await sag.err(ADD, dnat(**overrides), "InvalidParameter")
+    body = await sag.err(ADD, dnat(**overrides), "IllegalParam", 400)
     assert named in body["Message"]
     assert await sag.entries() == []
 
@@ -285,19 +301,21 @@ async def test_add_rejects_malformed_values(
 
 
 @pytest.mark.parametrize(
-    ("overrides", "code"),
+    ("overrides", "code", "status"),
     [
-        ({"SagId": "sag-0nnvdb0r1mtjvzzzzzz"}, "InvalidParameter"),  # unknown
-        ({"SagId": SAG_HZ, "InternalIp": HZ_LAN}, "InvalidParameter"),  # another region
-        ({"RegionId": "cn-hangzhou"}, "InvalidParameter"),  # SAG is in cn-shanghai
-        ({"SagId": SAG_APP}, "InvalidParameter"),  # not a CPE
-        ({"SagId": SAG_LOCKED, "InternalIp": "192.168.30.5"}, "Forbidden"),
-        ({"InternalIp": "192.168.11.5"}, "InvalidParameter"),  # outside the LANs
-        ({"InternalIp": HZ_LAN}, "InvalidParameter"),  # another SAG's LAN
+        ({"SagId": "sag-0nnvdb0r1mtjvzzzzzz"}, "InvalidId.SMARTAG", 403),  # unknown
+        ({"SagId": SAG_HZ, "InternalIp": HZ_LAN}, "InvalidId.SMARTAG", 403),  # another region
+        ({"RegionId": "cn-hangzhou"}, "InvalidId.SMARTAG", 403),  # SAG is in cn-shanghai
+        ({"SagId": SAG_APP}, "FeatureNotSupport", 403),  # not a CPE
+        ({"SagId": SAG_LOCKED, "InternalIp": "192.168.30.5"}, "SmartAccessGatewayInArrears", 500),
+        ({"InternalIp": "192.168.11.5"}, "IllegalParam", 400),  # outside the LANs
+        ({"InternalIp": HZ_LAN}, "IllegalParam", 400),  # another SAG's LAN
     ],
 )
-async def test_add_checks_the_world(sag: Sag, overrides: dict[str, Any], code: str) -> None:
-    await sag.err(ADD, dnat(**overrides), code)
+async def test_add_checks_the_world(
+    sag: Sag, overrides: dict[str, Any], code: str, status: int
+) -> None:
+    await sag.err(ADD, dnat(**overrides), code, status)
     assert await sag.entries() == []
 
 
@@ -307,7 +325,7 @@ async def test_a_sag_of_another_region_works_in_its_region(sag: Sag) -> None:
     assert await sag.ids(RegionId="cn-hangzhou", SagId=SAG_HZ) == [entry_id]
     await sag.err(DESCRIBE, {"RegionId": REGION, "SagId": SAG_HZ}, "InvalidParameter")
     await sag.err(DELETE, {"RegionId": REGION, "SagId": SAG_HZ, "DnatEntryId": entry_id},
-                  "InvalidParameter")  # fmt: skip
+                  "InstanceNotExit", 400)  # fmt: skip
     await sag.delete(entry_id, SAG_HZ, "cn-hangzhou")
 
 
@@ -328,15 +346,19 @@ async def test_a_locked_sag_can_be_read_but_not_changed(sag: Sag, admin: httpx.A
     assert patched.status_code == 200 and patched.json()["business_status"] == "Arrearage"
     assert await sag.ids() == [entry_id]
     body = await sag.err(DELETE, {"RegionId": REGION, "SagId": SAG, "DnatEntryId": entry_id},
-                         "Forbidden")  # fmt: skip
+                         "SmartAccessGatewayInArrears", 500)  # fmt: skip
     assert SAG in body["Message"]
-    await sag.err(ADD, dnat(ExternalPort="1"), "Forbidden")
+    await sag.err(ADD, dnat(ExternalPort="1"), "SmartAccessGatewayInArrears", 500)
     # not Active (a device that went offline) refuses changes too
     await admin.patch(
         f"/_sim/alibaba/sag/instances/{SAG}",
         json={"business_status": "Normal", "status": "Offline"},
     )
-    await sag.err(ADD, dnat(ExternalPort="1"), "Forbidden")
+    await sag.err(ADD, dnat(ExternalPort="1"), "SmartAccessGatewayOffline", 500)
+    # nor one not yet activated
+    for status in ("Ordered", "Delivered", "Received", "Init"):
+        await admin.patch(f"/_sim/alibaba/sag/instances/{SAG}", json={"status": status})
+        await sag.err(ADD, dnat(ExternalPort="1"), "SmartAccessGatewayNotActivated", 500)
     await admin.patch(f"/_sim/alibaba/sag/instances/{SAG}", json={"status": "Active"})
     await sag.delete(entry_id)
     # the inventory's locked SAG reads fine
@@ -367,7 +389,7 @@ async def test_duplicate_entries(
 ) -> None:
     await sag.add(**first)
     if clash:
-        body = await sag.err(ADD, dnat(**second), "InvalidParameter")
+        body = await sag.err(ADD, dnat(**second), "DuplicatedDnatEntry", 400)
         assert "duplicated" in body["Message"]
     else:
         await sag.add(**second)
@@ -382,19 +404,19 @@ async def test_delete_is_immediate_and_frees_the_key(sag: Sag) -> None:
     await sag.delete(first)
     assert await sag.ids() == [kept]
     body = await sag.err(DELETE, {"RegionId": REGION, "SagId": SAG, "DnatEntryId": first},
-                         "InvalidParameter")  # fmt: skip
-    assert "DnatEntryId" in body["Message"] and first in body["Message"]
+                         "InstanceNotExit", 400)  # fmt: skip
+    assert "DNAT entry" in body["Message"] and first in body["Message"]
     await sag.add()  # the key is free again
 
 
 async def test_delete_names_the_entrys_own_sag(sag: Sag) -> None:
     entry_id = await sag.add()
     await sag.err(DELETE, {"RegionId": REGION, "SagId": SAG_LOCKED, "DnatEntryId": entry_id},
-                  "Forbidden")  # fmt: skip
+                  "SmartAccessGatewayInArrears", 500)  # fmt: skip
     await sag.err(DELETE, {"RegionId": "cn-hangzhou", "SagId": SAG_HZ, "DnatEntryId": entry_id},
-                  "InvalidParameter")  # fmt: skip
+                  "InstanceNotExit", 400)  # fmt: skip
     await sag.err(DELETE, {"RegionId": REGION, "SagId": SAG, "DnatEntryId": "fwd-none"},
-                  "InvalidParameter")  # fmt: skip
+                  "InstanceNotExit", 400)  # fmt: skip
     assert await sag.ids() == [entry_id]
 
 
@@ -584,7 +606,7 @@ async def test_admin_patch_of_an_instance_changes_its_networks(
 ) -> None:
     patch = f"/_sim/alibaba/sag/instances/{SAG}"
     await admin.patch(patch, json={"lan_cidrs": ["10.99.0.0/16"], "wan_ips": ["47.100.99.1"]})
-    await sag.err(ADD, dnat(), "InvalidParameter")  # LAN1 is no longer behind it
+    await sag.err(ADD, dnat(), "IllegalParam", 400)  # LAN1 is no longer behind it
     await sag.add(InternalIp="10.99.3.4", Type="Internet", ExternalIp=None)
     [shown] = await sag.entries(Type="Internet")
     assert shown["ExternalIp"] == "47.100.99.1"
@@ -624,7 +646,7 @@ async def test_sag_state_survives_a_restart(tmp_path: Path, make_client: ClientF
     )
     [net] = await again.entries(Type="Internet")
     assert (net["DnatEntryId"], net["ExternalIp"], net["IpProtocol"]) == (internet, WAN1, "any")
-    await again.err(ADD, dnat(ExternalPort="443", InternalPort="8443"), "InvalidParameter")
+    await again.err(ADD, dnat(ExternalPort="443", InternalPort="8443"), "DuplicatedDnatEntry", 400)
     instance = sim(second).store.sag_instance(SAG_HZ)
     assert instance is not None and instance.status == "Offline"
 

@@ -93,7 +93,7 @@ async def test_delete_of_a_vanished_entry_is_done(provider: AlibabaSagProvider) 
     created = await provider.create(spec(8080))
     assert created.external_id
     await provider.delete(spec(8080), created.external_id)
-    again = await provider.delete(spec(8080), created.external_id)  # InvalidParameter: gone
+    again = await provider.delete(spec(8080), created.external_id)  # InstanceNotExit: gone
     assert again.external_id == created.external_id
     assert not (await provider.observe(spec(8080), created.external_id)).exists
 

@@ -118,13 +118,34 @@ ENS_ROWS = [
     ("NoPermission", 400, A),
 ]
 
-# Seed 002 (DescribeDnatEntries): its four codes, all with HTTP 403.
+# Seed 002 (DescribeDnatEntries): its four codes, all with HTTP 403; the
+# AddDnatEntry and DeleteDnatEntry references' own codes (per call in
+# test_call_tables.py); the product's error-code page for the rest.
 SAG_ROWS = [
     *[row for row in GATEWAY_ROWS if row[0] != "InternalError"],
     ("Forbidden", 403, A),
     ("MissingParameter", 403, IS),
     ("InvalidParameter", 403, IS),
     ("InternalError", 403, TR),
+    ("InvalidRegionID", 400, IS),
+    ("MissingParam", 400, IS),
+    ("IllegalParam", 400, IS),
+    ("DuplicatedDnatEntry", 400, C),
+    ("SmartAccessGatewayNotActivated", 500, C),
+    ("SmartAccessGatewayInArrears", 500, C),
+    ("SmartAccessGatewayInArrears", 400, C),  # some sibling pages give 400
+    ("FeatureNotSupport", 403, C),
+    ("InvalidId.SMARTAG", 403, D),
+    ("InstanceNotExit", 400, D),
+    ("SmartAccessGatewayOffline", 500, C),
+    ("SmartAccessGatewayNotOnline", 403, C),
+    ("ResourceConfiguring", 400, TR),
+    ("ResourceInOperating", 400, TR),
+    ("ConfigSynchronizing", 400, TR),
+    ("ConfigUnsynchronized", 400, C),
+    ("SAG.InstanceNoFound", 400, D),
+    ("FeatureNotSupportForActiveSmartAG", 403, C),
+    ("FeatureNotSupportForStandBySmartAG", 403, C),
 ]
 
 # Seed 004 (ModifyNetworkInterfaceAttribute): every code with its status.

@@ -114,11 +114,15 @@ class AlibabaSagSpec(Model):
         )
 
     def to_cloud(self) -> dict[str, Any]:
-        """AddDnatEntry parameters: only what the spec sets, ports as strings."""
+        """AddDnatEntry parameters: what the spec sets, ports as strings.
+
+        Type always goes out (Intranet when the spec leaves it out): the
+        AddDnatEntry reference marks it required, although newer SDKs do not.
+        """
         params: dict[str, Any] = {
             "RegionId": self.region_id,
             "SagId": self.sag_id,
-            "Type": self.type,
+            "Type": self.type or "Intranet",
             "ExternalIp": self.external_ip,
             "ExternalPort": str(self.external_port),
             "InternalIp": self.internal_ip,

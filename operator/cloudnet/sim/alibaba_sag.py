@@ -37,33 +37,54 @@ Wire choices, where the references leave room:
   (``lan_cidrs``), for both types: the SAG forwards only to its own LAN.
 - Unique key: per SAG, (Type, ExternalIp, ExternalPort,
   IpProtocol). ``any`` overlaps every port and protocol, so ``any`` clashes
-  with ``tcp`` on the same port, and port ``any`` with every port.
+  with ``tcp`` on the same port, and port ``any`` with every port. The
+  DuplicatedDnatEntry message names the internal side too ("ExternalIp,
+  IpProtocol, ExternalPort, InternalIp, and InternalPort are duplicated"),
+  but one external port cannot forward to two targets, so a second entry on
+  the same external side clashes whatever its internal side.
 
-Errors: seed 002's four codes, every one with HTTP 403 as the seed says;
-no other codes (messages name the parameter). In order:
+Errors: seed 002's four codes (every one with HTTP 403, as the seed says)
+are all that DescribeDnatEntries answers. AddDnatEntry and DeleteDnatEntry
+answer with their own reference tables ("AddDnatEntry" / "DeleteDnatEntry",
+Smart Access Gateway API reference), which add codes of their own with their
+own statuses. In order:
 
-1. ``MissingParameter``: a required parameter absent or empty (Add:
-   RegionId, SagId, ExternalPort, InternalIp, InternalPort, IpProtocol;
-   Delete: RegionId, SagId, DnatEntryId; Describe: RegionId, SagId).
-2. ``InvalidParameter``, the form of a value: Type, IPs not IPv4, ports,
-   IpProtocol, ``any`` on one port only; Describe's PageSize not an integer
-   1-50 (above 50 is refused, not capped, so a client never silently misses
-   entries) and PageNumber not an integer >= 1.
-3. ``MissingParameter``: an Intranet entry without ExternalIp.
-4. ``InternalError`` while the ``alibaba_sag_internal_error`` setting is on
-   (or through a fault rule, ``{"family": "alibaba-sag", "error_code":
-   "InternalError", "status": 403}``); nothing is written.
-5. The world: ``InvalidParameter`` for a SagId unknown in RegionId (an
-   instance of another region is unknown there, as in every regional API),
-   a SAG app (``software``) instance (seed 002: only CPE instances have DNAT);
-   ``Forbidden`` on Add/Delete when the instance is not ``Active`` or its
-   business status is not ``Normal`` (e.g. ``Arrearage``, locked for overdue
-   payments: the account may not manage it; reads still work);
-   ``InvalidParameter`` for an Internet ExternalIp that is not the SAG's, an
-   InternalIp outside its LAN, a duplicate of the unique key, and, on
-   Delete, a DnatEntryId that is not an entry of that SAG. The seed has no
-   not-found code, so a deleted entry's second Delete is InvalidParameter too.
-6. Authorization (``alibaba_rpc``, answered here as ``Forbidden`` 403 rather
+1. ``MissingParameter`` (403): RegionId or SagId absent or empty (all
+   calls), DnatEntryId (Delete), and on Describe every required parameter.
+   On Add, an entry field (ExternalPort, InternalIp, InternalPort,
+   IpProtocol) absent or empty is ``MissingParam`` (400, "You must specify
+   the parameter"), the Add table's own code.
+2. The form of a value: on Describe ``InvalidParameter`` (403): Type,
+   PageSize not an integer 1-50 (above 50 is refused, not capped, so a
+   client never silently misses entries), PageNumber not an integer >= 1.
+   On Add ``IllegalParam`` (400, "The parameter is invalid"): Type, IPs not
+   IPv4, ports, IpProtocol, ``any`` on one port only.
+3. On Add, ``InvalidRegionID`` (400) for a RegionId where SAG has no
+   endpoint (:data:`REGIONS`); Describe and Delete answer
+   ``InvalidParameter`` there (their tables have no region code).
+4. ``MissingParam`` (Add): an Intranet entry without ExternalIp.
+5. ``InternalError`` (403) while the ``alibaba_sag_internal_error`` setting
+   is on (or through a fault rule, ``{"family": "alibaba-sag",
+   "error_code": "InternalError", "status": 403}``); nothing is written.
+6. The world. A SagId unknown in RegionId (an instance of another region is
+   unknown there, as in every regional API): ``InvalidId.SMARTAG`` (403) on
+   Add, ``InstanceNotExit`` (400) on Delete, ``InvalidParameter`` on
+   Describe. A SAG app (``software``) instance (only CPE instances have
+   DNAT): ``FeatureNotSupport`` (403) on Add, ``InvalidParameter`` on
+   Describe and Delete. On Add and Delete, an instance in business status
+   ``Arrearage`` (locked for overdue payments): ``SmartAccessGatewayInArrears``
+   (500, as the Add table gives it; reads still work); one not yet
+   activated (``Ordered``, ``Delivered``, ``Received``, ``Init``):
+   ``SmartAccessGatewayNotActivated`` (500); one ``Offline`` or
+   ``Returning``: ``SmartAccessGatewayOffline`` (500, the product's code for
+   a device that cannot take configuration; not on the DNAT pages, a
+   modelling choice). On Add, ``IllegalParam`` for an Internet ExternalIp
+   that is not the SAG's and an InternalIp outside its LAN (modelling
+   choices: no reference states these rules), ``DuplicatedDnatEntry`` (400)
+   for a clash of the unique key. On Delete, ``InstanceNotExit`` for a
+   DnatEntryId that is not an entry of that SAG (a deleted entry's second
+   Delete too).
+7. Authorization (``alibaba_rpc``, answered here as ``Forbidden`` 403 rather
    than the base's NoPermission): a key without ``smartag`` in its products,
    or a read-only key on Add/Delete. It comes first, before any parameter
    check, as the RAM check runs before the product.
@@ -79,7 +100,7 @@ import ipaddress
 import random
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Literal, cast
 
 from starlette.responses import Response
@@ -106,6 +127,37 @@ FORBIDDEN = "Forbidden"
 MISSING_PARAMETER = "MissingParameter"
 INVALID_PARAMETER = "InvalidParameter"
 INTERNAL_ERROR = "InternalError"
+# AddDnatEntry's own codes ("AddDnatEntry", SAG API reference)
+INVALID_REGION = "InvalidRegionID"  # 400
+MISSING_PARAM = "MissingParam"  # 400
+ILLEGAL_PARAM = "IllegalParam"  # 400
+DUPLICATED = "DuplicatedDnatEntry"  # 400
+NOT_ACTIVATED = "SmartAccessGatewayNotActivated"  # 500
+IN_ARREARS = "SmartAccessGatewayInArrears"  # 500
+FEATURE_NOT_SUPPORTED = "FeatureNotSupport"  # 403
+INVALID_SAG_ID = "InvalidId.SMARTAG"  # 403
+# DeleteDnatEntry's own code, spelt as the reference spells it
+INSTANCE_NOT_EXIST = "InstanceNotExit"  # 400
+# The product's code for a device that cannot take configuration (not on the DNAT pages)
+OFFLINE = "SmartAccessGatewayOffline"  # 500
+
+#: Regions with a SAG endpoint ("Smart Access Gateway: Endpoints").
+REGIONS = frozenset(
+    {
+        "cn-hangzhou",
+        "cn-shanghai",
+        "cn-shanghai-finance-1",
+        "cn-hongkong",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-5",
+        "ap-northeast-1",
+        "eu-central-1",
+    }
+)
+#: Instance states before activation (DescribeSmartAccessGateways' Status vocabulary).
+_NOT_ACTIVATED = frozenset({"Ordered", "Delivered", "Received", "Init", "init"})
 
 TYPES = ("Intranet", "Internet")
 DEFAULT_TYPE = "Intranet"
@@ -151,38 +203,52 @@ def internal_error() -> SimError:
     return SimError(STATUS, INTERNAL_ERROR, "An internal server error occurred.")
 
 
+def missing_param(name: str, detail: str = "") -> SimError:
+    """AddDnatEntry's 400 twin of MissingParameter, for the entry's own fields."""
+    return SimError(400, MISSING_PARAM, f"You must specify the parameter {name}. {detail}".strip())
+
+
+def illegal_param(name: str, detail: str) -> SimError:
+    """AddDnatEntry's 400 twin of InvalidParameter, for the entry's own fields."""
+    return SimError(400, ILLEGAL_PARAM, f"The parameter {name} is invalid. {detail}")
+
+
 # -- value checks -----------------------------------------------------------------------------
 
 
-def parse_port(name: str, value: str) -> str:
+#: How a call words "this value has the wrong form": Add's IllegalParam, else InvalidParameter.
+Refusal = Callable[[str, str], SimError]
+
+
+def parse_port(name: str, value: str, bad: Refusal = invalid_parameter) -> str:
     """The port as answered: ``1``-``65535`` unchanged, ``any`` in lower case."""
     if value.lower() == ANY:
         return ANY
     if _PORT.match(value) and int(value) <= 65535:
         return value
-    raise invalid_parameter(name, f"{value!r} is not a port 1-65535 or any.")
+    raise bad(name, f"{value!r} is not a port 1-65535 or any.")
 
 
-def parse_protocol(value: str) -> SagProtocol:
+def parse_protocol(value: str, bad: Refusal = invalid_parameter) -> SagProtocol:
     """``tcp`` / ``udp`` / ``any`` from any case (TCP, UDP, Any as AddDnatEntry spells them)."""
     if value.lower() in PROTOCOLS:
         return cast(SagProtocol, value.lower())
-    raise invalid_parameter("IpProtocol", f"{value!r}: valid values are TCP, UDP, Any.")
+    raise bad("IpProtocol", f"{value!r}: valid values are TCP, UDP, Any.")
 
 
-def parse_type(params: Mapping[str, str]) -> SagDnatType:
+def parse_type(params: Mapping[str, str], bad: Refusal = invalid_parameter) -> SagDnatType:
     """Type, exact case; absent or empty is the default, Intranet (seed 002)."""
     value = params.get("Type") or DEFAULT_TYPE
     if value not in TYPES:
-        raise invalid_parameter("Type", f"{value!r}: valid values are Intranet, Internet.")
+        raise bad("Type", f"{value!r}: valid values are Intranet, Internet.")
     return cast(SagDnatType, value)
 
 
-def _ipv4(name: str, value: str) -> ipaddress.IPv4Address:
+def _ipv4(name: str, value: str, bad: Refusal = invalid_parameter) -> ipaddress.IPv4Address:
     try:
         return ipaddress.IPv4Address(value)
     except ValueError:
-        raise invalid_parameter(name, f"{value!r} is not an IPv4 address.") from None
+        raise bad(name, f"{value!r} is not an IPv4 address.") from None
 
 
 def _page_param(params: Mapping[str, str], name: str, default: int, most: int | None) -> int:
@@ -246,22 +312,54 @@ class AlibabaSag(RpcProduct):
         if self.settings.alibaba_sag_internal_error:
             raise internal_error()
 
-    def _instance(self, params: Mapping[str, str], *, changing: bool) -> SagInstance:
-        """Step 5's instance checks: known in the region, a CPE, and (to change) manageable."""
+    def _instance(self, params: Mapping[str, str], action: str) -> SagInstance:
+        """Step 6's instance checks, each in the words of ``action``'s own table."""
         sag_id, region = params["SagId"], params["RegionId"]
         instance = self.store.sag_instance(sag_id)
         if instance is None or instance.region_id != region:
-            raise invalid_parameter(
-                "SagId", f"The SAG instance {sag_id} is not found in region {region}."
-            )
+            detail = f"The SAG instance {sag_id} is not found in region {region}."
+            if action == ADD:
+                raise SimError(
+                    403,
+                    INVALID_SAG_ID,
+                    f"The specified smart access gateway instance id is invalid. {detail}",
+                )
+            if action == DELETE:
+                raise SimError(
+                    400, INSTANCE_NOT_EXIST, f"The specified instance does not exist. {detail}"
+                )
+            raise invalid_parameter("SagId", detail)
         if instance.type != "hardware":
-            raise invalid_parameter(
-                "SagId", f"{sag_id} is a SAG app instance: only SAG CPE instances support DNAT."
+            detail = f"{sag_id} is a SAG app instance: only SAG CPE instances support DNAT."
+            if action == ADD:
+                raise SimError(
+                    403,
+                    FEATURE_NOT_SUPPORTED,
+                    "The current edition of the smart access gateway does not support this"
+                    f" feature. {detail}",
+                )
+            raise invalid_parameter("SagId", detail)
+        if action == DESCRIBE:
+            return instance
+        if instance.business_status == "Arrearage":
+            raise SimError(
+                500,
+                IN_ARREARS,
+                f"The specified Smart Access Gateway has expired. {sag_id}: renew it first.",
             )
-        if changing and (instance.status != "Active" or instance.business_status != "Normal"):
-            raise forbidden(
-                f"The SAG instance {sag_id} is {instance.status} ({instance.business_status})"
-                " and cannot be changed."
+        if instance.status in _NOT_ACTIVATED:
+            raise SimError(
+                500,
+                NOT_ACTIVATED,
+                f"The specified Smart Access Gateway has not been activated. {sag_id} is"
+                f" {instance.status}: activate it first.",
+            )
+        if instance.status != "Active":
+            raise SimError(
+                500,
+                OFFLINE,
+                "The request cannot be completed. The Smart Access Gateway is offline."
+                f" {sag_id} is {instance.status}.",
             )
         return instance
 
@@ -269,39 +367,48 @@ class AlibabaSag(RpcProduct):
 
     async def _add(self, ctx: CallContext) -> Response:
         params = ctx.call.params
-        for name in _ADD_REQUIRED:
+        for name in ("RegionId", "SagId"):
             if not params.get(name):
                 raise missing_parameter(name)
-        entry_type = parse_type(params)
+        for name in _ADD_REQUIRED:
+            if not params.get(name):
+                raise missing_param(name)
+        if params["RegionId"] not in REGIONS:
+            raise SimError(
+                400,
+                INVALID_REGION,
+                f"The specified regionId does not exist. {params['RegionId']!r} has no SAG.",
+            )
+        entry_type = parse_type(params, illegal_param)
         external_ip = params.get("ExternalIp", "")
         if external_ip:
-            _ipv4("ExternalIp", external_ip)
-        internal_ip = _ipv4("InternalIp", params["InternalIp"])
-        external_port = parse_port("ExternalPort", params["ExternalPort"])
-        internal_port = parse_port("InternalPort", params["InternalPort"])
+            _ipv4("ExternalIp", external_ip, illegal_param)
+        internal_ip = _ipv4("InternalIp", params["InternalIp"], illegal_param)
+        external_port = parse_port("ExternalPort", params["ExternalPort"], illegal_param)
+        internal_port = parse_port("InternalPort", params["InternalPort"], illegal_param)
         if (external_port == ANY) != (internal_port == ANY):
-            raise invalid_parameter(
+            raise illegal_param(
                 "InternalPort", "ExternalPort and InternalPort must both be any or both be ports."
             )
-        protocol = parse_protocol(params["IpProtocol"])
+        protocol = parse_protocol(params["IpProtocol"], illegal_param)
         if entry_type == "Intranet" and not external_ip:
-            raise missing_parameter("ExternalIp", "An Intranet DNAT entry needs an ExternalIp.")
+            raise missing_param("ExternalIp", "An Intranet DNAT entry needs an ExternalIp.")
         self._backend()
-        instance = self._instance(params, changing=True)
+        instance = self._instance(params, ADD)
         if entry_type == "Internet":
             if not external_ip:
                 if not instance.wan_ips:
-                    raise invalid_parameter(
+                    raise illegal_param(
                         "ExternalIp", f"The SAG instance {instance.id} has no public IP."
                     )
                 external_ip = instance.wan_ips[0]
             elif external_ip not in instance.wan_ips:
-                raise invalid_parameter(
+                raise illegal_param(
                     "ExternalIp",
                     f"{external_ip} is not a public IP of the SAG instance {instance.id}.",
                 )
         if not any(internal_ip in ipaddress.IPv4Network(c) for c in instance.lan_cidrs):
-            raise invalid_parameter(
+            raise illegal_param(
                 "InternalIp",
                 f"{internal_ip} is not in a LAN of the SAG instance {instance.id}"
                 f" ({', '.join(instance.lan_cidrs) or 'none'}).",
@@ -318,9 +425,11 @@ class AlibabaSag(RpcProduct):
         )
         for other in self.store.sag_dnat_entries.values():
             if _overlap(entry, other):
-                raise invalid_parameter(
-                    "ExternalPort",
-                    f"The DNAT entry is duplicated: {other.id} already maps {other.type}"
+                raise SimError(
+                    400,
+                    DUPLICATED,
+                    "The specified ExternalIp, IpProtocol, ExternalPort, InternalIp, and"
+                    f" InternalPort are duplicated. {other.id} already maps {other.type}"
                     f" {other.external_ip}:{other.external_port}/{other.ip_protocol}.",
                 )
         self.store.sag_dnat_entries[entry.id] = entry
@@ -334,12 +443,15 @@ class AlibabaSag(RpcProduct):
             if not params.get(name):
                 raise missing_parameter(name)
         self._backend()
-        instance = self._instance(params, changing=True)
+        instance = self._instance(params, DELETE)
         entry_id = params["DnatEntryId"]
         entry = self.store.sag_dnat_entries.get(entry_id)
         if entry is None or entry.sag_id != instance.id:
-            raise invalid_parameter(
-                "DnatEntryId", f"The DNAT entry {entry_id} is not found on {instance.id}."
+            raise SimError(
+                400,
+                INSTANCE_NOT_EXIST,
+                f"The specified instance does not exist. The DNAT entry {entry_id} is not"
+                f" found on {instance.id}.",
             )
         del self.store.sag_dnat_entries[entry.id]
         self.store.commit()
@@ -355,7 +467,7 @@ class AlibabaSag(RpcProduct):
         page_number = _page_param(params, "PageNumber", 1, None)
         page_size = _page_param(params, "PageSize", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         self._backend()
-        instance = self._instance(params, changing=False)
+        instance = self._instance(params, DESCRIBE)
         matching = [
             e
             for e in self.store.sag_dnat_entries.values()
