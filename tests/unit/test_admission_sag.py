@@ -97,9 +97,11 @@ def test_other_fields_change_through_replacement() -> None:
 def test_cloud_parameters_and_key() -> None:
     spec = DnatRuleSpec.model_validate(sag()["spec"]).alibaba_sag
     assert spec is not None
+    # Type goes out even when the spec leaves it out: AddDnatEntry marks it required.
     assert spec.to_cloud() == {
         "RegionId": "cn-shanghai",
         "SagId": "sag-0nnvdb0r1mtjv1a2b3",
+        "Type": "Intranet",
         "ExternalIp": "10.10.1.1",
         "ExternalPort": "8080",
         "InternalIp": "192.168.10.5",
