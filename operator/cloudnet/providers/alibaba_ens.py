@@ -33,6 +33,8 @@ from cloudnet.core.provider import (
 LIST = "DescribeForwardTableEntries"
 #: DescribeForwardTableEntries' largest page.
 PAGE_SIZE = 100
+#: DescribeForwardTableEntries on a NatGatewayId that does not exist.
+GATEWAY_NOT_FOUND_CODE = "InvalidParameter.NatNotFound"
 _PHASES = {
     "Pending": Phase.PENDING_CREATE,
     "Available": Phase.ACTIVE,
@@ -124,11 +126,18 @@ class AlibabaEnsProvider(ProviderBase):
 
     async def observe(self, spec: AlibabaEnsSpec, external_id: str) -> Observation:
         request_id = None
-        async for entry, request_id in self._pages(
-            {"NatGatewayId": spec.nat_gateway_id, "ForwardEntryId": external_id}
-        ):
-            if entry.get("ForwardEntryId") == external_id:
-                return self._observation(spec, entry, request_id)
+        try:
+            async for entry, request_id in self._pages(
+                {"NatGatewayId": spec.nat_gateway_id, "ForwardEntryId": external_id}
+            ):
+                if entry.get("ForwardEntryId") == external_id:
+                    return self._observation(spec, entry, request_id)
+        except CloudError as exc:
+            # The entry's own gateway is gone, and its entries with it: the cloud's proof
+            # that the entry is gone too (else a delete would wait on it for ever).
+            if exc.code == GATEWAY_NOT_FOUND_CODE:
+                return Observation.gone(exc.request_id)
+            raise
         return Observation.gone(request_id)
 
     def _holds(self, spec: AlibabaEnsSpec, entry: Mapping[str, Any]) -> bool:
