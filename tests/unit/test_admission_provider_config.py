@@ -40,6 +40,24 @@ CASES = [
     ("endpoint not a url", pc(endpoint="127.0.0.1:18900"), "endpoint"),
     ("endpoint with space", pc(endpoint="http://a b"), "endpoint"),
     ("region upper case", pc(region="CN-North-4"), "region"),
+    # a region the SDK's map does not know has no default endpoint
+    ("huawei region unknown, no endpoint", pc(region="cn-north-99", endpoint=None), "region"),
+    ("huawei region unknown, endpoint given", pc(region="cn-north-99"), None),
+    (
+        "sag region unknown, no endpoint",
+        pc(provider="alibaba-sag", projectId=None, region="cn-beijing", endpoint=None),
+        "region",
+    ),
+    (
+        "sag region known, no endpoint",
+        pc(provider="alibaba-sag", projectId=None, region="cn-shanghai", endpoint=None),
+        None,
+    ),
+    (
+        "ecs any region, no endpoint",
+        pc(provider="alibaba-ecs", projectId=None, region="cn-beijing", endpoint=None),
+        None,
+    ),
     ("no secret", pc(credentialsSecretRef=None), "credentialsSecretRef"),
 ]
 
@@ -59,5 +77,21 @@ def test_admission_and_model(name: str, obj: dict[str, Any], expected: str | Non
 def test_public_endpoints() -> None:
     spec = ProviderConfigSpec.model_validate(pc(endpoint=None)["spec"])
     assert spec.public_endpoint() == "https://nat.cn-north-4.myhuaweicloud.com"
+    # the two Huawei regions outside myhuaweicloud.com, as the SDK's NatRegion map has them
+    for region, url in (
+        ("ap-southeast-4", "https://nat.ap-southeast-4.myhuaweicloud.cn"),
+        ("eu-west-101", "https://nat.eu-west-101.myhuaweicloud.eu"),
+    ):
+        spec = ProviderConfigSpec.model_validate(pc(endpoint=None, region=region)["spec"])
+        assert spec.public_endpoint() == url
+    sag = pc(provider="alibaba-sag", projectId=None, region="cn-hongkong", endpoint=None)
+    assert (
+        ProviderConfigSpec.model_validate(sag["spec"]).public_endpoint()
+        == "https://smartag.cn-hongkong.aliyuncs.com"
+    )
+    ens = pc(provider="alibaba-ens", projectId=None, region="cn-beijing", endpoint=None)
+    assert ProviderConfigSpec.model_validate(ens["spec"]).public_endpoint() == (
+        "https://ens.aliyuncs.com"
+    )
     spec = ProviderConfigSpec.model_validate(pc(endpoint="http://127.0.0.1:18900/")["spec"])
     assert spec.public_endpoint() == "http://127.0.0.1:18900"

@@ -8,11 +8,13 @@ The credentials themselves stay in a Secret; only its name is here.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from typing import ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 
 from cloudnet.api.common import Condition, LocalObjectReference, Model, StatusModel, cel
+from cloudnet.api.endpoints import ENS_ENDPOINT, HUAWEI_NAT_ENDPOINTS, SAG_ENDPOINTS, ecs_endpoint
 
 #: How many users ``status.users`` lists (``status.userCount`` counts them all).
 MAX_LISTED_USERS = 100
@@ -23,6 +25,10 @@ class Provider(enum.StrEnum):
     ALIBABA_ENS = "alibaba-ens"
     ALIBABA_SAG = "alibaba-sag"
     ALIBABA_ECS = "alibaba-ecs"
+
+
+def _cel_list(regions: Iterable[str]) -> str:
+    return "[" + ", ".join(f"'{r}'" for r in sorted(regions)) + "]"
 
 
 class ProviderConfigSpec(Model):
@@ -36,6 +42,16 @@ class ProviderConfigSpec(Model):
         cel(
             "self.provider == 'huawei-nat' || !has(self.projectId)",
             "projectId is for provider huawei-nat only",
+        ),
+        cel(
+            "self.provider != 'huawei-nat' || has(self.endpoint) || self.region in "
+            + _cel_list(HUAWEI_NAT_ENDPOINTS),
+            "region has no known huawei-nat endpoint: set endpoint",
+        ),
+        cel(
+            "self.provider != 'alibaba-sag' || has(self.endpoint) || self.region in "
+            + _cel_list(SAG_ENDPOINTS),
+            "region has no known alibaba-sag endpoint: set endpoint",
         ),
     ]
 
@@ -77,6 +93,18 @@ class ProviderConfigSpec(Model):
     )
 
     @model_validator(mode="after")
+    def _known_region_or_endpoint(self) -> Self:
+        known = {"huawei-nat": HUAWEI_NAT_ENDPOINTS, "alibaba-sag": SAG_ENDPOINTS}.get(
+            str(self.provider)
+        )
+        if self.endpoint is None and known is not None and self.region not in known:
+            raise ValueError(
+                f"region {self.region!r} has no known {self.provider} endpoint: set endpoint"
+                f" (known regions: {', '.join(sorted(known))})"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _project_id_for_huawei(self) -> Self:
         if (self.provider == "huawei-nat") != (self.project_id is not None):
             raise ValueError(
@@ -90,12 +118,14 @@ class ProviderConfigSpec(Model):
         """The endpoint to call: the configured one, or the cloud's public one for the region."""
         if self.endpoint:
             return self.endpoint.rstrip("/")
-        return {
-            Provider.HUAWEI_NAT: f"https://nat.{self.region}.myhuaweicloud.com",
-            Provider.ALIBABA_ENS: "https://ens.aliyuncs.com",
-            Provider.ALIBABA_SAG: f"https://smartag.{self.region}.aliyuncs.com",
-            Provider.ALIBABA_ECS: f"https://ecs.{self.region}.aliyuncs.com",
-        }[Provider(self.provider)]
+        provider = Provider(self.provider)
+        if provider is Provider.HUAWEI_NAT:
+            return HUAWEI_NAT_ENDPOINTS[self.region]
+        if provider is Provider.ALIBABA_SAG:
+            return SAG_ENDPOINTS[self.region]
+        if provider is Provider.ALIBABA_ENS:
+            return ENS_ENDPOINT
+        return ecs_endpoint(self.region)
 
 
 class ProviderConfig(Model):
