@@ -428,7 +428,11 @@ class Config:
 
 
 def rule(name: str, namespace: str, slot: int) -> dict[str, Any]:
-    """DnatRule number ``slot``: gateway slot // 200, its EIP, external port 1024 + slot % 200."""
+    """DnatRule number ``slot``: gateway slot // 200, its EIP, ports 1024 + slot % 200.
+
+    The internal port follows the external one: the cloud lets a backend port
+    (port_id, internal port, protocol) carry one rule per gateway.
+    """
     index = slot // RULES_PER_GATEWAY
     return {
         "apiVersion": "cloudnet.dev/v1alpha1",
@@ -441,7 +445,7 @@ def rule(name: str, namespace: str, slot: int) -> dict[str, Any]:
                 "floatingIpId": eip_id(index),
                 "portId": PORT_ID,
                 "protocol": "tcp",
-                "internalServicePort": 80,
+                "internalServicePort": 1024 + slot % RULES_PER_GATEWAY,
                 "externalServicePort": 1024 + slot % RULES_PER_GATEWAY,
             },
         },

@@ -56,6 +56,8 @@ ANN_CREATE_PENDING = "cloudnet.dev/create-pending"
 #: External ports of incarnation n: BASE + BAND * n ... + BAND - 1.
 BASE = 20000
 BAND = 10
+#: Internal ports of incarnation n: INTERNAL_BASE + BAND * n ... (its own, like the external).
+INTERNAL_BASE = 40000
 #: Slots per provider: several DnatRules each (distinct keys), one NIC per spare ENI.
 SLOTS = {"huawei": 4, "ens": 3, "sag": 3, "nic": 2}
 NIC_ENIS = (ENI_DEMO, ENI_SPARE)
@@ -306,7 +308,13 @@ class Chaos:
     def _create(self, provider: str, slot: int) -> Incarnation:
         self.names += 1
         name = f"{provider}-{self.names}"
-        inc = Incarnation(name=name, provider=provider, slot=slot, band=self.bands)
+        inc = Incarnation(
+            name=name,
+            provider=provider,
+            slot=slot,
+            band=self.bands,
+            internal=INTERNAL_BASE + BAND * self.bands,
+        )
         self.bands += 1
         self._edit_values(inc, first=True)
         self.slots[(provider, slot)] = inc
@@ -324,7 +332,9 @@ class Chaos:
             return
         offsets = [o for o in range(BAND) if first or o != inc.offset]
         inc.offset = rng.choice(offsets)
-        inc.internal = rng.randrange(1000, 9000)
+        # Within the incarnation's own band: one backend port carries one rule (the
+        # cloud's internal key), so two incarnations never share an internal port.
+        inc.internal = INTERNAL_BASE + BAND * inc.band + rng.randrange(BAND)
         inc.description = f"chaos edit {rng.randrange(1000)}"
 
     def _plan(self) -> list[tuple[str, Incarnation]]:

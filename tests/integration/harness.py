@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -281,12 +282,17 @@ def dnat_rule(
     *,
     namespace: str = "demo",
     external_port: int = 8080,
-    internal_port: int = 80,
+    internal_port: int | None = None,
     gateway: str = GATEWAY,
     eip: str = EIPS[0],
     provider_config: str = "huawei",
     **extra: Any,
 ) -> dict[str, Any]:
+    """A Huawei DnatRule on PORT_WEB1. Without ``internal_port``, one derived from the
+    name: the cloud lets one backend port carry one rule, so two resources of a test
+    never share it by accident."""
+    if internal_port is None:
+        internal_port = 10000 + zlib.crc32(f"{namespace}/{name}".encode()) % 50000
     block: dict[str, Any] = {
         "natGatewayId": gateway,
         "floatingIpId": eip,

@@ -79,11 +79,11 @@ def test_create_update_delete(cluster: Cluster) -> None:
 def test_unknown_gateway_is_an_error_with_one_attempt(cluster: Cluster) -> None:
     cluster.kubectl.apply(dnat_rule("lost", gateway="00000000-0000-4000-8000-000000000000"))
     status = cluster.wait_phase("lost", "ERROR")
-    assert status["lastError"]["code"] == "NAT.0013"
+    assert status["lastError"]["code"] == "NAT.0105"
     assert status["lastError"]["requestId"]
     conditions = {c["type"]: c for c in status["conditions"]}
     assert conditions["Ready"]["reason"] == "DependencyNotFound"
-    assert "NAT.0013" in conditions["Synced"]["message"]
+    assert "NAT.0105" in conditions["Synced"]["message"]
     time.sleep(3)  # a retry storm would show up here
     assert len(cluster.sim.requests(CREATE)) == 1
     assert "DependencyNotFound" in {e["reason"] for e in cluster.events("lost")}

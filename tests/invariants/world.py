@@ -173,7 +173,10 @@ class Profile:
                     "floatingIpId": HUAWEI_EIP,
                     "portId": HUAWEI_PORT,
                     "protocol": "tcp",
-                    "internalServicePort": 80 + internal,
+                    # The cloud also keys rules by backend port (NAT.0304): the internal
+                    # port follows the external one, so two specs share an internal port
+                    # only where they share the external key too, and the model's keys hold.
+                    "internalServicePort": 1000 + 2 * port + internal,
                     "externalServicePort": 8080 + port,
                 }
             }

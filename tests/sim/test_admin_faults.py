@@ -79,8 +79,8 @@ async def test_request_log_records_every_call(
     assert first["request_id"] == created.headers["X-Request-Id"]
     assert first["committed"] is True
     assert first["time"] == clock()
-    assert (entries[2]["status"], entries[2]["error_code"]) == (400, "NAT.0002")
-    assert (entries[3]["status"], entries[3]["error_code"]) == (404, "NAT.0013")
+    assert (entries[2]["status"], entries[2]["error_code"]) == (400, "NAT.0302")
+    assert (entries[3]["status"], entries[3]["error_code"]) == (404, "NAT.0319")
     filtered = await admin.get("/_sim/requests", params={"action": "ShowNatGatewayDnatRule"})
     assert len(filtered.json()["requests"]) == 2
     assert (await admin.delete("/_sim/requests")).status_code == 204
@@ -245,7 +245,7 @@ async def test_drop_response_does_not_hold_failed_writes(
 ) -> None:
     await admin.post("/_sim/faults", json={"drop_response_after_commit": True})
     response = await asyncio.wait_for(hw.post(RULES, json=rule_body(protocol="x")), timeout=2)
-    assert_error(response, 400, "NAT.0002")
+    assert_error(response, 400, "NAT.0302")
     assert (await asyncio.wait_for(hw.get(RULES), timeout=2)).status_code == 200  # not a write
 
 
@@ -320,7 +320,7 @@ async def test_patch_gateway_makes_it_unusable(
 ) -> None:
     response = await admin.patch(f"/_sim/huawei/nat_gateways/{GW}", json={"status": "INACTIVE"})
     assert response.json()["status"] == "INACTIVE"
-    assert_error(await hw.post(RULES, json=rule_body()), 400, "NAT.0009")
+    assert_error(await hw.post(RULES, json=rule_body()), 400, "NAT.0103")
 
 
 async def test_state_dump_holds_the_world(hw: httpx.AsyncClient, admin: httpx.AsyncClient) -> None:

@@ -142,23 +142,51 @@ def test_official_sdk_create_show_list_update_delete(live: LiveServer) -> None:
     assert deleted.status_code == 204
     with pytest.raises(ClientRequestException) as gone:
         client.show_nat_gateway_dnat_rule(ShowNatGatewayDnatRuleRequest(dnat_rule_id=rule.id))
-    assert (gone.value.status_code, gone.value.error_code) == (404, "NAT.0013")
+    assert (gone.value.status_code, gone.value.error_code) == (404, "NAT.0319")
 
 
 def test_official_sdk_sees_our_error_codes(live: LiveServer) -> None:
     client = nat_client(live.url, BasicCredentials(AK, SK, PROJECT))
+    gateway = "cda3a125-2406-456c-a11f-598e10578541"
     with pytest.raises(ClientRequestException) as unknown_gateway:
-        client.create_nat_gateway_dnat_rule(
-            _create_request(nat_gateway_id="cda3a125-2406-456c-a11f-598e10578541")
-        )
+        client.create_nat_gateway_dnat_rule(_create_request(nat_gateway_id=gateway))
     error = unknown_gateway.value
-    assert (error.status_code, error.error_code) == (404, "NAT.0013")
+    assert (error.status_code, error.error_code) == (404, "NAT.0105")
     assert error.request_id  # from the X-Request-Id header
-    assert "NAT gateway" in error.error_msg
+    assert f"NatGateway {gateway}" in error.error_msg
+
+    with pytest.raises(ClientRequestException) as unknown_rule:
+        client.show_nat_gateway_dnat_rule(
+            ShowNatGatewayDnatRuleRequest(dnat_rule_id="5b95c675-69c2-4656-ba06-58ff72e1d338")
+        )
+    assert (unknown_rule.value.status_code, unknown_rule.value.error_code) == (404, "NAT.0319")
+
+    with pytest.raises(ClientRequestException) as unknown_port:
+        client.create_nat_gateway_dnat_rule(
+            _create_request(port_id="00000000-0000-0000-0000-000000000000")
+        )
+    assert (unknown_port.value.status_code, unknown_port.value.error_code) == (404, "NAT.0023")
+
+    with pytest.raises(ClientRequestException) as no_backend:
+        client.create_nat_gateway_dnat_rule(_create_request(port_id=None))
+    assert (no_backend.value.status_code, no_backend.value.error_code) == (400, "NAT.0310")
+
+    with pytest.raises(ClientRequestException) as bad_protocol:
+        client.create_nat_gateway_dnat_rule(_create_request(protocol="icmp"))
+    assert (bad_protocol.value.status_code, bad_protocol.value.error_code) == (400, "NAT.0302")
 
     with pytest.raises(ClientRequestException) as too_long:
         client.create_nat_gateway_dnat_rule(_create_request(description="d" * 256))
     assert (too_long.value.status_code, too_long.value.error_code) == (400, "NAT.0014")
+
+    first = client.create_nat_gateway_dnat_rule(_create_request()).dnat_rule
+    with pytest.raises(ClientRequestException) as external_key:
+        client.create_nat_gateway_dnat_rule(_create_request(port_id=PORT2))
+    assert (external_key.value.status_code, external_key.value.error_code) == (400, "NAT.0305")
+    with pytest.raises(ClientRequestException) as internal_key:
+        client.create_nat_gateway_dnat_rule(_create_request(external_service_port=8081))
+    assert (internal_key.value.status_code, internal_key.value.error_code) == (400, "NAT.0304")
+    assert first.id in internal_key.value.error_msg
 
     with pytest.raises(ClientRequestException) as bad_time:
         client.list_nat_gateway_dnat_rules(ListNatGatewayDnatRulesRequest(created_at="soon"))

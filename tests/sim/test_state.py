@@ -112,7 +112,8 @@ async def test_state_writes_are_atomic_and_leave_no_temporaries(
     app = create_app(state=state, clock=clock)
     client = make_client(application=app, auth=HuaweiSigner(AK, SK, clock=clock))
     for port in range(3):
-        await client.post(RULES, json=rule_body(external_service_port=3000 + port))
+        body = rule_body(external_service_port=3000 + port, internal_service_port=3000 + port)
+        await client.post(RULES, json=body)
     assert sorted(os.listdir(tmp_path)) == ["state.json"]
     saved = json.loads(state.read_text())["inventory"]["huawei"]["projects"][0]["dnat_rules"]
     assert len(saved) == 3

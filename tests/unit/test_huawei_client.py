@@ -312,20 +312,26 @@ async def test_throttling_honours_retry_after(header: str, expected: float | Non
 
 
 @pytest.mark.parametrize(
-    ("call", "expected"),
+    ("code", "call", "expected"),
     [
-        ("show", ErrorClass.NOT_FOUND),
-        ("update", ErrorClass.NOT_FOUND),
-        ("delete", ErrorClass.NOT_FOUND),
-        # Elsewhere a code nobody listed is Unknown, whatever its status.
-        ("create", ErrorClass.UNKNOWN),
-        ("list", ErrorClass.UNKNOWN),
+        # NAT.0319 ("No Dnat Rule exist") on our own rule's path: the rule is gone.
+        ("NAT.0319", "show", ErrorClass.NOT_FOUND),
+        ("NAT.0319", "update", ErrorClass.NOT_FOUND),
+        ("NAT.0319", "delete", ErrorClass.NOT_FOUND),
+        ("NAT.0319", "create", ErrorClass.DEPENDENCY_NOT_FOUND),
+        ("NAT.0319", "list", ErrorClass.DEPENDENCY_NOT_FOUND),
+        # Any other 404 is no proof, on any path: a code nobody listed is Unknown.
+        ("NAT.0999", "show", ErrorClass.UNKNOWN),
+        ("NAT.0999", "update", ErrorClass.UNKNOWN),
+        ("NAT.0999", "delete", ErrorClass.UNKNOWN),
+        ("NAT.0999", "create", ErrorClass.UNKNOWN),
+        ("NAT.0999", "list", ErrorClass.UNKNOWN),
     ],
 )
-async def test_unknown_404_code_depends_on_whose_path_it_is(
-    call: str, expected: ErrorClass
+async def test_a_404_means_rule_gone_only_with_nat_0319_on_its_path(
+    code: str, call: str, expected: ErrorClass
 ) -> None:
-    recorder = Recorder(answer(404, {"error_code": "NAT.0999", "error_msg": "not found"}))
+    recorder = Recorder(answer(404, {"error_code": code, "error_msg": "not found"}))
     client = make_client(recorder)
     with pytest.raises(CloudError) as caught:
         if call == "show":
@@ -341,15 +347,18 @@ async def test_unknown_404_code_depends_on_whose_path_it_is(
     assert caught.value.error_class is expected
 
 
-async def test_nat_0013_is_rule_gone_on_delete_but_gateway_missing_on_create() -> None:
-    body = {"error_code": "NAT.0013", "error_msg": "not found"}
-    client = make_client(Recorder(answer(404, body), answer(404, body)))
-    with pytest.raises(CloudError) as on_delete:
-        await client.delete_dnat_rule(GW, "r1")
-    with pytest.raises(CloudError) as on_create:
-        await client.create_dnat_rule({"nat_gateway_id": GW})
-    assert on_delete.value.error_class is ErrorClass.NOT_FOUND
-    assert on_create.value.error_class is ErrorClass.DEPENDENCY_NOT_FOUND
+async def test_gateway_missing_is_never_rule_gone() -> None:
+    # NAT.0105 (gateway unknown) and NAT.0013 (its router missing) on the delete path
+    # are no proof that our rule is gone: the provider asks by id (NAT.0319) first.
+    for code in ("NAT.0105", "NAT.0013"):
+        body = {"error_code": code, "error_msg": "not found"}
+        client = make_client(Recorder(answer(404, body), answer(404, body)))
+        with pytest.raises(CloudError) as on_delete:
+            await client.delete_dnat_rule(GW, "r1")
+        with pytest.raises(CloudError) as on_create:
+            await client.create_dnat_rule({"nat_gateway_id": GW})
+        assert on_delete.value.error_class is ErrorClass.DEPENDENCY_NOT_FOUND
+        assert on_create.value.error_class is ErrorClass.DEPENDENCY_NOT_FOUND
 
 
 async def test_wrong_endpoint_404_is_not_rule_gone() -> None:

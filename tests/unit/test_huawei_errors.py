@@ -17,6 +17,10 @@ from cloudnet.clouds.huawei import (
 # newer gateways spell APIG.xxxx: both spellings are in the table.
 APIG_ROWS = [
     ("APIGW.0101", 404, ErrorClass.AUTH_FAILED),  # wrong endpoint: never "rule gone"
+    ("APIGW.0103", 404, ErrorClass.TRANSIENT),  # no backend: never "rule gone" either
+    ("APIGW.0104", 400, ErrorClass.TRANSIENT),
+    ("APIGW.0105", 400, ErrorClass.TRANSIENT),
+    ("APIGW.0106", 400, ErrorClass.TRANSIENT),
     ("APIGW.0202", 502, ErrorClass.TRANSIENT),
     ("APIGW.0301", 401, ErrorClass.AUTH_FAILED),  # also clock skew: same code
     ("APIGW.0302", 403, ErrorClass.AUTH_FAILED),
@@ -41,9 +45,50 @@ ROWS = [
     ("NAT.0009", 400, ErrorClass.CONFLICT),
     ("NAT.0013", 404, ErrorClass.DEPENDENCY_NOT_FOUND),
     ("NAT.0014", 400, ErrorClass.INVALID_SPEC),
+    ("NAT.0020", 404, ErrorClass.AUTH_FAILED),
+    ("NAT.0021", 404, ErrorClass.DEPENDENCY_NOT_FOUND),
+    ("NAT.0023", 404, ErrorClass.DEPENDENCY_NOT_FOUND),
+    ("NAT.0024", 404, ErrorClass.DEPENDENCY_NOT_FOUND),
     ("NAT.0025", 401, ErrorClass.AUTH_FAILED),
-    ("VPC.0008", 401, ErrorClass.AUTH_FAILED),
+    ("NAT.0026", 400, ErrorClass.DEPENDENCY_NOT_FOUND),
+    ("NAT.0102", 400, ErrorClass.TRANSIENT),
+    ("NAT.0103", 400, ErrorClass.CONFLICT),
+    ("NAT.0104", 400, ErrorClass.CONFLICT),
+    ("NAT.0105", 404, ErrorClass.DEPENDENCY_NOT_FOUND),
+    ("NAT.0106", 400, ErrorClass.TRANSIENT),
+    ("NAT.0109", 400, ErrorClass.INVALID_SPEC),
+    ("NAT.0301", 400, ErrorClass.INVALID_SPEC),
+    ("NAT.0302", 400, ErrorClass.INVALID_SPEC),
+    ("NAT.0303", 400, ErrorClass.INVALID_SPEC),
+    ("NAT.0304", 400, ErrorClass.CONFLICT),
+    ("NAT.0305", 400, ErrorClass.CONFLICT),
+    ("NAT.0306", 400, ErrorClass.INVALID_SPEC),
+    ("NAT.0307", 400, ErrorClass.CONFLICT),
     ("NAT.0308", 400, ErrorClass.CONFLICT),
+    ("NAT.0309", 400, ErrorClass.CONFLICT),
+    ("NAT.0310", 400, ErrorClass.INVALID_SPEC),
+    ("NAT.0311", 400, ErrorClass.INVALID_SPEC),
+    ("NAT.0312", 400, ErrorClass.INVALID_SPEC),
+    ("NAT.0313", 400, ErrorClass.CONFLICT),
+    ("NAT.0315", 400, ErrorClass.INVALID_SPEC),
+    ("NAT.0317", 400, ErrorClass.INVALID_SPEC),
+    ("NAT.0318", 400, ErrorClass.CONFLICT),
+    ("NAT.0319", 404, ErrorClass.DEPENDENCY_NOT_FOUND),
+    ("NAT.0401", 400, ErrorClass.CONFLICT),
+    ("NAT.0402", 400, ErrorClass.CONFLICT),
+    ("NAT.0404", 400, ErrorClass.CONFLICT),
+    ("NAT.0405", 400, ErrorClass.CONFLICT),
+    ("NAT.0407", 400, ErrorClass.CONFLICT),
+    ("NAT.0408", 400, ErrorClass.CONFLICT),
+    ("NAT.0409", 400, ErrorClass.CONFLICT),
+    ("NAT.0410", 400, ErrorClass.INVALID_SPEC),
+    ("NAT.1001", 500, ErrorClass.TRANSIENT),
+    ("VPC.0007", 400, ErrorClass.AUTH_FAILED),
+    ("VPC.0008", 401, ErrorClass.AUTH_FAILED),
+    ("VPC.0009", 401, ErrorClass.AUTH_FAILED),
+    ("VPC.0010", 403, ErrorClass.AUTH_FAILED),
+    ("VPC.2201", 403, ErrorClass.AUTH_FAILED),
+    ("VPC.2701", 403, ErrorClass.AUTH_FAILED),
     *APIG_ROWS,
     *[(code.replace("APIGW.", "APIG.", 1), status, cls) for code, status, cls in APIG_ROWS],
 ]
@@ -60,11 +105,10 @@ def test_table_row(code: str, status: int, expected: ErrorClass) -> None:
 
 @pytest.mark.parametrize(("code", "status", "expected"), ROWS, ids=[r[0] for r in ROWS])
 def test_table_row_on_our_own_rule_path(code: str, status: int, expected: ErrorClass) -> None:
-    # On show/update/delete of our rule a 404 means the rule is gone (the
-    # table has no code of its own for it; the simulator answers NAT.0013),
-    # except APIG's APIGW.0101, a wrong endpoint that must not read as "gone".
-    wrong_endpoint = code in ("APIGW.0101", "APIG.0101")
-    own = ErrorClass.NOT_FOUND if status == 404 and not wrong_endpoint else expected
+    # On show/update/delete of our rule only NAT.0319 ("No Dnat Rule exist")
+    # means the rule is gone; every other 404 (the gateway's, a port's, an
+    # EIP's, APIG's) keeps its class.
+    own = ErrorClass.NOT_FOUND if code == "NAT.0319" else expected
     assert classify_huawei_error(code, status, own_object=True) is own
 
 
@@ -75,8 +119,13 @@ def test_no_gateway_code_is_invalid_spec() -> None:
 
 
 def test_rule_gone_vs_gateway_gone() -> None:
-    assert classify_huawei_error("NAT.0013", 404, own_object=True) is ErrorClass.NOT_FOUND
-    assert classify_huawei_error("NAT.0013", 404) is ErrorClass.DEPENDENCY_NOT_FOUND
+    assert classify_huawei_error("NAT.0319", 404, own_object=True) is ErrorClass.NOT_FOUND
+    assert classify_huawei_error("NAT.0319", 404) is ErrorClass.DEPENDENCY_NOT_FOUND
+    for code in ("NAT.0105", "NAT.0013", "NAT.0023", "NAT.0024", "NAT.0021"):
+        assert classify_huawei_error(code, 404, own_object=True) is ErrorClass.DEPENDENCY_NOT_FOUND
+    # a proxy's 404 page (no code: the status) and the gateway's 404s are never "gone"
+    assert classify_huawei_error("404", 404, own_object=True) is ErrorClass.UNKNOWN
+    assert classify_huawei_error("APIGW.0103", 404, own_object=True) is ErrorClass.TRANSIENT
     assert classify_huawei_error("APIGW.0101", 404, own_object=True) is ErrorClass.AUTH_FAILED
     assert classify_huawei_error("APIG.0101", 404, own_object=True) is ErrorClass.AUTH_FAILED
 
@@ -87,6 +136,7 @@ def test_rule_gone_vs_gateway_gone() -> None:
         "Some.NewCode",
         "NAT.9999",
         "NAT.00130",  # not NAT.0013
+        "NAT.03190",  # not NAT.0319
         "APIGW.03",  # not APIGW.0301
         "APIGW.0201",  # left out on purpose: only its status tells (module comment)
         "APIGW.0204",
@@ -103,7 +153,7 @@ def test_unlisted_code_is_unknown_never_invalid_spec(code: str, status: int) -> 
 
 FALLBACKS = [
     # (status, own_object, expected) for a code nobody listed
-    (404, True, ErrorClass.NOT_FOUND),  # rule 1: our rule's path
+    (404, True, ErrorClass.UNKNOWN),  # an unknown 404 on our path is not proof of "gone"
     (404, False, ErrorClass.UNKNOWN),
     (429, False, ErrorClass.THROTTLED),
     (429, True, ErrorClass.THROTTLED),

@@ -693,7 +693,7 @@ ROWS = [
     ),
     # --- cloud errors -----------------------------------------------------------------
     Row(
-        "InvalidSpec: port in another VPC (NAT.0002) -> ERROR, Blocked, once per judgement",
+        "InvalidSpec: port in another VPC (NAT.0315) -> ERROR, Blocked, once per judgement",
         given=nothing,
         spec={"port_id": PORT_ELSEWHERE},
         calls=(LIST, CREATE),
@@ -701,7 +701,7 @@ ROWS = [
         status={
             "phase": "ERROR",
             "observedGeneration": 1,
-            "lastError": {"code": "NAT.0002", "requestId": Is.LAST_REQUEST_ID},
+            "lastError": {"code": "NAT.0315", "requestId": Is.LAST_REQUEST_ID},
             "lastRequestId": Is.LAST_REQUEST_ID,
             "externalId": Is.ABSENT,
             "judgedWith": "",
@@ -726,13 +726,13 @@ ROWS = [
         then=unknown_code_is_tried_again,
     ),
     Row(
-        "DependencyNotFound: unknown gateway (NAT.0013) -> ERROR, Retry about 15 s",
+        "DependencyNotFound: unknown gateway (NAT.0105) -> ERROR, Retry about 15 s",
         given=nothing,
         spec={"nat_gateway_id": UNKNOWN_GW},
         calls=(LIST, CREATE),
         outcome=Retry,
         delay=DEPENDENCY_FIRST,
-        status={"phase": "ERROR", "lastError": {"code": "NAT.0013"}},
+        status={"phase": "ERROR", "lastError": {"code": "NAT.0105"}},
         conditions={
             "Ready": ("False", "DependencyNotFound"),
             "Synced": ("False", "DependencyNotFound"),
@@ -755,13 +755,13 @@ ROWS = [
         then=rule_left_in_cloud,
     ),
     Row(
-        "Conflict: someone else's rule appears between the check and the create (NAT.0009)",
+        "Conflict: someone else's rule appears between the check and the create (NAT.0305)",
         given=someone_elses_rule_races_our_create,
         attempt=9,
         calls=(LIST, CREATE, CREATE),  # ours checks; theirs lands; ours is refused
         outcome=Retry,
         delay=CAPPED,
-        status={"phase": "ERROR", "lastError": {"code": "NAT.0009"}, "externalId": Is.ABSENT},
+        status={"phase": "ERROR", "lastError": {"code": "NAT.0305"}, "externalId": Is.ABSENT},
         conditions={"Ready": ("False", "Conflict"), "Synced": ("False", "Conflict")},
         events=("Conflict",),
         warnings=frozenset({"Conflict"}),
@@ -1179,7 +1179,7 @@ async def test_dependency_backoff_grows_and_is_capped(
     ).reconcile()
     assert isinstance(outcome, Retry), outcome
     assert delay / 2 <= outcome.after <= delay
-    assert world.kube.status["lastError"]["code"] == "NAT.0013"
+    assert world.kube.status["lastError"]["code"] == "NAT.0105"
     assert await world.actions() == [LIST, CREATE]
 
 
@@ -1256,7 +1256,10 @@ async def test_report_config_error_while_deleting_is_never_final(
 
 async def test_find_many_answers_each_key_as_find_does_from_one_listing(world: World) -> None:
     """Huawei: the coalesced key check lists the gateway once and says what each find says."""
-    held = {port: await world.put_rule(external_service_port=port) for port in (8080, 8081)}
+    held = {
+        port: await world.put_rule(external_service_port=port, internal_service_port=port)
+        for port in (8080, 8081)
+    }
     asked = [
         spec_of(external_service_port=8080),
         spec_of(external_service_port=8081, internal_service_port=9999),  # same key

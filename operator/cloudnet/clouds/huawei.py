@@ -15,15 +15,14 @@ classified by :data:`HUAWEI_NAT_ERRORS`, or
 
 Error classification (:func:`classify_huawei_error`), in this order:
 
-1. A 404 on a path that names our own rule (show, update, delete) means the
-   rule is gone (``NotFound``), whatever the NAT code, because Huawei's table
-   has no code of its own for a missing DNAT rule: the simulator, like the
-   table, answers NAT.0013 (its only 404). Reading NAT.0013 there as "rule
-   gone" is also right when the *gateway* is what is missing: a gateway
-   cannot be deleted while it holds rules (NAT.0006), so our rule went first.
-   The one exception is APIG's own 404, APIGW.0101 / APIG.0101 ("no such
-   API": a wrong endpoint or region), which must never read as "our rule is
-   gone".
+1. On a path that names our own rule (show, update, delete), ``NAT.0319``
+   ("No Dnat Rule exist with id ...", 404), NAT's own code for a missing
+   DNAT rule, means the rule is gone (``NotFound``). No other answer does:
+   a 404 of the API gateway (APIGW.0101 no such API, APIGW.0103 no backend),
+   a 404 about something a PUT body names (NAT.0023 port, NAT.0024 EIP,
+   NAT.0105 gateway), or a 404 without any code (a proxy's page) keeps its
+   own class, since reading it as "rule gone" would release or recreate a
+   rule that still exists.
 2. The exact code in :data:`HUAWEI_NAT_ERRORS`; never a prefix. It holds
    the API Gateway's codes in both spellings Huawei answers with
    (``APIGW.0301`` from the shared gateway, ``APIG.0301`` from newer ones);
@@ -39,9 +38,8 @@ request is answered where it was sent, or not at all) raises
 :data:`UNEXPECTED_REDIRECT_CODE`, ``Unknown``, naming the status and the
 Location without its query.
 
-Quota: a public gateway holds at most 200 DNAT rules; the table has no quota
-code, so the cloud's answer is NAT.0009 "resource in use" (what the simulator
-sends), a ``Conflict`` that frees up when another rule goes.
+Quota: a public gateway holds at most 200 DNAT rules; a create beyond that
+is NAT.0309, a ``Conflict`` that frees up when another rule goes.
 """
 
 from __future__ import annotations
@@ -81,6 +79,7 @@ __all__ = [
     "DNAT_RULE_LIST_FILTERS",
     "HUAWEI_NAT_ERRORS",
     "INVALID_RESPONSE_CODE",
+    "RULE_NOT_FOUND_CODE",
     "UNEXPECTED_REDIRECT_CODE",
     "CloudResponse",
     "HuaweiCredentials",
@@ -110,6 +109,11 @@ _APIG_ERRORS: dict[str, ErrorClass] = {
     # in the ProviderConfig, not our rule missing; grouped with the credential
     # errors because only a ProviderConfig change fixes it. [H1]
     "APIGW.0101": ErrorClass.AUTH_FAILED,
+    # 404 (APIG.0103: 500) "the backend does not exist": a gateway fault, never our rule [H1][H2]
+    "APIGW.0103": ErrorClass.TRANSIENT,
+    "APIGW.0104": ErrorClass.TRANSIENT,  # 400 (APIG: 500) plug-ins do not exist [H1][H2]
+    "APIGW.0105": ErrorClass.TRANSIENT,  # 400 (APIG: 500) backend configuration missing [H1][H2]
+    "APIGW.0106": ErrorClass.TRANSIENT,  # 400 orchestration error [H1]
     "APIGW.0202": ErrorClass.TRANSIENT,  # 502 backend unavailable [H2]
     # 401 incorrect IAM authentication information: bad AK/SK signature, bad
     # or expired token, and also clock skew (X-Sdk-Date over 15 min off [H3]),
@@ -127,32 +131,90 @@ _APIG_ERRORS: dict[str, ErrorClass] = {
     "APIGW.0402": ErrorClass.AUTH_FAILED,  # 403 IP address not allowed (access control) [H1]
 }
 
+# NAT Gateway v2 codes, with their HTTP status, from:
+#   [N1] "Error Codes", NAT Gateway API reference
+#        (https://support.huaweicloud.com/intl/en-us/api-natgateway/ErrorCode.html)
+#   [N2] "Error Code Description v2" (nat_api_0039.html): NAT.0013 is the gateway's router
+#   [N3] the same "Error Codes" page as mirrored for the same service by its
+#        T-Systems edition (opentelekomcloud-docs/nat-gateway, error_codes.rst), for
+#        the DNAT-module rows (NAT.03xx, NAT.04xx) the Huawei page shows only in part
+#   [N4] "Error Code Description v2.0" (nat_api_0040.html): VPC.xxxx of the shared
+#        Neutron layer (project mismatch, policy refusals)
 #: The one table: exact Huawei error code → retry class;
-#: :func:`classify_huawei_error` adds the own-rule 404 rule and the unknown-code rule.
-#: Codes and statuses come from the NAT Gateway API reference's "Error Codes" /
-#: "Error Code Description v2" pages and the API Gateway error-code page.
+#: :func:`classify_huawei_error` adds the own-rule rule (NAT.0319) and the unknown-code rule.
 HUAWEI_NAT_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
     {
         # --- NAT Gateway, common module ---
-        "NAT.0001": ErrorClass.INVALID_SPEC,  # 400 invalid created_at timestamp
-        "NAT.0002": ErrorClass.INVALID_SPEC,  # 400 invalid parameters
-        "NAT.0004": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 router does not exist
-        "NAT.0005": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 network does not exist
-        "NAT.0006": ErrorClass.CONFLICT,  # 400 rules not deleted yet (gateway delete)
-        "NAT.0007": ErrorClass.TRANSIENT,  # 400 "DB Error": a server fault despite the 400
-        "NAT.0009": ErrorClass.CONFLICT,  # 400 resource in use by another
-        # 404 NAT gateway not found; on our own rule's path: NotFound (docstring rule 1)
-        "NAT.0013": ErrorClass.DEPENDENCY_NOT_FOUND,
-        "NAT.0014": ErrorClass.INVALID_SPEC,  # 400 description longer than 255
-        "NAT.0025": ErrorClass.AUTH_FAILED,  # 401 token expired
+        "NAT.0001": ErrorClass.INVALID_SPEC,  # 400 invalid created_at timestamp [N1]
+        "NAT.0002": ErrorClass.INVALID_SPEC,  # 400 invalid parameters [N1]
+        "NAT.0004": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 router does not exist [N1]
+        "NAT.0005": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 network does not exist [N1]
+        "NAT.0006": ErrorClass.CONFLICT,  # 400 rules not deleted yet (gateway delete) [N1]
+        "NAT.0007": ErrorClass.TRANSIENT,  # 400 "DB Error": a server fault despite the 400 [N1]
+        "NAT.0009": ErrorClass.CONFLICT,  # 400 resource in use by another [N1]
+        "NAT.0013": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 the gateway's router is missing [N2]
+        "NAT.0014": ErrorClass.INVALID_SPEC,  # 400 description longer than 255 [N1]
+        # 404 tenant_id other than the authenticated one: credentials, never "rule gone" [N3]
+        "NAT.0020": ErrorClass.AUTH_FAILED,
+        "NAT.0021": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 nat_gateway_id not a valid id [N3]
+        "NAT.0023": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 port_id not found [N3]
+        "NAT.0024": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 floating_ip_id not found [N3]
+        "NAT.0025": ErrorClass.AUTH_FAILED,  # 401 token expired [N1]
+        "NAT.0026": ErrorClass.DEPENDENCY_NOT_FOUND,  # 400 floating IP not found [N3]
+        # --- NAT Gateway, gateway module ---
+        "NAT.0102": ErrorClass.TRANSIENT,  # 400 "the system is busy, try again later" [N3]
+        "NAT.0103": ErrorClass.CONFLICT,  # 400 gateway not ACTIVE: it settles or a human acts [N3]
+        "NAT.0104": ErrorClass.CONFLICT,  # 400 gateway not UP (frozen, e.g. arrears) [N3]
+        "NAT.0105": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 (400 on delete) gateway unknown [N1]
+        "NAT.0106": ErrorClass.TRANSIENT,  # 400 concurrent conflicting requests on a gateway [N3]
+        "NAT.0109": ErrorClass.INVALID_SPEC,  # 400 the gateway does not support IPv6 [N3]
+        # --- NAT Gateway, DNAT rule module [N3] ---
+        "NAT.0301": ErrorClass.INVALID_SPEC,  # 400 port range / missing field / protocol shape
+        "NAT.0302": ErrorClass.INVALID_SPEC,  # 400 protocol not supported
+        "NAT.0303": ErrorClass.INVALID_SPEC,  # 400 invalid port value
+        # 400 port_id/private_ip + internal port + protocol taken by another rule
+        "NAT.0304": ErrorClass.CONFLICT,
+        # 400 floating IP + external port + protocol taken: the unique key is held
+        "NAT.0305": ErrorClass.CONFLICT,
+        "NAT.0306": ErrorClass.INVALID_SPEC,  # 400 all-port rule needs 0/0 and protocol any
+        "NAT.0307": ErrorClass.CONFLICT,  # 400 port_id already has (all-port) rules
+        "NAT.0308": ErrorClass.CONFLICT,  # 400 private_ip already has (all-port) rules [N1]
+        "NAT.0309": ErrorClass.CONFLICT,  # 400 the gateway's DNAT rule limit (200) reached
+        "NAT.0310": ErrorClass.INVALID_SPEC,  # 400 neither port_id nor private_ip
+        "NAT.0311": ErrorClass.INVALID_SPEC,  # 400 private IP address not legal
+        "NAT.0312": ErrorClass.INVALID_SPEC,  # 400 a virtual IP address is not supported
+        "NAT.0313": ErrorClass.CONFLICT,  # 400 the floating IP's DNAT rule limit reached
+        "NAT.0315": ErrorClass.INVALID_SPEC,  # 400 port_id is not a valid port
+        "NAT.0317": ErrorClass.INVALID_SPEC,  # 400 port_id and private_ip both given
+        "NAT.0318": ErrorClass.CONFLICT,  # 400 the rule is frozen, cannot be updated
+        # 404 no DNAT rule with that id; on our own rule's path: NotFound (docstring rule 1)
+        "NAT.0319": ErrorClass.DEPENDENCY_NOT_FOUND,
+        # --- NAT Gateway, floating IP module [N3] ---
+        "NAT.0401": ErrorClass.CONFLICT,  # 400 floating IP frozen
+        "NAT.0402": ErrorClass.CONFLICT,  # 400 floating IP associated with a port
+        "NAT.0404": ErrorClass.CONFLICT,  # 400 floating IP used by another NAT gateway
+        "NAT.0405": ErrorClass.CONFLICT,  # 400 floating IP occupied
+        "NAT.0407": ErrorClass.CONFLICT,  # 400 floating IP used by other rules
+        "NAT.0408": ErrorClass.CONFLICT,  # 400 floating IP with both DNAT and all-port rules
+        "NAT.0409": ErrorClass.CONFLICT,  # 400 floating IP with SNAT and an all-port rule
+        "NAT.0410": ErrorClass.INVALID_SPEC,  # 400 invalid floating IP value
+        # --- NAT Gateway, server faults [N1] ---
+        "NAT.1001": ErrorClass.TRANSIENT,  # 500 internal server error
+        # --- the shared network layer's credential and policy codes [N1][N4] ---
+        "VPC.0007": ErrorClass.AUTH_FAILED,  # 400 the URL's project is not the token's
         "VPC.0008": ErrorClass.AUTH_FAILED,  # 401 invalid token in the header
-        # --- NAT Gateway, DNAT rule module ---
-        "NAT.0308": ErrorClass.CONFLICT,  # 400 private_ip already used by another DNAT rule
+        "VPC.0009": ErrorClass.AUTH_FAILED,  # 401 real-name authentication failed
+        "VPC.0010": ErrorClass.AUTH_FAILED,  # 403 disallowed by policy
+        "VPC.2201": ErrorClass.AUTH_FAILED,  # 403 the IAM policy does not allow the action
+        "VPC.2701": ErrorClass.AUTH_FAILED,  # 403 token not allowed (or account frozen)
         # --- API Gateway (APIG) in front of every Huawei API ---
         **_APIG_ERRORS,
         **{code.replace("APIGW.", "APIG.", 1): cls for code, cls in _APIG_ERRORS.items()},
     }
 )
+
+#: NAT's own code for "no DNAT rule with that id": the only answer that means our rule is gone.
+RULE_NOT_FOUND_CODE = "NAT.0319"
 
 #: Query filters of ListNatGatewayDnatRulesRequest (huaweicloudsdknat v2), paging excluded.
 DNAT_RULE_LIST_FILTERS = frozenset(
@@ -250,11 +312,11 @@ def classify_huawei_error(code: str, http_status: int, *, own_object: bool = Fal
     """The retry class of an error; the order of the rules is in the module docstring.
 
     ``own_object`` says the request path names our own rule (show, update,
-    delete), where a 404 means the rule is gone.
+    delete), where NAT.0319 means the rule is gone.
     """
-    known = HUAWEI_NAT_ERRORS.get(code)
-    if own_object and http_status == 404 and known is not ErrorClass.AUTH_FAILED:
+    if own_object and code == RULE_NOT_FOUND_CODE:
         return ErrorClass.NOT_FOUND
+    known = HUAWEI_NAT_ERRORS.get(code)
     if known is not None:
         return known
     if http_status == 429:

@@ -21,35 +21,48 @@ PENDING_UPDATE → ACTIVE after ``huawei_dnat_update_delay``, PENDING_DELETE →
 gone after ``huawei_dnat_delete_delay``. EIP_FREEZED and INACTIVE are only
 reached through the admin edit endpoint (the cloud's failure states).
 
-Error codes: only those of the NAT Gateway error table of the API reference,
-with its statuses, body ``{"error_code", "error_msg"}``:
+Error codes: only those of the NAT Gateway "Error Codes" table of the API
+reference (its DNAT-module rows NAT.03xx / NAT.04xx as the service's
+T-Systems edition of the same page lists them in full), with its statuses,
+body ``{"error_code", "error_msg"}``:
 
 - NAT.0001 (400) ``created_at`` list filter that is not a timestamp.
 - NAT.0002 (400) invalid parameters: malformed JSON or missing
-  ``dnat_rule``; unknown or mistyped fields; missing required fields;
-  both/neither of port_id/private_ip and of floating_ip_id/global_eip_id;
-  port outside 0-65535; range not ``x-y`` with 1 <= x < y <= 65535 (seed 003:
-  "x is lower than y"); only one range, or ranges of unequal length; protocol
-  not tcp|udp|any; the port/protocol combinations below; ``<``/``>`` in
-  description; unknown port_id, EIP or global EIP; a port outside the
-  gateway's VPC; private_ip not IPv4; bad list ``limit``/``admin_state_up``/
-  port filters; PUT changing an immutable property (below) or without
-  nat_gateway_id (the SDK's UpdateNatGatewayDnatRuleOption requires it).
-- NAT.0009 (400) resource in use: the EIP is bound outside this gateway or
-  used by DNAT rules of another gateway; another rule already maps an
+  ``dnat_rule``; unknown or mistyped fields; both/neither of
+  floating_ip_id/global_eip_id; ``<``/``>`` in description; bad list
+  ``limit``/``admin_state_up``/port filters; PUT changing an immutable
+  property (below) or without nat_gateway_id (the SDK's
+  UpdateNatGatewayDnatRuleOption requires it).
+- NAT.0301 (400) a missing required field ("param ... is null"); a range
+  not ``x-y`` with 1 <= x < y <= 65535 (seed 003: "x is lower than y"), only
+  one range, ranges of unequal length, ports beside ranges.
+- NAT.0302 (400) protocol not tcp|udp|any; NAT.0303 (400) a port outside
+  0-65535; NAT.0306 (400) an all-port rule (protocol any) that is not 0/0
+  without ranges, or port 0 on a tcp/udp rule.
+- NAT.0310 (400) neither port_id nor private_ip; NAT.0317 (400) both;
+  NAT.0311 (400) private_ip not IPv4; NAT.0315 (400) a port outside the
+  gateway's VPC; NAT.0023 (404) an unknown port_id; NAT.0026 (400) an
+  unknown EIP or global EIP.
+- NAT.0103 (400) the gateway is not ACTIVE; NAT.0104 (400) the gateway is
+  frozen (admin_state_up false).
+- NAT.0105 (404) NAT gateway unknown (create, PUT, DELETE path).
+- NAT.0309 (400) the gateway holds its limit of DNAT rules (200).
+- NAT.0305 (400) the external key is taken: another rule maps an
   overlapping external port range of the same EIP with an overlapping
-  protocol (``any`` overlaps every protocol; an all-port rule overlaps every
-  port); the gateway is not ACTIVE or admin_state_up is false; the rule is
-  not ACTIVE on PUT (or is PENDING_CREATE/PENDING_UPDATE on DELETE); the
-  gateway holds its quota of DNAT rules (200). For the quota NAT.0009 is
-  the closest code of the table: the quota frees up when another rule goes,
-  which is the "in use, retry later" meaning of NAT.0009, whereas NAT.0002
-  would tell the client to never retry the same spec.
-- NAT.0013 (404) NAT gateway not found (create, PUT, DELETE path); also a
-  DNAT rule that does not exist (show, PUT, DELETE). The table has no code
-  for a missing rule and NAT.0013 is its only 404; the message says which
-  object is missing, and a client tells them apart by the call (a 404 on
-  show/update/delete of a rule id means the rule is gone).
+  protocol (``any`` overlaps every protocol; an all-port rule every port);
+  NAT.0408 (400) when one of the two is an all-port rule and the other not.
+- NAT.0304 (400) the internal key is taken: another rule of the gateway
+  maps the same backend (port_id or private_ip) and an overlapping internal
+  port range with an overlapping protocol ("only one DNAT rule can be configured for
+  each port on a server"); NAT.0307 / NAT.0308 (400) when one of the two is
+  an all-port rule (backend named by port_id / private_ip).
+- NAT.0402 (400) the EIP is bound outside this gateway; NAT.0404 (400) the
+  EIP is used by DNAT rules of another gateway.
+- NAT.0009 (400) resource in use: the rule is not ACTIVE on PUT (or is
+  PENDING_CREATE/PENDING_UPDATE on DELETE); the reference names no code of
+  its own for these.
+- NAT.0319 (404) no DNAT rule with that id (show, PUT, DELETE; also a rule
+  of another gateway on the DELETE path).
 - NAT.0014 (400) description longer than 255 characters.
 
 Port and protocol rules (chosen, documented by Huawei as "all ports = 0/0
@@ -95,8 +108,29 @@ LIST = "ListNatGatewayDnatRules"
 INVALID_TIME = "NAT.0001"
 INVALID_PARAM = "NAT.0002"
 IN_USE = "NAT.0009"
-NOT_FOUND = "NAT.0013"
 DESCRIPTION_TOO_LONG = "NAT.0014"
+PORT_NOT_FOUND = "NAT.0023"
+EIP_NOT_FOUND = "NAT.0026"
+GATEWAY_NOT_ACTIVE = "NAT.0103"
+GATEWAY_FROZEN = "NAT.0104"
+GATEWAY_NOT_FOUND = "NAT.0105"
+BAD_FIELD = "NAT.0301"
+BAD_PROTOCOL = "NAT.0302"
+BAD_PORT = "NAT.0303"
+INTERNAL_KEY_TAKEN = "NAT.0304"
+EXTERNAL_KEY_TAKEN = "NAT.0305"
+ALL_PORT_SHAPE = "NAT.0306"
+PORT_HAS_RULES = "NAT.0307"
+PRIVATE_IP_HAS_RULES = "NAT.0308"
+RULE_LIMIT = "NAT.0309"
+NO_BACKEND = "NAT.0310"
+BAD_PRIVATE_IP = "NAT.0311"
+BAD_BACKEND_PORT = "NAT.0315"
+TWO_BACKENDS = "NAT.0317"
+RULE_NOT_FOUND = "NAT.0319"
+EIP_ON_PORT = "NAT.0402"
+EIP_ON_OTHER_GATEWAY = "NAT.0404"
+EIP_MIXED_RULES = "NAT.0408"
 
 MAX_LIST_LIMIT = 2000  # SDK ListNatGatewayDnatRulesRequest: limit 1-2000, default 2000
 _STRING_FIELDS = (
@@ -131,8 +165,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 ]
 
 
-def _bad(message: str) -> SimError:
-    return SimError(400, INVALID_PARAM, message)
+def _bad(message: str, code: str = INVALID_PARAM) -> SimError:
+    return SimError(400, code, message)
 
 
 def _in_use(message: str) -> SimError:
@@ -191,7 +225,7 @@ def _parse_option(body: bytes) -> dict[str, Any]:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise _bad(f"{name} must be an integer")
             if not 0 <= value <= 65535:
-                raise _bad(f"{name} must be within 0-65535, got {value}")
+                raise _bad(f"Invalid value for port {value}: {name} is 0-65535", BAD_PORT)
     if "description" in option:
         description = option["description"]
         if len(description) > 255:
@@ -207,7 +241,11 @@ def _parse_option(body: bytes) -> dict[str, Any]:
             protocol.lower(),
             protocol.upper(),
         ):
-            raise _bad(f"protocol must be tcp, udp or any, got {protocol!r}")
+            raise _bad(
+                f"Dnat rule protocol {protocol} not supported. Only protocol values"
+                " tcp, udp, any are supported.",
+                BAD_PROTOCOL,
+            )
         option["protocol"] = protocol.lower()
     for name in ("internal_service_port_range", "external_service_port_range"):
         if option.get(name):
@@ -218,58 +256,94 @@ def _parse_option(body: bytes) -> dict[str, Any]:
 def _port_range(name: str, value: str) -> tuple[int, int]:
     match = _RANGE.match(value)
     if match is None:
-        raise _bad(f"{name} must be two ports joined by '-', like 1000-1010, got {value!r}")
+        raise _bad(
+            f"{name} must be two ports joined by '-', like 1000-1010, got {value!r}", BAD_FIELD
+        )
     low, high = int(match.group(1)), int(match.group(2))
     if not 1 <= low < high <= 65535:
-        raise _bad(f"{name} must be x-y with 1 <= x < y <= 65535, got {value!r}")
+        raise _bad(f"'{name}' out of range(1-65535): x-y with x < y, got {value!r}", BAD_FIELD)
     return low, high
 
 
 def _check_shape(rule: DnatRule) -> None:
     """The either/or and port/protocol rules, on a complete (created or merged) rule."""
-    if bool(rule.port_id) == bool(rule.private_ip):
-        raise _bad("Exactly one of port_id and private_ip must be given")
+    if not rule.port_id and not rule.private_ip:
+        raise _bad("The port_id and private_ip values are both empty", NO_BACKEND)
+    if rule.port_id and rule.private_ip:
+        raise _bad("The port_id and private_ip exist at the same time", TWO_BACKENDS)
     if bool(rule.floating_ip_id) == bool(rule.global_eip_id):
         raise _bad("Exactly one of floating_ip_id and global_eip_id must be given")
     if rule.private_ip:
         try:
             ipaddress.IPv4Address(rule.private_ip)
         except ValueError:
-            raise _bad(f"private_ip {rule.private_ip!r} is not an IPv4 address") from None
+            raise _bad(
+                f"The private ip address is not legal: {rule.private_ip!r}", BAD_PRIVATE_IP
+            ) from None
     internal_range = rule.internal_service_port_range
     external_range = rule.external_service_port_range
     if bool(internal_range) != bool(external_range):
-        raise _bad("internal_service_port_range and external_service_port_range go together")
+        raise _bad(
+            "internal_service_port_range and external_service_port_range go together", BAD_FIELD
+        )
     if rule.protocol == "any":
         if internal_range or rule.internal_service_port or rule.external_service_port:
-            raise _bad("A rule with protocol any maps all ports: both ports must be 0, no ranges")
+            raise _bad(
+                "The external port equals 0 and internal port equals 0 and protocol equals any"
+                " must satisfied at the same time",
+                ALL_PORT_SHAPE,
+            )
         return
     if internal_range:
         low_in, high_in = _port_range("internal_service_port_range", internal_range)
         low_ex, high_ex = _port_range("external_service_port_range", external_range)
         if high_in - low_in != high_ex - low_ex:
-            raise _bad("The internal and external port ranges must hold the same number of ports")
+            raise _bad(
+                "'internal_service_port_range' and 'external_service_port_range' must be equal",
+                BAD_FIELD,
+            )
         if rule.internal_service_port or rule.external_service_port:
-            raise _bad("With port ranges, internal/external_service_port must be 0 or omitted")
+            raise _bad(
+                "With port ranges, internal/external_service_port must be 0 or omitted", BAD_FIELD
+            )
         return
     if not rule.internal_service_port or not rule.external_service_port:
-        raise _bad("Port 0 means all ports and needs protocol any; tcp/udp ports are 1-65535")
+        raise _bad(
+            "The external port equals 0 and internal port equals 0 and protocol equals any"
+            " must satisfied at the same time: tcp/udp ports are 1-65535",
+            ALL_PORT_SHAPE,
+        )
 
 
-def _external_ports(rule: DnatRule) -> tuple[int, int]:
+def _ports(rule: DnatRule, side: str) -> tuple[int, int]:
+    """The ``side`` ("external" / "internal") port range a rule takes; all for an all-port rule."""
     if rule.protocol == "any":
         return 1, 65535
-    if rule.external_service_port_range:
-        return _port_range("external_service_port_range", rule.external_service_port_range)
-    return rule.external_service_port, rule.external_service_port
+    ranged = getattr(rule, f"{side}_service_port_range")
+    if ranged:
+        return _port_range(f"{side}_service_port_range", ranged)
+    port: int = getattr(rule, f"{side}_service_port")
+    return port, port
+
+
+def _meet(a: DnatRule, b: DnatRule, side: str) -> bool:
+    """Protocols that overlap (``any`` overlaps all) and ``side`` port ranges that overlap."""
+    if a.protocol != b.protocol and "any" not in (a.protocol, b.protocol):
+        return False
+    low_a, high_a = _ports(a, side)
+    low_b, high_b = _ports(b, side)
+    return low_a <= high_b and low_b <= high_a
 
 
 def _overlap(a: DnatRule, b: DnatRule) -> bool:
-    if a.protocol != b.protocol and "any" not in (a.protocol, b.protocol):
-        return False
-    low_a, high_a = _external_ports(a)
-    low_b, high_b = _external_ports(b)
-    return low_a <= high_b and low_b <= high_a
+    """The external key: the same EIP's ports (the caller compares the EIP)."""
+    return _meet(a, b, "external")
+
+
+def _same_backend(a: DnatRule, b: DnatRule) -> bool:
+    return bool(a.port_id and a.port_id == b.port_id) or bool(
+        a.private_ip and a.private_ip == b.private_ip
+    )
 
 
 # -- the family ---------------------------------------------------------------------------
@@ -332,69 +406,100 @@ class HuaweiNat:
     def _gateway(self, project_id: str, gateway_id: str) -> NatGateway:
         gateway = self.store.nat_gateway(project_id, gateway_id)
         if gateway is None:
-            raise SimError(404, NOT_FOUND, f"NAT gateway {gateway_id} could not be found")
+            raise SimError(404, GATEWAY_NOT_FOUND, f"NatGateway {gateway_id} does not exist.")
         return gateway
 
     def _rule(self, project_id: str, rule_id: str) -> DnatRule:
         rule = self.store.dnat_rules.get(rule_id)
         if rule is None or rule.tenant_id != project_id:
-            raise SimError(404, NOT_FOUND, f"DNAT rule {rule_id} could not be found")
+            raise SimError(404, RULE_NOT_FOUND, f"No Dnat Rule exist with id {rule_id}")
         return rule
 
     def _check_dependencies(self, rule: DnatRule, *, creating: bool) -> None:
         """Gateway state, port, EIP binding, quota and duplicates of a complete rule."""
         project_id = rule.tenant_id
         gateway = self._gateway(project_id, rule.nat_gateway_id)
-        if gateway.status != "ACTIVE" or not gateway.admin_state_up:
-            raise _in_use(
-                f"NAT gateway {gateway.id} is {gateway.status}"
-                f"{'' if gateway.admin_state_up else ' and frozen (admin_state_up false)'}:"
-                " it accepts no DNAT rule changes"
+        if gateway.status != "ACTIVE":
+            raise _bad(
+                f"NatGateway {gateway.id} is not ACTIVE ({gateway.status}).", GATEWAY_NOT_ACTIVE
             )
+        if not gateway.admin_state_up:
+            raise _bad(f"NatGateway {gateway.id} is frozen, can not update.", GATEWAY_FROZEN)
         if rule.port_id:
             port = self.store.port(project_id, rule.port_id)
             if port is None:
-                raise _bad(f"Port {rule.port_id} does not exist")
+                raise SimError(404, PORT_NOT_FOUND, f"Port '{rule.port_id}' could not be found.")
             if port.vpc_id and gateway.vpc_id and port.vpc_id != gateway.vpc_id:
-                raise _bad(f"Port {rule.port_id} is not in the VPC of NAT gateway {gateway.id}")
+                raise _bad(
+                    f"Port {rule.port_id} is not a valid port: it is not in the VPC of NAT"
+                    f" gateway {gateway.id}",
+                    BAD_BACKEND_PORT,
+                )
         if rule.floating_ip_id:
             eip = self.store.eip(project_id, rule.floating_ip_id)
             if eip is None:
-                raise _bad(f"EIP {rule.floating_ip_id} does not exist")
+                raise _bad(f"Floating IP {rule.floating_ip_id} could not be found.", EIP_NOT_FOUND)
             rule.floating_ip_address = eip.address
             rule.global_eip_address = ""
         else:
             eip = self.store.global_eip(project_id, rule.global_eip_id)
             if eip is None:
-                raise _bad(f"Global EIP {rule.global_eip_id} does not exist")
+                raise _bad(f"Global EIP {rule.global_eip_id} could not be found.", EIP_NOT_FOUND)
             rule.global_eip_address = eip.address
             rule.floating_ip_address = ""
         if eip.bound_to not in (None, "", gateway.id):
-            raise _in_use(f"EIP {eip.id} is in use by {eip.bound_to}")
+            raise _bad(f"Floating Ip {eip.id} has associated with {eip.bound_to}.", EIP_ON_PORT)
 
-        same_eip = [
+        others = [
             other
             for other in self.store.dnat_rules.values()
-            if other.id != rule.id
-            and other.tenant_id == project_id
-            and (other.floating_ip_id or other.global_eip_id) == eip.id
+            if other.id != rule.id and other.tenant_id == project_id
         ]
+        same_eip = [o for o in others if (o.floating_ip_id or o.global_eip_id) == eip.id]
         for other in same_eip:
             if other.nat_gateway_id != gateway.id:
-                raise _in_use(f"EIP {eip.id} is in use by NAT gateway {other.nat_gateway_id}")
+                raise _bad(
+                    f"Floating Ip {eip.id} has used by nat gateway {other.nat_gateway_id}.",
+                    EIP_ON_OTHER_GATEWAY,
+                )
         if creating:
             quota = self.store.inventory.settings.huawei_dnat_quota_per_gateway
             used = sum(1 for r in self.store.dnat_rules.values() if r.nat_gateway_id == gateway.id)
             if used >= quota:
-                raise _in_use(
-                    f"Quota exceeded: NAT gateway {gateway.id} already holds {used} DNAT rules"
-                    f" (at most {quota})"
+                raise _bad(
+                    f"{quota} DNAT rules has been associated to this NAT Gateway, no more is"
+                    f" allowed ({gateway.id})",
+                    RULE_LIMIT,
                 )
         for other in same_eip:
             if _overlap(rule, other):
-                raise _in_use(
-                    f"DNAT rule {other.id} already maps EIP {eip.id} port(s)"
-                    f" {_describe_ports(other)}/{other.protocol}"
+                mixed = (rule.protocol == "any") != (other.protocol == "any")
+                raise _bad(
+                    f"Floating Ip {eip.id} can not be associated with both DNAT rule and DNAT"
+                    f" all port rule: DNAT rule {other.id} maps it"
+                    if mixed
+                    else "The floating ip, external port and protocol specified have been"
+                    f" occupied: DNAT rule {other.id} maps EIP {eip.id} port(s)"
+                    f" {_describe_ports(other)}/{other.protocol}",
+                    EIP_MIXED_RULES if mixed else EXTERNAL_KEY_TAKEN,
+                )
+        # private IPs repeat across VPCs: a backend is one server only behind one gateway
+        for other in (o for o in others if o.nat_gateway_id == gateway.id):
+            if _same_backend(rule, other) and _meet(rule, other, "internal"):
+                if "any" in (rule.protocol, other.protocol):
+                    by_port = bool(rule.port_id)
+                    raise _bad(
+                        f"The {'port_id' if by_port else 'private_ip'} already existing dnat"
+                        " allport rules or dnat_rules, can no longer create dnat rules or dnat"
+                        f" allport rules (DNAT rule {other.id})",
+                        PORT_HAS_RULES if by_port else PRIVATE_IP_HAS_RULES,
+                    )
+                raise _bad(
+                    "The port_id, private_ip, internal port and protocol specified have been"
+                    f" occupied: DNAT rule {other.id} maps"
+                    f" {other.port_id or other.private_ip}"
+                    f" port(s) {_describe_internal(other)}/{other.protocol}",
+                    INTERNAL_KEY_TAKEN,
                 )
 
     # handlers
@@ -405,7 +510,7 @@ class HuaweiNat:
         if not option.get("internal_service_port_range"):
             missing += [f for f in _INT_FIELDS if f not in option]
         if missing:
-            raise _bad(f"Missing required parameter(s): {', '.join(missing)}")
+            raise _bad(f"param {', '.join(missing)} is null in request body", BAD_FIELD)
         project_id = ctx.call.params["project_id"]
         delay = self.store.inventory.settings.huawei_dnat_create_delay
         rule = DnatRule(
@@ -476,8 +581,8 @@ class HuaweiNat:
         if rule.nat_gateway_id != gateway.id:
             raise SimError(
                 404,
-                NOT_FOUND,
-                f"DNAT rule {rule.id} could not be found on NAT gateway {gateway.id}",
+                RULE_NOT_FOUND,
+                f"No Dnat Rule exist with id {rule.id} on NAT gateway {gateway.id}",
             )
         if rule.status in ("PENDING_CREATE", "PENDING_UPDATE"):
             raise _in_use(f"DNAT rule {rule.id} is {rule.status}: wait until it settles")
@@ -507,6 +612,11 @@ class HuaweiNat:
             if (marker is None or r.id > marker) and all(p(r) for p in predicates)
         ][:limit]
         return JSONResponse({"dnat_rules": page}, headers={"X-Request-Id": ctx.request_id})
+
+
+def _describe_internal(rule: DnatRule) -> str:
+    low, high = _ports(rule, "internal")
+    return str(low) if low == high else f"{low}-{high}"
 
 
 def _describe_ports(rule: DnatRule) -> str:

@@ -139,7 +139,7 @@ class Eip(_Strict):
     address: str
     #: what the EIP is bound to outside DNAT: None (free), a NAT gateway id (its SNAT:
     #: DNAT rules of that same gateway may share it) or anything else, e.g. an ECS port
-    #: id (then no DNAT rule may use it: NAT.0009)
+    #: id (then no DNAT rule may use it: NAT.0402)
     bound_to: str | None = None
 
 
