@@ -793,11 +793,23 @@ async def test_read_only_key_is_forbidden_sub_user(ecs: Ecs) -> None:
     await reader.listing()
 
 
-async def test_key_without_ecs_is_forbidden_sub_user(ecs: Ecs, app: Starlette) -> None:
+async def test_key_without_ecs_is_forbidden(ecs: Ecs, app: Starlette) -> None:
     key = sim(app).store.alibaba_access_key(ecs.ali.ak)
     assert key is not None
     key.products = ["ens"]
-    await ecs.err(LIST, {"RegionId": REGION}, "Forbidden.SubUser", 403)
+    # Modify: the seed's Forbidden.SubUser; reads: Forbidden.RAM naming the action
+    await ecs.err(MODIFY, mod(NetworkInterfaceName="x"), "Forbidden.SubUser", 403)
+    body = await ecs.err(LIST, {"RegionId": REGION}, "Forbidden.RAM", 403)
+    detail = body["AccessDeniedDetail"]
+    assert detail["AuthAction"] == f"ecs:{LIST}"
+    assert detail["NoPermissionType"] == "ImplicitDeny"
+    assert body["Recommend"].endswith(f"&requestId={body['RequestId']}")
+
+
+async def test_malformed_region_id(ecs: Ecs) -> None:
+    for bad in ("CN-HANGZHOU", "cn_hangzhou", "hangzhou"):
+        await ecs.err(LIST, {"RegionId": bad}, "InvalidRegionId.MalFormed", 400)
+    await ecs.err(LIST, {"RegionId": "cn-nowhere-9"}, "Forbidden.RegionId", 400)
 
 
 async def test_throttling(ecs: Ecs, app: Starlette) -> None:

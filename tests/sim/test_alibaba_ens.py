@@ -173,8 +173,11 @@ def assert_ali_error(response: httpx.Response, status: int, code: str) -> dict[s
     assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
     assert body["Code"] == code, body
-    assert set(body) == {"RequestId", "HostId", "Code", "Message", "Recommend"}
+    # a RAM denial of an ECS read also names the action (AccessDeniedDetail)
+    extra = {"AccessDeniedDetail"} if code == "Forbidden.RAM" else set()
+    assert set(body) == {"RequestId", "HostId", "Code", "Message", "Recommend", *extra}
     assert body["Message"] and body["RequestId"] == response.headers["x-acs-request-id"]
+    assert body["Recommend"].endswith(f"&requestId={body['RequestId']}")
     return body
 
 

@@ -213,6 +213,11 @@ ECS_ROWS = [
     ("InvalidSecurityGroupId.NotFound", 404, D),
     ("InvalidOperation.PrimaryEniOnlySupportModifyNameAndDesc", 404, IS),
     ("InvalidParameter.SecurityGroupIdRepeated", 404, IS),
+    # DescribeNetworkInterfaces' own rows, and the concurrency codes of the ENI family
+    ("InvalidRegionId.MalFormed", 400, IS),
+    ("InvalidVpc.Empty", 403, D),
+    ("OperationConflict", 400, C),
+    ("InvalidOperation.Conflict", 400, C),
 ]
 
 TABLES: list[tuple[str, Mapping[str, ErrorClass], list[tuple[str, int, ErrorClass]]]] = [
@@ -389,3 +394,17 @@ def test_parse_keeps_request_id_of_a_body_without_code() -> None:
 def test_parse_truncates_long_messages() -> None:
     _, message, _ = parse_alibaba_error(502, b"x" * 5000)
     assert len(message) == 1024
+
+
+def test_ram_denial_names_the_action() -> None:
+    body = (
+        b'{"Code": "Forbidden.RAM", "Message": "User not authorized to operate on the specified'
+        b' resource, or this API doesn\'t support RAM.", "RequestId": "R1", "AccessDeniedDetail":'
+        b' {"AuthAction": "ecs:DescribeNetworkInterfaces", "NoPermissionType": "ImplicitDeny",'
+        b' "PolicyType": "AccountLevelIdentityBasedPolicy", "AuthPrincipalType": "SubUser",'
+        b' "EncodedDiagnosticMessage": "AQEAAAAAaW...long"}}'
+    )
+    code, message, request_id = parse_alibaba_error(403, body)
+    assert (code, request_id) == ("Forbidden.RAM", "R1")
+    assert "ecs:DescribeNetworkInterfaces" in message and "ImplicitDeny" in message
+    assert "AQEAAAAA" not in message

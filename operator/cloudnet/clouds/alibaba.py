@@ -387,6 +387,12 @@ ECS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
         "InvalidOperation.EniTypeUnsupported": ErrorClass.INVALID_SPEC,
         # --- 404 ---
         "InvalidEcsId.NotFound": ErrorClass.DEPENDENCY_NOT_FOUND,
+        # --- the ENI family's other calls (DescribeNetworkInterfaces / ...Attribute) ---
+        "InvalidRegionId.MalFormed": ErrorClass.INVALID_SPEC,  # 400 RegionId malformed
+        "InvalidVpc.Empty": ErrorClass.DEPENDENCY_NOT_FOUND,  # 403 no vSwitch in the VPC
+        # another operation on the same ENI or instance is under way: passes when it ends
+        "OperationConflict": ErrorClass.CONFLICT,
+        "InvalidOperation.Conflict": ErrorClass.CONFLICT,
         "InvalidEniId.NotFound": ErrorClass.DEPENDENCY_NOT_FOUND,
         "InvalidVSwitchId.NotFound": ErrorClass.DEPENDENCY_NOT_FOUND,
         "InvalidSecurityGroupId.NotFound": ErrorClass.DEPENDENCY_NOT_FOUND,
@@ -474,7 +480,8 @@ def parse_alibaba_error(status: int, content: bytes) -> tuple[str, str, str | No
     """(code, message, RequestId) of an error answer.
 
     Reads ``{"RequestId", "HostId", "Code", "Message", "Recommend"}`` (and the
-    lowercase keys the SDK also accepts). A body without a code, or one that
+    lowercase keys the SDK also accepts); a RAM denial's ``AccessDeniedDetail``
+    adds the action and the kind of denial to the message. A body without a code, or one that
     is not JSON (a proxy's HTML page), yields the HTTP status as the code: a
     code no table lists (``Unknown``, or ``Throttled`` / ``Transient`` for a
     429 / 5xx).
@@ -491,11 +498,24 @@ def parse_alibaba_error(status: int, content: bytes) -> tuple[str, str, str | No
         if code:
             return (
                 str(code),
-                str(message)[:MAX_MESSAGE],
+                (str(message) + _denied_detail(parsed.get("AccessDeniedDetail")))[:MAX_MESSAGE],
                 str(request_id) if request_id else None,
             )
         return str(status), f"HTTP {status}", str(request_id) if request_id else None
     return str(status), text.strip()[:MAX_MESSAGE] or f"HTTP {status}", None
+
+
+#: AccessDeniedDetail fields a RAM denial names, in the order they help a user fix it;
+#: EncodedDiagnosticMessage is left out (long, and only Alibaba can decode it).
+_DENIED_FIELDS = ("AuthAction", "NoPermissionType", "PolicyType", "AuthPrincipalType")
+
+
+def _denied_detail(detail: object) -> str:
+    """`` (AuthAction ecs:X, NoPermissionType ...)`` of a RAM denial, so status names the action."""
+    if not isinstance(detail, dict):
+        return ""
+    parts = [f"{name} {detail[name]}" for name in _DENIED_FIELDS if detail.get(name)]
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -31,7 +31,9 @@ ModifyNetworkInterfaceAttribute checks, in this order; the first failure
 answers, and nothing changes unless every check passes (all or nothing):
 
 1. ``MissingParameter`` (400): RegionId or NetworkInterfaceId absent.
-2. ``Forbidden.RegionId`` (400): a region the inventory does not list.
+2. ``InvalidRegionId.MalFormed`` (400): a RegionId not of a region id's form
+   (DescribeNetworkInterfaces' table); ``Forbidden.RegionId`` (400): a region
+   the inventory does not list.
 3. ``InvalidParams.EniId`` (400): NetworkInterfaceId not ``eni-`` + [0-9a-z].
 4. Region features (the inventory's region flags): SourceDestCheck →
    ``InvalidOperation.SourceDestCheckUnsupported`` (400); RxQueueSize /
@@ -110,7 +112,10 @@ answers, and nothing changes unless every check passes (all or nothing):
     ``InvalidOperation.EniCountExceeded`` (403, enterprise group).
 13. Authorization: a key whose RAM products omit ``ecs``, or a read-only key
     on Modify, gets ``Forbidden.SubUser`` (403, the seed's "not authorized to
-    manage this resource") instead of the gateway's NoPermission. Throttling
+    manage this resource") on Modify and ``Forbidden.RAM`` (403, with
+    ``AccessDeniedDetail`` naming ``ecs:<Action>``) on the Describe calls, as
+    ECS answers RAM-checked reads since 2025-12-20, instead of the gateway's
+    NoPermission. Throttling
     per AccessKeyId answers ``Throttling`` (400) from the shared pipeline.
 
 Fault injection only (their cause lies outside the model): InternalError
@@ -166,6 +171,8 @@ from cloudnet.sim.inventory import (
 FAMILY = "alibaba-ecs"
 VERSION = "2014-05-26"
 MODIFY = "ModifyNetworkInterfaceAttribute"
+#: a region id's form (cn-hangzhou, ap-southeast-1); anything else is InvalidRegionId.MalFormed
+_REGION_ID = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
 DESCRIBE_ATTRIBUTE = "DescribeNetworkInterfaceAttribute"
 DESCRIBE = "DescribeNetworkInterfaces"
 
@@ -612,6 +619,25 @@ class AlibabaEcs(RpcProduct):
         except SimError as error:
             if error.code != NO_PERMISSION:
                 raise
+            if ctx.call.action != MODIFY:
+                # Describe* since 2025-12-20: Forbidden.RAM naming the action (an empty
+                # list before that date), the way every RAM-checked ECS read answers now.
+                raise SimError(
+                    403,
+                    "Forbidden.RAM",
+                    "User not authorized to operate on the specified resource, or this API"
+                    " doesn't support RAM.",
+                    detail={
+                        "AccessDeniedDetail": {
+                            "AuthAction": f"ecs:{ctx.call.action}",
+                            "AuthPrincipalType": "SubUser",
+                            "AuthPrincipalDisplayName": ctx.principal.key,
+                            "PolicyType": "AccountLevelIdentityBasedPolicy",
+                            "NoPermissionType": "ImplicitDeny",
+                            "EncodedDiagnosticMessage": "AQEAAAAA" + "x" * 40,
+                        }
+                    },
+                ) from None
             raise rpc_error(
                 "Forbidden.SubUser",
                 f"The specified action {ctx.call.action} is not authorized for this user: you are"
@@ -625,6 +651,10 @@ class AlibabaEcs(RpcProduct):
         region_id = params.get("RegionId")
         if not region_id:
             raise _missing("RegionId")
+        if not _REGION_ID.match(region_id):
+            raise rpc_error(
+                "InvalidRegionId.MalFormed", "The specified parameter RegionId is not valid."
+            )
         region = self.store.ecs_region(region_id)
         if region is None:
             raise rpc_error(

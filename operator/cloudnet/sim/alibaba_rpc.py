@@ -300,7 +300,10 @@ def render_rpc_error(error: SimError, request_id: str, *, host_id: str, product:
         "HostId": host_id,
         "Code": error.code,
         "Message": error.message,
-        "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product={product}",
+        "Recommend": (
+            f"https://api.aliyun.com/troubleshoot?q={error.code}&product={product}&requestId={rid}"
+        ),
+        **error.detail,
     }
     return JSONResponse(body, status_code=error.status, headers=headers)
 

@@ -28,13 +28,21 @@ class SimError(Exception):
     """An error answer: HTTP status, the cloud's code and message (rendered by the family)."""
 
     def __init__(
-        self, status: int, code: str, message: str, *, retry_after: float | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
         self.message = message
         self.retry_after = retry_after
+        #: extra body fields a family renders beside its code (Alibaba AccessDeniedDetail)
+        self.detail = detail or {}
 
 
 @dataclasses.dataclass(frozen=True)
