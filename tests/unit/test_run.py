@@ -46,6 +46,8 @@ def test_kopf_settings() -> None:
     assert isinstance(settings.persistence.progress_storage, kopf.AnnotationsProgressStorage)
     assert isinstance(settings.persistence.diffbase_storage, kopf.AnnotationsDiffBaseStorage)
     assert settings.posting.enabled is False and settings.scanning.disabled is True
+    # far above kopf's 5 s: a lagging stream must not make kopf re-run a create
+    assert settings.persistence.consistency_timeout >= 30
 
 
 def test_event_handler_successes_are_dropped_and_nothing_else() -> None:

@@ -40,6 +40,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (dnat.KIND, nic.KIND)}
 
 #: Threads for Kubernetes API calls; also a cap on concurrent calls to the API server.
 KUBE_THREADS = 32
+#: Seconds kopf waits for the watch event of its own patch (``configure``).
+CONSISTENCY_TIMEOUT = 60.0
 
 
 def configure(settings: kopf.OperatorSettings) -> None:
@@ -55,6 +57,13 @@ def configure(settings: kopf.OperatorSettings) -> None:
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 60
     settings.peering.standalone = True
+    # How long kopf waits for the watch event of its own last patch before it acts on
+    # an older body. Our handlers' own patches (the create guard, status) come back on
+    # the same stream first; at 10,000 objects that stream lags more than kopf's 5 s
+    # default, kopf then took the pre-patch body for a new object and ran the create
+    # handler a second time (1.5 handler runs per rule). The wait ends as soon as the
+    # event arrives, so a longer bound costs nothing when the stream keeps up.
+    settings.persistence.consistency_timeout = CONSISTENCY_TIMEOUT
 
 
 def build_registry(ctx: OperatorContext, *, drift_interval: float) -> None:
