@@ -14,6 +14,10 @@ from collections.abc import Mapping
 import pytest
 
 from cloudnet.clouds.alibaba import (
+    ECS_CALL_ERRORS,
+    ECS_ERRORS,
+    ENS_CALL_ERRORS,
+    ENS_ERRORS,
     GATEWAY_ERRORS,
     SAG_CALL_ERRORS,
     SAG_ERRORS,
@@ -93,3 +97,128 @@ def test_no_sag_code_reads_differently_in_two_calls() -> None:
     for table in SAG_CALL_ERRORS.values():
         for code, cls in table.items():
             assert seen.setdefault(code, cls) is cls, code
+
+
+# ENS 2017-11-10: the named codes of each call's table (the Missing%s / Invalid%s /
+# InvalidParameter.%s templates are checked in test_alibaba_errors.py). All HTTP 400.
+ENS_REFERENCE: dict[str, set[str]] = {
+    # seed 001
+    "CreateForwardEntry": {
+        "InvalidParameter.NatNotFound",
+        "InvalidParameter.ExternalIp",
+        "Forbidden.ExternalIpUsedInSnat",
+        "InvalidParameter.InternalIpNotFound",
+        "Forbidden.ExternalPort.Duplicated",
+        "ForwardEntryLimitExceed",
+        "InvalidParameter.HealthCheckPort",
+        "IncorrectInstanceStatus",
+        "SystemBusy",
+        "InvalidParameter.InternalIp",
+        "InvalidPort.Malformed",
+        "ens.interface.error",
+        "NoPermission",
+    },
+    # seed 000
+    "ModifyForwardEntry": {
+        "ens.interface.error",
+        "InvalidParameter.DnatNotFound",
+        "IncorretDnatEntryStatus",
+        "InstanceNotFound",
+        "IncorrectInstanceStatus",
+        "Forbidden.ExternalPort.Duplicated",
+        "InvalidExternalIp.NotFound",
+        "InvalidPort.Malformed",
+        "Forbidden.ExternalIpUsedInSnat",
+        "InvalidParameter.HealthCheckPort",
+        "NoPermission",
+    },
+    # "DeleteForwardEntry", ENS API reference
+    "DeleteForwardEntry": {
+        "ens.interface.error",
+        "InvalidParameter.DnatNotFound",
+        "IncorretDnatEntryStatus",
+        "NoPermission",
+    },
+    # no published table: what a read naming a gateway meets
+    "DescribeForwardTableEntries": {
+        "InvalidParameter.NatNotFound",
+        "ens.interface.error",
+        "NoPermission",
+    },
+}
+
+
+@pytest.mark.parametrize("call", sorted(ENS_REFERENCE))
+def test_ens_call_table_is_the_reference(call: str) -> None:
+    assert _own_codes(ENS_CALL_ERRORS[call], restated=frozenset()) == ENS_REFERENCE[call]
+
+
+def test_ens_calls_are_the_ones_the_provider_makes() -> None:
+    assert set(ENS_CALL_ERRORS) == set(ENS_REFERENCE)
+
+
+# ECS 2014-05-26, DescribeNetworkInterfaces' table (the ENI family's rows and its own).
+_ECS_READ = {
+    "InvalidUserType.NotSupported",
+    "Abs.InvalidAccount.NotFound",
+    "MissingParameter",
+    "Forbidden.NotSupportRAM",
+    "UnsupportedParameter",
+    "Forbidden.SubUser",
+    "InvalidParameter",
+    "Forbidden.RegionId",
+    "InvalidEniId.NotFound",
+}
+ECS_DESCRIBE_REFERENCE: dict[str, set[str]] = {
+    "DescribeNetworkInterfaces": _ECS_READ
+    | {
+        "InvalidInstanceID.Malformed",
+        "InvalidOperation.InvalidEcsState",
+        "InvalidOperation.InvalidEniState",
+        "InvalidOperation.DetachPrimaryEniNotAllowed",
+        "InvalidEcsId.NotFound",
+        "InvalidVSwitchId.NotFound",
+        "InvalidSecurityGroupId.NotFound",
+        "MaxEniCountExceeded",
+        "EniPerInstanceLimitExceeded",
+        "InvalidOperation.AvailabilityZoneMismatch",
+        "InvalidOperation.VpcMismatch",
+        "SecurityGroupInstanceLimitExceed",
+        "InvalidSecurityGroupId.NotVpc",
+        "InvalidOperation.InvalidEniType",
+        "InvalidVpc.Empty",
+        "InvalidRegionId.MalFormed",
+    },
+    # no published table: the family's rows a read by id meets, and its id check
+    "DescribeNetworkInterfaceAttribute": _ECS_READ | {"InvalidParams.EniId"},
+}
+
+
+@pytest.mark.parametrize("call", sorted(ECS_DESCRIBE_REFERENCE))
+def test_ecs_read_call_table_is_the_reference(call: str) -> None:
+    own = _own_codes(ECS_CALL_ERRORS[call], restated=frozenset())
+    assert own == ECS_DESCRIBE_REFERENCE[call]
+
+
+def test_ecs_modify_is_seed_004_without_the_other_calls_codes() -> None:
+    modify = _own_codes(ECS_CALL_ERRORS["ModifyNetworkInterfaceAttribute"], restated=frozenset())
+    assert "InvalidRegionId.MalFormed" not in modify and "InvalidVpc.Empty" not in modify
+    assert modify | {
+        "InvalidRegionId.MalFormed",
+        "InvalidVpc.Empty",
+        "OperationConflict",
+        "InvalidOperation.Conflict",
+    } == {c for c in ECS_ERRORS if c not in GATEWAY_ERRORS}
+
+
+@pytest.mark.parametrize(
+    ("product", "calls"),
+    [(SAG_ERRORS, SAG_CALL_ERRORS), (ENS_ERRORS, ENS_CALL_ERRORS), (ECS_ERRORS, ECS_CALL_ERRORS)],
+    ids=["sag", "ens", "ecs"],
+)
+def test_every_call_code_is_in_its_product_table_with_the_same_class(
+    product: Mapping[str, ErrorClass], calls: Mapping[str, Mapping[str, ErrorClass]]
+) -> None:
+    for table in calls.values():
+        for code, cls in table.items():
+            assert product[code] is cls, code

@@ -92,7 +92,9 @@ from cloudnet.clouds.signing import ALIBABA_V1_METHOD, acs3_authorization, aliba
 
 __all__ = [
     "ALIBABA_DATE_FORMAT",
+    "ECS_CALL_ERRORS",
     "ECS_ERRORS",
+    "ENS_CALL_ERRORS",
     "ENS_ERRORS",
     "ENS_SPEC_PARAMETERS",
     "GATEWAY_ERRORS",
@@ -403,6 +405,124 @@ ECS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
 
 #: Our own code (not Alibaba's) for a 3xx answer: redirects are never followed,
 #: since a signed request is meant for the host it was signed for.
+
+def _calls(
+    product: Mapping[str, ErrorClass], calls: Mapping[str, Sequence[str]]
+) -> Mapping[str, Mapping[str, ErrorClass]]:
+    """Per call: the gateway's codes and the named codes its reference lists, as the
+    product table classes them (one class per code across a product's calls)."""
+    return MappingProxyType(
+        {
+            call: MappingProxyType({**GATEWAY_ERRORS, **{c: product[c] for c in codes}})
+            for call, codes in calls.items()
+        }
+    )
+
+
+#: ENS, per call: the named codes (templates aside) of each call's reference table:
+#: CreateForwardEntry (seed 001), ModifyForwardEntry (seed 000), DeleteForwardEntry
+#: ("DeleteForwardEntry", ENS API reference, help.aliyun.com/document_detail/463617.html).
+#: DescribeForwardTableEntries' page publishes no table: the codes a read by gateway
+#: can meet (an unknown gateway, the backend, RAM), as its siblings spell them.
+ENS_CALL_ERRORS: Mapping[str, Mapping[str, ErrorClass]] = _calls(
+    ENS_ERRORS,
+    {
+        "CreateForwardEntry": (
+            "InvalidParameter.NatNotFound",
+            "InvalidParameter.ExternalIp",
+            "Forbidden.ExternalIpUsedInSnat",
+            "InvalidParameter.InternalIpNotFound",
+            "Forbidden.ExternalPort.Duplicated",
+            "ForwardEntryLimitExceed",
+            "InvalidParameter.HealthCheckPort",
+            "IncorrectInstanceStatus",
+            "SystemBusy",
+            "InvalidParameter.InternalIp",
+            "InvalidPort.Malformed",
+            "ens.interface.error",
+            "NoPermission",
+        ),
+        "ModifyForwardEntry": (
+            "ens.interface.error",
+            "InvalidParameter.DnatNotFound",
+            "IncorretDnatEntryStatus",
+            "InstanceNotFound",
+            "IncorrectInstanceStatus",
+            "Forbidden.ExternalPort.Duplicated",
+            "InvalidExternalIp.NotFound",
+            "InvalidPort.Malformed",
+            "Forbidden.ExternalIpUsedInSnat",
+            "InvalidParameter.HealthCheckPort",
+            "NoPermission",
+        ),
+        "DeleteForwardEntry": (
+            "ens.interface.error",
+            "InvalidParameter.DnatNotFound",
+            "IncorretDnatEntryStatus",
+            "NoPermission",
+        ),
+        "DescribeForwardTableEntries": (
+            "InvalidParameter.NatNotFound",
+            "ens.interface.error",
+            "NoPermission",
+        ),
+    },
+)
+
+#: ECS, per call: ModifyNetworkInterfaceAttribute is seed 004's whole table;
+#: DescribeNetworkInterfaces is its reference page's table (the ENI family's shared
+#: rows plus InvalidRegionId.MalFormed and InvalidVpc.Empty); the
+#: DescribeNetworkInterfaceAttribute page publishes no table of its own: the family's
+#: rows a read by id can meet.
+_ECS_FAMILY_READ = (
+    "InvalidUserType.NotSupported",
+    "Abs.InvalidAccount.NotFound",
+    "MissingParameter",
+    "Forbidden.NotSupportRAM",
+    "UnsupportedParameter",
+    "Forbidden.SubUser",
+    "InvalidParameter",
+    "Forbidden.RegionId",
+    "InvalidEniId.NotFound",
+)
+ECS_CALL_ERRORS: Mapping[str, Mapping[str, ErrorClass]] = _calls(
+    ECS_ERRORS,
+    {
+        "ModifyNetworkInterfaceAttribute": tuple(
+            c
+            for c in ECS_ERRORS
+            if c not in GATEWAY_ERRORS
+            and c
+            not in (
+                "InvalidRegionId.MalFormed",
+                "InvalidVpc.Empty",
+                "OperationConflict",
+                "InvalidOperation.Conflict",
+            )
+        ),
+        "DescribeNetworkInterfaces": (
+            *_ECS_FAMILY_READ,
+            "InvalidInstanceID.Malformed",
+            "InvalidOperation.InvalidEcsState",
+            "InvalidOperation.InvalidEniState",
+            "InvalidOperation.DetachPrimaryEniNotAllowed",
+            "InvalidEcsId.NotFound",
+            "InvalidVSwitchId.NotFound",
+            "InvalidSecurityGroupId.NotFound",
+            "MaxEniCountExceeded",
+            "EniPerInstanceLimitExceeded",
+            "InvalidOperation.AvailabilityZoneMismatch",
+            "InvalidOperation.VpcMismatch",
+            "SecurityGroupInstanceLimitExceed",
+            "InvalidSecurityGroupId.NotVpc",
+            "InvalidOperation.InvalidEniType",
+            "InvalidVpc.Empty",
+            "InvalidRegionId.MalFormed",
+        ),
+        "DescribeNetworkInterfaceAttribute": (*_ECS_FAMILY_READ, "InvalidParams.EniId"),
+    },
+)
+
 
 #: Codes that, on a call naming our own object, mean that object is gone.
 OWN_OBJECT_NOT_FOUND_CODES = frozenset({"InvalidParameter.DnatNotFound"})
