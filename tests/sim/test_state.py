@@ -159,3 +159,34 @@ def test_cloudnet_sim_cli_persists_across_a_restart(tmp_path: Path) -> None:
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=10)
+
+
+def test_rule_table_indexes_follow_every_change() -> None:
+    from cloudnet.sim.inventory import DnatRule
+    from cloudnet.sim.state import RuleTable
+
+    def rule(rule_id: str, gateway: str, eip: str = "", global_eip: str = "") -> DnatRule:
+        return DnatRule(
+            id=rule_id,
+            tenant_id="p",
+            nat_gateway_id=gateway,
+            floating_ip_id=eip,
+            global_eip_id=global_eip,
+        )
+
+    table = RuleTable()
+    table["a"] = rule("a", "gw1", eip="e1")
+    table["b"] = rule("b", "gw1", eip="e2")
+    table["c"] = rule("c", "gw2", global_eip="g1")
+    assert [r.id for r in table.of_gateway("gw1")] == ["a", "b"]
+    assert [r.id for r in table.of_eip("g1")] == ["c"]
+    table["b"] = rule("b", "gw2", eip="e1")  # a PUT stores a new object
+    assert [r.id for r in table.of_gateway("gw1")] == ["a"]
+    assert sorted(r.id for r in table.of_gateway("gw2")) == ["b", "c"]
+    assert sorted(r.id for r in table.of_eip("e1")) == ["a", "b"] and table.of_eip("e2") == []
+    del table["a"]
+    assert table.of_gateway("gw1") == [] and [r.id for r in table.of_eip("e1")] == ["b"]
+    assert table.pop("c").id == "c" and table.of_eip("g1") == []
+    assert table.pop("none", None) is None
+    table.clear()
+    assert table.of_gateway("gw2") == [] and len(table) == 0

@@ -451,20 +451,14 @@ class HuaweiNat:
         if eip.bound_to not in (None, "", gateway.id):
             raise _bad(f"Floating Ip {eip.id} has associated with {eip.bound_to}.", EIP_ON_PORT)
 
-        # One pass over the rules (a create at 10,000 rules is otherwise several scans):
-        # the rules on this EIP, and the rules of this gateway.
-        same_eip: list[DnatRule] = []
-        on_gateway: list[DnatRule] = []
-        in_gateway = 0
-        for other in self.store.dnat_rules.values():
-            if other.nat_gateway_id == gateway.id:
-                in_gateway += 1
-            if other.id == rule.id or other.tenant_id != project_id:
-                continue
-            if (other.floating_ip_id or other.global_eip_id) == eip.id:
-                same_eip.append(other)
-            if other.nat_gateway_id == gateway.id:
-                on_gateway.append(other)
+        # The rules of this gateway and of this EIP, from the table's indexes.
+        table = self.store.dnat_rules
+        gateway_rules = table.of_gateway(gateway.id)
+        in_gateway = len(gateway_rules)
+        on_gateway = [o for o in gateway_rules if o.id != rule.id and o.tenant_id == project_id]
+        same_eip = [
+            o for o in table.of_eip(eip.id) if o.id != rule.id and o.tenant_id == project_id
+        ]
         for other in same_eip:
             if other.nat_gateway_id != gateway.id:
                 raise _bad(
