@@ -90,11 +90,11 @@ def test_unknown_gateway_is_an_error_with_one_attempt(cluster: Cluster) -> None:
 
 
 def test_cloud_invalid_spec_costs_one_call_per_generation(cluster: Cluster) -> None:
-    # ecs-elsewhere is in another VPC than the gateway: the cloud answers NAT.0002.
+    # ecs-elsewhere is in another VPC than the gateway: the cloud answers NAT.0315.
     other_vpc_port = "6a1e8f3c-2d4b-4c7a-9e5f-1b3d5f7a9c2e"
     cluster.kubectl.apply(dnat_rule("bad", portId=other_vpc_port))
     status = cluster.wait_phase("bad", "ERROR")
-    assert status["lastError"]["code"] == "NAT.0002"
+    assert status["lastError"]["code"] == "NAT.0315"
     assert {c["type"]: c for c in status["conditions"]}["Synced"]["reason"] == "InvalidSpec"
     time.sleep(3)
     assert len(cluster.sim.requests(CREATE)) == 1
