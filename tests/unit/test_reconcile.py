@@ -321,13 +321,16 @@ async def transition_time_kept(out: Ran) -> None:
     assert ready["lastTransitionTime"] == OLD_TIME
 
 
-async def update_carries_the_pair(out: Ran) -> None:
+async def update_carries_the_group(out: Ran) -> None:
     [put] = [r for r in out.world.tap.requests if r.method == "PUT"]
     body = json.loads(put.content)["dnat_rule"]
     assert body["nat_gateway_id"] == GW
     assert (body["internal_service_port"], body["external_service_port"]) == (80, 9090)
-    assert set(body) <= {
+    # UpdateNatGatewayDnatRule: backend, ports, EIP and protocol "must be updated together"
+    assert set(body) == {
         "nat_gateway_id",
+        "port_id",
+        "floating_ip_id",
         "internal_service_port",
         "external_service_port",
         "protocol",
@@ -583,7 +586,7 @@ ROWS = [
         conditions={"Ready": ("True", "Available"), "Synced": ("True", "UpToDate")},
     ),
     Row(
-        "update: id, rule ACTIVE, external port differs -> one update with the pair",
+        "update: id, rule ACTIVE, external port differs -> one update with the whole group",
         given=ours_active,
         spec={"external_service_port": 9090},
         calls=(SHOW, UPDATE),
@@ -597,7 +600,7 @@ ROWS = [
         },
         conditions={"Ready": ("False", "Updating"), "Synced": ("True", "Updated")},
         events=("Updated",),
-        then=update_carries_the_pair,
+        then=update_carries_the_group,
     ),
     Row(
         "update: cloud has port ranges, spec has single ports -> ranges replaced by ports",

@@ -68,6 +68,21 @@ def _external(rule: Mapping[str, Any]) -> str:
     return str(rule.get("external_service_port_range") or rule.get("external_service_port"))
 
 
+#: The fields UpdateNatGatewayDnatRule wants sent together (global_eip_id stands in for
+#: floating_ip_id on a global-EIP rule).
+_UPDATED_TOGETHER = (
+    "port_id",
+    "private_ip",
+    "internal_service_port",
+    "external_service_port",
+    "floating_ip_id",
+    "global_eip_id",
+    "protocol",
+    "internal_service_port_range",
+    "external_service_port_range",
+)
+
+
 class HuaweiNatProvider(ProviderBase):
     """DNAT rules of one Huawei project, through one :class:`HuaweiNatClient`."""
 
@@ -160,15 +175,12 @@ class HuaweiNatProvider(ProviderBase):
     async def update(self, spec: HuaweiNatSpec, external_id: str, delta: Delta) -> WriteResult:
         desired = spec.to_cloud()
         changes = {k: v for k, v in desired.items() if delta.different_at(k)}
-        # Ports travel in pairs: the cloud checks the pair (all-port rule, equal ranges).
-        for pair in (
-            ("internal_service_port", "external_service_port"),
-            ("internal_service_port_range", "external_service_port_range"),
-        ):
-            if any(k in changes for k in pair):
-                changes.update({k: desired[k] for k in pair if k in desired})
-        if "internal_service_port" in changes or "protocol" in changes:
-            changes["protocol"] = desired["protocol"]
+        # "The following fields must be updated together: port_id, private_ip,
+        # internal_service_port, external_service_port, floating_ip_id, protocol,
+        # internal_service_port_range and external_service_port_range"
+        # (UpdateNatGatewayDnatRule): when any of them changes, the whole group goes.
+        if any(k in _UPDATED_TOGETHER for k in changes):
+            changes.update({k: desired[k] for k in _UPDATED_TOGETHER if k in desired})
         changes["nat_gateway_id"] = spec.nat_gateway_id
         response = await self.client.update_dnat_rule(external_id, changes)
         rule = response.body.get("dnat_rule") or {}
