@@ -406,6 +406,7 @@ ECS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
 #: Our own code (not Alibaba's) for a 3xx answer: redirects are never followed,
 #: since a signed request is meant for the host it was signed for.
 
+
 def _calls(
     product: Mapping[str, ErrorClass], calls: Mapping[str, Sequence[str]]
 ) -> Mapping[str, Mapping[str, ErrorClass]]:
