@@ -196,12 +196,6 @@ class HuaweiNatProvider(ProviderBase):
         except CloudError as exc:
             if exc.error_class is ErrorClass.NOT_FOUND:
                 return WriteResult(external_id=external_id, request_id=exc.request_id)
-            if exc.error_class is ErrorClass.DEPENDENCY_NOT_FOUND:
-                # The gateway in the path is unknown (NAT.0105). A gateway cannot go while
-                # it holds rules, but only a show by id (NAT.0319) proves the rule gone.
-                after = await self.observe(spec, external_id)
-                if not after.exists:
-                    return WriteResult(external_id=external_id, request_id=after.request_id)
             raise
         return WriteResult(external_id=external_id, request_id=response.request_id)
 
