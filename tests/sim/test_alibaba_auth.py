@@ -242,20 +242,72 @@ async def test_acs3_missing_date_and_nonce(raw: httpx.AsyncClient, clock: FakeCl
         assert_ali_error(response, 400, code)
 
 
-async def test_throttling_per_access_key(ali: Ali, app: Starlette) -> None:
+async def test_user_flow_control_counts_per_account_and_api(ali: Ali, app: Starlette) -> None:
     settings = sim(app).settings
     settings.throttle_rate = 2
     settings.throttle_burst = 2
     for _ in range(2):
         await ali.ok(DESCRIBE, {"NatGatewayId": NAT})
     response = await ali.call(DESCRIBE, {"NatGatewayId": NAT})
-    body = assert_ali_error(response, 400, "Throttling")
+    body = assert_ali_error(response, 400, "Throttling.User")
+    assert body["Message"] == "Request was denied due to user flow control."
     assert int(response.headers["x-acs-retry-after"]) == 500  # one token at 2/s, in ms
     assert body["HostId"] == "ens.aliyuncs.com"
-    # another key has its own bucket
+    # another API of the same account has its own quota
+    assert (await ali.call("DeleteForwardEntry", {"ForwardEntryId": "fwd-nope"})).json()[
+        "Code"
+    ] == "InvalidParameter.DnatNotFound"
+    # another account has its own bucket
     await ali.as_key(RO_AK, RO_SK).ok(DESCRIBE, {"NatGatewayId": NAT})
     ali.clock.advance(0.5)
     await ali.ok(DESCRIBE, {"NatGatewayId": NAT})
+
+
+async def test_two_keys_of_one_account_share_its_user_flow_control(
+    ali: Ali, app: Starlette
+) -> None:
+    settings = sim(app).settings
+    settings.throttle_rate = 1
+    settings.throttle_burst = 1
+    for key in sim(app).store.inventory.credentials.alibaba.access_keys:
+        if key.access_key_id in (AK, RO_AK):
+            key.account = "1234567890123456"
+    await ali.ok(DESCRIBE, {"NatGatewayId": NAT})
+    response = await ali.as_key(RO_AK, RO_SK).call(DESCRIBE, {"NatGatewayId": NAT})
+    assert_ali_error(response, 400, "Throttling.User")
+
+
+async def test_api_flow_control_is_shared_by_every_account(ali: Ali, app: Starlette) -> None:
+    settings = sim(app).settings
+    settings.alibaba_api_throttle_rate = 1
+    settings.alibaba_api_throttle_burst = 1
+    await ali.ok(DESCRIBE, {"NatGatewayId": NAT})
+    response = await ali.as_key(RO_AK, RO_SK).call(DESCRIBE, {"NatGatewayId": NAT})
+    body = assert_ali_error(response, 400, "Throttling.Api")
+    assert body["Message"] == "Request was denied due to api flow control."
+    assert int(response.headers["x-acs-retry-after"]) == 1000
+    # the quota is the API's: another API still answers
+    deleted = await ali.call("DeleteForwardEntry", {"ForwardEntryId": "fwd-nope"})
+    assert deleted.json()["Code"] == "InvalidParameter.DnatNotFound"
+
+
+async def test_endpoint_flow_control_counts_every_api_and_account(ali: Ali, app: Starlette) -> None:
+    settings = sim(app).settings
+    settings.alibaba_endpoint_throttle_rate = 1
+    settings.alibaba_endpoint_throttle_burst = 2
+    await ali.ok(DESCRIBE, {"NatGatewayId": NAT})
+    await ali.call("DeleteForwardEntry", {"ForwardEntryId": "fwd-nope"})
+    response = await ali.as_key(RO_AK, RO_SK).call(DESCRIBE, {"NatGatewayId": NAT})
+    body = assert_ali_error(response, 400, "Throttling")
+    assert body["Message"] == "Request was denied due to request throttling."
+
+
+async def test_host_id_names_the_alibaba_endpoint_called(ali: Ali, app: Starlette) -> None:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://ens.cn-beijing.aliyuncs.com"
+    ) as named:
+        response = await Ali(named, ali.clock, ali.sig).call(DESCRIBE, {"NatGatewayId": "nat-x"})
+    assert response.json()["HostId"] == "ens.cn-beijing.aliyuncs.com"
 
 
 async def test_injected_throttling_carries_a_retry_hint(ali: Ali, admin: httpx.AsyncClient) -> None:
@@ -392,6 +444,6 @@ async def test_client_throttling_is_throttled_with_the_hint(
     client = _rpc(clock, asgi, signature)
     await client.call(DESCRIBE, {"NatGatewayId": NAT})
     error = await _refusal(client)
-    assert (error.code, error.http_status) == ("Throttling", 400)
+    assert (error.code, error.http_status) == ("Throttling.User", 400)
     assert error.error_class is ErrorClass.THROTTLED
     assert error.retry_after == 0.5

@@ -816,9 +816,9 @@ async def test_throttling(ecs: Ecs, app: Starlette) -> None:
     settings = sim(app).settings
     settings.throttle_rate = 0.5
     settings.throttle_burst = 1
-    await ecs.attribute(DEMO)
+    await ecs.modify(DEMO, NetworkInterfaceName="first")
     response = await ecs.call(MODIFY, mod(NetworkInterfaceName="fast"))
-    assert_ali_error(response, 400, "Throttling")
+    assert_ali_error(response, 400, "Throttling.User")
     assert int(response.headers["x-acs-retry-after"]) > 0
     ecs.ali.clock.advance(2)
     await ecs.modify(DEMO, NetworkInterfaceName="slow")

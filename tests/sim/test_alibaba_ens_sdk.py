@@ -164,7 +164,7 @@ def test_official_sdk_throttling_exception(
     client.describe_forward_table_entries(request)
     with pytest.raises(ThrottlingException) as throttled:
         client.describe_forward_table_entries(request)
-    assert throttled.value.code == "Throttling"
+    assert throttled.value.code == "Throttling.User"
     assert throttled.value.retry_after > 0
 
 

@@ -329,10 +329,14 @@ async def test_other_project_is_auth_failed(http: httpx.AsyncClient, clock: Fake
     assert info.value.error_class is ErrorClass.AUTH_FAILED
 
 
-async def test_throttling_carries_the_retry_hint(app: Starlette, client: HuaweiNatClient) -> None:
+@pytest.mark.parametrize("hint", [False, True])
+async def test_throttling_is_throttled_with_or_without_a_retry_hint(
+    app: Starlette, client: HuaweiNatClient, hint: bool
+) -> None:
     settings = sim(app).store.inventory.settings
     settings.throttle_rate = 1
     settings.throttle_burst = 1
+    settings.huawei_throttle_retry_after = hint
     with pytest.raises(CloudError) as info:
         for _ in range(5):
             try:
@@ -342,4 +346,7 @@ async def test_throttling_carries_the_retry_hint(app: Starlette, client: HuaweiN
                     continue
                 raise
     assert (info.value.code, info.value.error_class) == ("APIGW.0308", ErrorClass.THROTTLED)
-    assert info.value.retry_after is not None and info.value.retry_after >= 1
+    if hint:
+        assert info.value.retry_after is not None and info.value.retry_after >= 1
+    else:
+        assert info.value.retry_after is None

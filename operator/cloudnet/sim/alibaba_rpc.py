@@ -44,11 +44,14 @@ nothing): ``MissingAction`` (400), ``InvalidVersion`` (400) for a version no
 product serves, ``InvalidAction.NotFound`` (404) for an action the product
 lacks. RAM: a key whose ``products`` omit the product, or a ``read_only`` key
 on a write action, gets ``NoPermission`` (``RpcProduct.no_permission_status``:
-400 for ENS, its seeds' status). Throttling per AccessKeyId (the server's
-token bucket) answers ``Throttling`` 400 with ``x-acs-retry-after`` in
-milliseconds, which the SDK turns into a ThrottlingException.
+400 for ENS, its seeds' status). Throttling has Alibaba's three scopes
+(``_RpcFamilyBase.throttle``): ``Throttling`` per endpoint, ``Throttling.Api``
+per product, API and region, ``Throttling.User`` per account, product, API and
+region; each answers 400 with ``x-acs-retry-after`` in milliseconds, which the
+SDK turns into a ThrottlingException.
 
-Bodies: errors are ``{RequestId, HostId, Code, Message, Recommend}``; every
+Bodies: errors are ``{RequestId, HostId, Code, Message, Recommend}`` (``HostId``
+the host the request named); every
 success body carries ``RequestId``: the request log's hex id spelled as an
 upper-case UUID like Alibaba's (``alibaba_request_id``), also sent in the
 ``x-acs-request-id`` and ``X-Request-Id`` headers.
@@ -76,13 +79,15 @@ from cloudnet.clouds.signing import (
     alibaba_v1_signature,
     parse_acs3_authorization,
 )
-from cloudnet.sim.core import Call, CallContext, Principal, SimError
+from cloudnet.sim.core import Call, CallContext, Principal, SimError, TokenBuckets
 from cloudnet.sim.inventory import AlibabaAccessKey
 from cloudnet.sim.state import Store
 
 #: Timestamp (v1) and x-acs-date (ACS3): ISO 8601 UTC to the second
 ALIBABA_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 THROTTLING = "Throttling"
+THROTTLING_API = "Throttling.Api"
+THROTTLING_USER = "Throttling.User"
 NO_PERMISSION = "NoPermission"
 
 #: ACS3 headers that must be signed: leaving one out would let a replay change it
@@ -341,17 +346,61 @@ class _RpcFamilyBase:
     ) -> Principal:
         return self.gateway.authenticate(request, body, now)
 
-    def render_error(self, error: SimError, request_id: str) -> Response:
-        return render_rpc_error(error, request_id, host_id=self.host_id, product=self.product_name)
-
-    def throttled(self, retry_after: float) -> SimError:
-        """The server's throttle, in Alibaba's words (HTTP 400)."""
-        return SimError(
-            400,
-            THROTTLING,
-            "Request was denied due to request throttling.",
-            retry_after=retry_after,
+    def render_error(self, error: SimError, request_id: str, *, host: str) -> Response:
+        return render_rpc_error(
+            error, request_id, host_id=_host_id(host, self.host_id), product=self.product_name
         )
+
+    def throttle(
+        self, buckets: TokenBuckets, principal: Principal, call: Call, host: str
+    ) -> SimError | None:
+        """Alibaba's three flow controls, widest first, each with its own code (HTTP 400).
+
+        The gateway guards one endpoint from concentrated calls (``Throttling``);
+        each API has a quota per region shared by every account (``Throttling.Api``)
+        and one per account (``Throttling.User``, the quota the console's API Rate
+        Limits page shows). All three are ThrottlingError in the SDK core.
+        """
+        settings = self.store.inventory.settings
+        scope = f"{self.name}:{call.action}:{call.params.get('RegionId', '')}"
+        key = self.store.alibaba_access_key(principal.key)
+        account = (key.account if key is not None else "") or principal.key
+        for bucket, rate, burst, code, message in (
+            (
+                f"endpoint:{host}",
+                settings.alibaba_endpoint_throttle_rate,
+                settings.alibaba_endpoint_throttle_burst,
+                THROTTLING,
+                "Request was denied due to request throttling.",
+            ),
+            (
+                f"api:{scope}",
+                settings.alibaba_api_throttle_rate,
+                settings.alibaba_api_throttle_burst,
+                THROTTLING_API,
+                "Request was denied due to api flow control.",
+            ),
+            (
+                f"user:{account}:{scope}",
+                settings.throttle_rate,
+                settings.throttle_burst,
+                THROTTLING_USER,
+                "Request was denied due to user flow control.",
+            ),
+        ):
+            wait = buckets.take(bucket, rate=rate, burst=burst)
+            if wait is not None:
+                return SimError(400, code, message, retry_after=wait)
+        return None
+
+
+def _host_id(host: str, product_host: str) -> str:
+    """``HostId`` names the Alibaba endpoint called (``ecs.cn-shenzhen.aliyuncs.com``).
+
+    Reached by an address or a name of its own (a test, a port-forward), the
+    simulator stands for the product's central endpoint.
+    """
+    return host if host.endswith(".aliyuncs.com") else product_host
 
 
 class RpcProduct(_RpcFamilyBase):

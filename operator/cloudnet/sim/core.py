@@ -92,12 +92,12 @@ class ApiFamily(Protocol):
     ) -> Principal:
         """The caller, or raise :class:`SimError` (bad signature, unknown key, wrong project)."""
 
-    def render_error(self, error: SimError, request_id: str) -> Response:
-        """The family's error body for ``error``."""
+    def render_error(self, error: SimError, request_id: str, *, host: str) -> Response:
+        """The family's error body for ``error``; ``host`` is the host the request named."""
 
 
 class TokenBuckets:
-    """Throttling per access key: a token bucket each, refilled at ``rate`` per second."""
+    """Throttling scopes: a token bucket per key, each refilled at ``rate`` per second."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock

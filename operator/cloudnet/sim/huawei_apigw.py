@@ -143,7 +143,8 @@ def render_gateway_error(error: SimError, request_id: str) -> Response:
     )
 
 
-def throttled(retry_after: float) -> SimError:
+def throttled(retry_after: float | None) -> SimError:
+    """APIGW.0308; the real gateway sends no Retry-After, so ``retry_after`` is usually None."""
     return SimError(
         429, THROTTLED, "The throttling threshold has been reached", retry_after=retry_after
     )

@@ -384,7 +384,7 @@ class HuaweiNat:
             self.store, request, body, project_id=call.params["project_id"], now=now
         )
 
-    def render_error(self, error: SimError, request_id: str) -> Response:
+    def render_error(self, error: SimError, request_id: str, *, host: str) -> Response:
         if error.code.startswith("APIGW."):
             return huawei_apigw.render_gateway_error(error, request_id)
         headers = {"X-Request-Id": request_id}

@@ -49,10 +49,23 @@ class Settings(_Strict):
     huawei_dnat_quota_per_gateway: int = Field(default=200, ge=0)
     #: accepted |X-Sdk-Date - now| in seconds (Huawei API Gateway: 15 minutes)
     huawei_max_clock_skew: float = Field(default=900.0, ge=0)
-    #: token bucket per access key (or token): refill rate per second; 0 turns throttling off
+    #: token bucket per caller: refill rate per second; 0 turns throttling off. Huawei counts
+    #: per access key (or token) and answers APIGW.0308; Alibaba counts per account, product,
+    #: API and region ("user flow control") and answers Throttling.User
     throttle_rate: float = Field(default=50.0, ge=0)
     #: token bucket size: requests allowed in a burst
     throttle_burst: int = Field(default=100, ge=1)
+    #: Alibaba "API flow control": one bucket per product, API and region shared by every
+    #: account (Throttling.Api); 0 = off
+    alibaba_api_throttle_rate: float = Field(default=0.0, ge=0)
+    alibaba_api_throttle_burst: int = Field(default=100, ge=1)
+    #: Alibaba's gateway protecting one endpoint from concentrated calls, every API and account
+    #: together (Throttling); 0 = off
+    alibaba_endpoint_throttle_rate: float = Field(default=0.0, ge=0)
+    alibaba_endpoint_throttle_burst: int = Field(default=200, ge=1)
+    #: Huawei's API Gateway answers 429 APIGW.0308 without a retry hint; true adds Retry-After
+    #: (a proxy in front of it might)
+    huawei_throttle_retry_after: bool = False
     #: entries kept in the request log ring buffer
     request_log_size: int = Field(default=2000, ge=1)
     #: seconds an ENS forward entry stays Pending after CreateForwardEntry / ModifyForwardEntry
@@ -104,6 +117,9 @@ class AlibabaAccessKey(_Strict):
     name: str = ""
     access_key_id: str
     access_key_secret: str
+    #: the Alibaba Cloud account (UID) owning the key: user flow control counts per account,
+    #: so two keys of one account share it; empty = an account of its own
+    account: str = ""
     products: list[str] | None = None
     read_only: bool = False
 

@@ -42,8 +42,10 @@ from cloudnet.sim.alibaba_rpc import AlibabaGateway, UnknownRpc
 from cloudnet.sim.alibaba_sag import AlibabaSag
 from cloudnet.sim.core import (
     ApiFamily,
+    Call,
     CallContext,
     Clock,
+    Principal,
     RequestLog,
     SimError,
     TokenBuckets,
@@ -70,9 +72,11 @@ class _NoAnswer(Response):
 
 @runtime_checkable
 class _OwnThrottle(Protocol):
-    """A family whose throttling answer is not Huawei's (Alibaba: 400 Throttling)."""
+    """A family with throttling scopes of its own (Alibaba: per account, per API, per endpoint)."""
 
-    def throttled(self, retry_after: float) -> SimError: ...
+    def throttle(
+        self, buckets: TokenBuckets, principal: Principal, call: Call, host: str
+    ) -> SimError | None: ...
 
 
 class Simulator:
@@ -126,19 +130,16 @@ class Simulator:
             self._log(entry, 404, huawei_apigw.NO_SUCH_API)
             return huawei_apigw.render_gateway_error(huawei_apigw.no_such_api(), request_id)
         entry["family"] = call.family.name
+        host = request.url.hostname or ""
         entry["action"] = call.action
         fault: FaultRule | None = None
         ctx: CallContext | None = None
         try:
             principal = await call.family.authenticate(request, body, call, now)
             entry["caller"] = principal.key
-            wait = self.buckets.take(
-                principal.key, rate=self.settings.throttle_rate, burst=self.settings.throttle_burst
-            )
-            if wait is not None:
-                if isinstance(call.family, _OwnThrottle):
-                    raise call.family.throttled(wait)
-                raise huawei_apigw.throttled(wait)
+            refusal = self._throttle(call, principal, host)
+            if refusal is not None:
+                raise refusal
             fault = self.faults.fire(call.family.name, call.action, principal.key)
             if fault is not None:
                 entry["fault"] = fault.id
@@ -149,7 +150,11 @@ class Simulator:
                         fault.status,
                         fault.error_code,
                         fault.error_msg,
-                        retry_after=1.0 if fault.status == 429 else None,
+                        retry_after=(
+                            1.0
+                            if fault.status == 429 and self.settings.huawei_throttle_retry_after
+                            else None
+                        ),
                     )
             ctx = CallContext(
                 request=request,
@@ -162,7 +167,7 @@ class Simulator:
             )
             response = await call.handler(ctx)
         except SimError as error:
-            response = call.family.render_error(error, request_id)
+            response = call.family.render_error(error, request_id, host=host)
             self._log(entry, error.status, error.code)
             return response
         entry["committed"] = ctx.committed
@@ -175,6 +180,17 @@ class Simulator:
                 return _NoAnswer()
             await asyncio.sleep(fault.hold_seconds)
         return response
+
+    def _throttle(self, call: Call, principal: Principal, host: str) -> SimError | None:
+        """The refusal of the first scope out of tokens, or None (a token taken from each)."""
+        if isinstance(call.family, _OwnThrottle):
+            return call.family.throttle(self.buckets, principal, call, host)
+        wait = self.buckets.take(
+            principal.key, rate=self.settings.throttle_rate, burst=self.settings.throttle_burst
+        )
+        if wait is None:
+            return None
+        return huawei_apigw.throttled(wait if self.settings.huawei_throttle_retry_after else None)
 
     def _log(self, entry: dict[str, Any], status: int, code: str | None) -> None:
         entry["status"] = status
