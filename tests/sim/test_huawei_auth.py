@@ -18,6 +18,8 @@ from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
 from cloudnet.clouds.signing import HUAWEI_DATE_FORMAT
 from cloudnet.sim.server import create_app
 from tests.sim.simkit import (
+    ACCOUNT_AK,
+    ACCOUNT_SK,
     AK,
     GW_PROJECT_TWO,
     OTHER_AK,
@@ -162,6 +164,18 @@ async def test_credentials_of_another_project_are_403_apigw_0302(
     assert own.status_code == 200
     token = make_client(auth=TokenAuth(TOKEN))
     assert_error(await token.get(f"/v2/{OTHER_PROJECT}/dnat_rules"), 403, "APIGW.0302")
+
+
+async def test_an_iam_users_key_acts_in_every_project_of_its_account(
+    app: Starlette, make_client: ClientFactory, clock: FakeClock
+) -> None:
+    user = make_client(auth=HuaweiSigner(ACCOUNT_AK, ACCOUNT_SK, clock=clock))
+    for project in (PROJECT, OTHER_PROJECT):
+        assert (await user.get(f"/v2/{project}/dnat_rules")).status_code == 200
+    # a project of another account is not the user's
+    sim(app).store.projects[OTHER_PROJECT].account = "another-account"
+    response = await user.get(f"/v2/{OTHER_PROJECT}/dnat_rules")
+    assert "account sim-account" in assert_error(response, 403, "APIGW.0302")["error_msg"]
 
 
 async def test_mismatching_x_project_id_header_is_403(hw: httpx.AsyncClient) -> None:

@@ -50,8 +50,10 @@ class Principal:
     """An authenticated caller. ``key`` is what the log shows and throttling counts by."""
 
     key: str
+    #: the one project the caller may act on; "" with ``account``: every project of it
     project_id: str
     method: str  # "aksk" | "token"
+    account: str = ""
 
 
 @dataclasses.dataclass

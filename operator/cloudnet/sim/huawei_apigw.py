@@ -82,14 +82,25 @@ def authenticate(
         raise _auth_error("Authorization or X-Auth-Token header is missing")
 
     header_project = request.headers.get("x-project-id")
-    if principal.project_id != project_id or header_project not in (None, project_id):
+    if not _may_act_on(store, principal, project_id) or header_project not in (None, project_id):
+        scope = principal.project_id and f"project {principal.project_id}"
         raise SimError(
             403,
             NOT_AUTHORIZED,
-            f"The IAM user is not authorized to access the API: credentials of project "
-            f"{principal.project_id} cannot act on project {project_id}",
+            f"The IAM user is not authorized to access the API: credentials of "
+            f"{scope or 'account ' + principal.account} cannot act on project {project_id}",
         )
     return principal
+
+
+def _may_act_on(store: Store, principal: Principal, project_id: str) -> bool:
+    """Tokens are scoped to their project; an IAM user's AK/SK to its account's projects."""
+    if principal.project_id:
+        return principal.project_id == project_id
+    project = store.projects.get(project_id)
+    return (
+        project is not None and bool(principal.account) and (project.account == principal.account)
+    )
 
 
 def _verify_signature(
@@ -128,7 +139,9 @@ def _verify_signature(
     )
     if not hmac.compare_digest(expected, signature):
         raise _auth_error("verify aksk signature fail")
-    return Principal(key=key.access_key, project_id=key.project_id, method="aksk")
+    return Principal(
+        key=key.access_key, project_id=key.project_id or "", method="aksk", account=key.account
+    )
 
 
 def render_gateway_error(error: SimError, request_id: str) -> Response:

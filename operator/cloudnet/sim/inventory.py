@@ -85,11 +85,17 @@ class Settings(_Strict):
 
 
 class HuaweiAccessKey(_Strict):
-    """An AK/SK pair, scoped to one project (like a sub-user's key used with one region)."""
+    """An AK/SK pair of an IAM user: valid in every project of its account (domain).
+
+    ``project_id`` stands for an IAM policy granted in one project only (a
+    sub-user's key meant for one region); None lets the key act in every
+    project whose ``account`` is the key's. Elsewhere it answers APIGW.0302.
+    """
 
     access_key: str
     secret_key: str
-    project_id: str
+    account: str = ""
+    project_id: str | None = None
     name: str = ""
 
 
@@ -203,6 +209,8 @@ class DnatRule(_Strict):
 class HuaweiProject(_Strict):
     id: str
     region: str = "cn-north-4"
+    #: the account (domain) owning the project: its IAM users' AK/SK act here
+    account: str = ""
     nat_gateways: list[NatGateway] = Field(default_factory=list)
     eips: list[Eip] = Field(default_factory=list)
     global_eips: list[Eip] = Field(default_factory=list)
