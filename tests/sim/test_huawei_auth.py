@@ -299,3 +299,27 @@ async def test_client_wrong_endpoint_is_not_our_rule_gone(
         await client.show_dnat_rule("x")
     assert (info.value.code, info.value.http_status) == ("APIGW.0101", 404)
     assert info.value.error_class is ErrorClass.AUTH_FAILED
+
+
+async def test_more_than_five_failed_signatures_lock_the_key_for_five_minutes(
+    make_client: ClientFactory, clock: FakeClock
+) -> None:
+    good = make_client()
+    bad = make_client(auth=HuaweiSigner(AK, "not-the-secret", clock=clock))
+    for _ in range(5):
+        assert (
+            "verify aksk signature fail"
+            in assert_error(await bad.get(RULES), 401, "APIGW.0301")["error_msg"]
+        )
+    assert (await good.get(RULES)).status_code == 200  # a success resets the count
+    for _ in range(6):
+        assert_error(await bad.get(RULES), 401, "APIGW.0301")
+    locked = assert_error(await good.get(RULES), 401, "APIGW.0301")
+    assert locked["error_msg"].endswith("AK access failed to reach the limit,forbidden.")
+    # another key is not locked
+    other = make_client(auth=HuaweiSigner(OTHER_AK, OTHER_SK, clock=clock))
+    assert (await other.get(f"/v2/{OTHER_PROJECT}/dnat_rules")).status_code == 200
+    clock.advance(299)
+    assert_error(await good.get(RULES), 401, "APIGW.0301")
+    clock.advance(2)
+    assert (await good.get(RULES)).status_code == 200

@@ -77,7 +77,7 @@ def authenticate(
             key=token_caller(match.name, match.token), project_id=match.project_id, method="token"
         )
     elif authorization is not None:
-        principal = _verify_signature(store, request, body, authorization, now=now)
+        principal = _locked_out(store, request, body, authorization, now=now)
     else:
         raise _auth_error("Authorization or X-Auth-Token header is missing")
 
@@ -101,6 +101,36 @@ def _may_act_on(store: Store, principal: Principal, project_id: str) -> bool:
     return (
         project is not None and bool(principal.account) and (project.account == principal.account)
     )
+
+
+def _locked_out(
+    store: Store, request: Request, body: bytes, authorization: str, *, now: float
+) -> Principal:
+    """The signature check behind the gateway's lock of an AK after repeated failures.
+
+    More than ``huawei_aksk_lock_failures`` consecutive failures lock the pair
+    for ``huawei_aksk_lock_seconds``: every request with it is refused, a
+    correct signature included, until the lock ends ("Common Errors Related
+    to IAM Authentication Information", API Gateway FAQ).
+    """
+    parsed = parse_huawei_authorization(authorization)
+    if parsed is None:
+        return _verify_signature(store, request, body, authorization, now=now)
+    access_key = parsed[0]
+    settings = store.inventory.settings
+    failures, locked_until = store.aksk_failures.get(access_key, (0, 0.0))
+    if now < locked_until:
+        raise _auth_error("AK access failed to reach the limit,forbidden.")
+    try:
+        principal = _verify_signature(store, request, body, authorization, now=now)
+    except SimError:
+        failures += 1
+        limit = settings.huawei_aksk_lock_failures
+        lock = now + settings.huawei_aksk_lock_seconds if limit and failures > limit else 0.0
+        store.aksk_failures[access_key] = (0, lock) if lock else (failures, 0.0)
+        raise
+    store.aksk_failures.pop(access_key, None)
+    return principal
 
 
 def _verify_signature(

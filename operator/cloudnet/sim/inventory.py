@@ -63,6 +63,10 @@ class Settings(_Strict):
     #: together (Throttling); 0 = off
     alibaba_endpoint_throttle_rate: float = Field(default=0.0, ge=0)
     alibaba_endpoint_throttle_burst: int = Field(default=200, ge=1)
+    #: Huawei's API Gateway locks an AK/SK for ``huawei_aksk_lock_seconds`` after more than
+    #: this many consecutive failed signatures (its FAQ: five, five minutes); 0 = never
+    huawei_aksk_lock_failures: int = Field(default=5, ge=0)
+    huawei_aksk_lock_seconds: float = Field(default=300.0, ge=0)
     #: Huawei's API Gateway answers 429 APIGW.0308 without a retry hint; true adds Retry-After
     #: (a proxy in front of it might)
     huawei_throttle_retry_after: bool = False

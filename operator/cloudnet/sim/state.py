@@ -116,6 +116,9 @@ class Store:
         self.sag_dnat_entries: dict[str, SagDnatEntry] = {
             e.id: e for e in inventory.alibaba.sag.dnat_entries
         }
+        #: Huawei AK -> (consecutive failed signatures, locked until); not persisted, as the
+        #: gateway's lock is not part of the account's resources
+        self.aksk_failures: dict[str, tuple[int, float]] = {}
 
     # -- loading and saving ------------------------------------------------------------------
 
