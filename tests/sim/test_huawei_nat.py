@@ -816,7 +816,54 @@ async def test_update_with_an_unknown_port_is_404_nat_0023(
     assert (await hw.get(f"{RULES}/{rule_id}")).json() == before
 
 
-@pytest.mark.parametrize("status", ["PENDING_CREATE", "PENDING_UPDATE", "EIP_FREEZED", "INACTIVE"])
+async def test_update_of_a_frozen_rule_is_nat_0318(
+    hw: httpx.AsyncClient, admin: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    rule_id = await create_active(hw, clock)
+    await admin.patch(f"/_sim/huawei/dnat_rules/{rule_id}", json={"status": "EIP_FREEZED"})
+    response = await hw.put(f"{RULES}/{rule_id}", json={"dnat_rule": {"nat_gateway_id": GW}})
+    assert "frozen" in assert_error(response, 400, "NAT.0318")["error_msg"]
+
+
+async def test_a_frozen_eip_takes_no_rule_nat_0401(
+    hw: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    await admin.patch(f"/_sim/huawei/eips/{EIP2}", json={"frozen": True})
+    assert_error(await hw.post(RULES, json=rule_body(floating_ip_id=EIP2)), 400, "NAT.0401")
+    assert (await hw.get(RULES)).json() == {"dnat_rules": []}
+
+
+async def test_a_virtual_ip_port_is_nat_0312_and_an_ipv6_port_nat_0109(
+    hw: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    await admin.patch(f"/_sim/huawei/ports/{PORT1}", json={"device_owner": "neutron:VIP_PORT"})
+    assert_error(await hw.post(RULES, json=rule_body(port_id=PORT1)), 400, "NAT.0312")
+    await admin.patch(f"/_sim/huawei/ports/{PORT2}", json={"fixed_ip": "fd00::12"})
+    assert_error(await hw.post(RULES, json=rule_body(port_id=PORT2)), 400, "NAT.0109")
+    assert (await hw.get(RULES)).json() == {"dnat_rules": []}
+
+
+async def test_an_all_port_rule_on_the_gateways_snat_eip_is_nat_0409(
+    hw: httpx.AsyncClient,
+) -> None:
+    all_port = rule_body(
+        floating_ip_id=EIP_SNAT, protocol="any", internal_service_port=0, external_service_port=0
+    )
+    assert_error(await hw.post(RULES, json=all_port), 400, "NAT.0409")
+    # a port rule may share the SNAT EIP
+    assert (await hw.post(RULES, json=rule_body(floating_ip_id=EIP_SNAT))).status_code == 201
+
+
+async def test_the_per_eip_limit_is_nat_0313(
+    hw: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    await admin.post("/_sim/settings", json={"huawei_dnat_quota_per_eip": 1})
+    assert (await hw.post(RULES, json=rule_body())).status_code == 201
+    second = rule_body(port_id=PORT2, external_service_port=8081)
+    assert_error(await hw.post(RULES, json=second), 400, "NAT.0313")
+
+
+@pytest.mark.parametrize("status", ["PENDING_CREATE", "PENDING_UPDATE", "INACTIVE"])
 async def test_update_of_a_rule_that_is_not_active_is_nat_0009(
     hw: httpx.AsyncClient, admin: httpx.AsyncClient, clock: FakeClock, status: str
 ) -> None:

@@ -64,6 +64,13 @@ body ``{"error_code", "error_msg"}``:
 - NAT.0319 (404) no DNAT rule with that id (show, PUT, DELETE; also a rule
   of another gateway on the DELETE path).
 - NAT.0014 (400) description longer than 255 characters.
+- NAT.0109 (400) a port whose address is IPv6 (a private_ip must be IPv4:
+  NAT.0311); NAT.0312 (400) a port that is a virtual
+  IP (``device_owner`` ``neutron:VIP_PORT``); NAT.0313 (400) the EIP holds
+  ``huawei_dnat_quota_per_eip`` rules (no number is published: off by
+  default); NAT.0401 (400) a frozen EIP; NAT.0409 (400) an all-port rule on
+  an EIP that the gateway's SNAT uses; NAT.0318 (400) PUT of a frozen
+  (EIP_FREEZED) rule.
 
 Port and protocol rules (chosen, documented by Huawei as "all ports = 0/0
 with protocol any"): ``any`` is exactly the all-port rule, ports 0/0 and no
@@ -129,6 +136,13 @@ BAD_BACKEND_PORT = "NAT.0315"
 TWO_BACKENDS = "NAT.0317"
 RULE_NOT_FOUND = "NAT.0319"
 EIP_ON_PORT = "NAT.0402"
+NO_IPV6 = "NAT.0109"
+VIRTUAL_IP = "NAT.0312"
+EIP_RULE_LIMIT = "NAT.0313"
+RULE_FROZEN = "NAT.0318"
+EIP_FROZEN = "NAT.0401"
+SNAT_EIP_ALL_PORT = "NAT.0409"
+VIP_OWNER = "neutron:VIP_PORT"
 EIP_ON_OTHER_GATEWAY = "NAT.0404"
 EIP_MIXED_RULES = "NAT.0408"
 
@@ -436,6 +450,14 @@ class HuaweiNat:
                     f" gateway {gateway.id}",
                     BAD_BACKEND_PORT,
                 )
+            if port.device_owner == VIP_OWNER:
+                raise _bad(f"Port {rule.port_id} is a virtual IP: not supported", VIRTUAL_IP)
+            if ":" in port.fixed_ip:
+                raise _bad(
+                    f"The NAT gateway does not support IPv6: port {port.id} has"
+                    f" {port.fixed_ip}",
+                    NO_IPV6,
+                )
         if rule.floating_ip_id:
             eip = self.store.eip(project_id, rule.floating_ip_id)
             if eip is None:
@@ -448,8 +470,16 @@ class HuaweiNat:
                 raise _bad(f"Global EIP {rule.global_eip_id} could not be found.", EIP_NOT_FOUND)
             rule.global_eip_address = eip.address
             rule.floating_ip_address = ""
+        if eip.frozen:
+            raise _bad(f"Floating Ip {eip.id} is frozen.", EIP_FROZEN)
         if eip.bound_to not in (None, "", gateway.id):
             raise _bad(f"Floating Ip {eip.id} has associated with {eip.bound_to}.", EIP_ON_PORT)
+        if eip.bound_to == gateway.id and rule.protocol == "any":
+            raise _bad(
+                f"Floating Ip {eip.id} is used by an SNAT rule: it cannot take a DNAT all"
+                " port rule",
+                SNAT_EIP_ALL_PORT,
+            )
 
         # The rules of this gateway and of this EIP, from the table's indexes.
         table = self.store.dnat_rules
@@ -473,6 +503,12 @@ class HuaweiNat:
                     f"{quota} DNAT rules has been associated to this NAT Gateway, no more is"
                     f" allowed ({gateway.id})",
                     RULE_LIMIT,
+                )
+            per_eip = self.store.inventory.settings.huawei_dnat_quota_per_eip
+            if per_eip and len(same_eip) >= per_eip:
+                raise _bad(
+                    f"{per_eip} DNAT rules use floating ip {eip.id}, no more is allowed",
+                    EIP_RULE_LIMIT,
                 )
         for other in same_eip:
             if _overlap(rule, other):
@@ -554,6 +590,8 @@ class HuaweiNat:
             rule.global_eip_id and option.get("floating_ip_id")
         ):
             raise _bad("A DNAT rule cannot switch between floating_ip_id and global_eip_id")
+        if rule.status == "EIP_FREEZED":
+            raise _bad(f"DNAT rule {rule.id} is frozen, can not update.", RULE_FROZEN)
         if rule.status != "ACTIVE":
             raise _in_use(f"DNAT rule {rule.id} is {rule.status}: only an ACTIVE rule can change")
         merged = rule.model_dump()

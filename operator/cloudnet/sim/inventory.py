@@ -47,6 +47,8 @@ class Settings(_Strict):
     huawei_dnat_delete_delay: float = Field(default=1.0, ge=0)
     #: DNAT rules per public NAT gateway (Huawei's documented quota)
     huawei_dnat_quota_per_gateway: int = Field(default=200, ge=0)
+    #: DNAT rules per EIP (NAT.0313); no number is published, 0 = no limit of its own
+    huawei_dnat_quota_per_eip: int = Field(default=0, ge=0)
     #: accepted |X-Sdk-Date - now| in seconds (Huawei API Gateway: 15 minutes)
     huawei_max_clock_skew: float = Field(default=900.0, ge=0)
     #: token bucket per caller: refill rate per second; 0 turns throttling off. Huawei counts
@@ -167,6 +169,8 @@ class Eip(_Strict):
     #: DNAT rules of that same gateway may share it) or anything else, e.g. an ECS port
     #: id (then no DNAT rule may use it: NAT.0402)
     bound_to: str | None = None
+    #: frozen (arrears, security lock): no DNAT rule may take it (NAT.0401)
+    frozen: bool = False
 
 
 class Port(_Strict):
@@ -177,6 +181,8 @@ class Port(_Strict):
     vpc_id: str = ""
     device_id: str = ""
     name: str = ""
+    #: Neutron's owner; ``neutron:VIP_PORT`` is a virtual IP, which DNAT refuses (NAT.0312)
+    device_owner: str = ""
 
 
 class DnatRule(_Strict):
