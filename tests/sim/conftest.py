@@ -86,3 +86,26 @@ def live_app() -> Starlette:
 def live(live_app: Starlette) -> Iterator[LiveServer]:
     with LiveServer(live_app) as server:
         yield server
+
+
+#: (family, action, code) of every error the simulator answered in this session, with
+#: whether only fault injection produced it; read by test_zz_codes_produced.py
+PRODUCED: dict[tuple[str, str, str], bool] = {}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _record_answered_codes() -> Iterator[None]:
+    from cloudnet.sim.server import Simulator
+
+    original = Simulator._log
+
+    def recording(self: Simulator, entry: dict[str, Any], status: int, code: str | None) -> None:
+        if code is not None:
+            # an unrouted request is answered by Huawei's gateway (APIGW.0101)
+            key = (str(entry.get("family") or "huawei"), str(entry.get("action") or ""), code)
+            PRODUCED[key] = PRODUCED.get(key, True) and entry.get("fault") is not None
+        original(self, entry, status, code)
+
+    Simulator._log = recording  # type: ignore[method-assign]
+    yield
+    Simulator._log = original  # type: ignore[method-assign]

@@ -263,6 +263,16 @@ async def test_user_flow_control_counts_per_account_and_api(ali: Ali, app: Starl
     await ali.ok(DESCRIBE, {"NatGatewayId": NAT})
 
 
+async def test_a_disabled_key_is_invalid_access_key_id_inactive(ali: Ali, app: Starlette) -> None:
+    key = sim(app).store.alibaba_access_key(AK)
+    assert key is not None
+    key.enabled = False
+    response = await ali.call(DESCRIBE, {"NatGatewayId": NAT})
+    assert_ali_error(response, 400, "InvalidAccessKeyId.Inactive")
+    key.enabled = True
+    await ali.ok(DESCRIBE, {"NatGatewayId": NAT})
+
+
 async def test_two_keys_of_one_account_share_its_user_flow_control(
     ali: Ali, app: Starlette
 ) -> None:

@@ -259,6 +259,8 @@ class AlibabaGateway:
             raise rpc_error(
                 "InvalidAccessKeyId.NotFound", "Specified access key is not found.", status=404
             )
+        if not key.enabled:
+            raise rpc_error("InvalidAccessKeyId.Inactive", "Specified access key is disabled.")
         return key
 
     def _check_time(self, value: str | None, name: str, now: float) -> None:

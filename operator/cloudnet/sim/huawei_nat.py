@@ -454,8 +454,7 @@ class HuaweiNat:
                 raise _bad(f"Port {rule.port_id} is a virtual IP: not supported", VIRTUAL_IP)
             if ":" in port.fixed_ip:
                 raise _bad(
-                    f"The NAT gateway does not support IPv6: port {port.id} has"
-                    f" {port.fixed_ip}",
+                    f"The NAT gateway does not support IPv6: port {port.id} has {port.fixed_ip}",
                     NO_IPV6,
                 )
         if rule.floating_ip_id:

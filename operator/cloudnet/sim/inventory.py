@@ -132,6 +132,8 @@ class AlibabaAccessKey(_Strict):
     #: the Alibaba Cloud account (UID) owning the key: user flow control counts per account,
     #: so two keys of one account share it; empty = an account of its own
     account: str = ""
+    #: a disabled key (RAM console "Disable") answers InvalidAccessKeyId.Inactive
+    enabled: bool = True
     products: list[str] | None = None
     read_only: bool = False
 
