@@ -237,7 +237,7 @@ class Metrics:
 
     def cloud_call(self, provider: str, record: CallRecord) -> None:
         """The observer of :class:`~cloudnet.providers.registry.ProviderRegistry`."""
-        action = self._code(record.action)
+        action = record.action  # our own names of the calls: a closed set
         self.cloud_calls.labels(provider, action, self._code(record.code)).inc()
         self.cloud_seconds.labels(provider, action).observe(record.seconds)
         self.rate_wait.labels(provider).observe(record.waited)
