@@ -8,8 +8,37 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
+
+LOG_FORMATS = ("plain", "json")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _checked(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse ``type`` whose ValueError message reaches the user as it is."""
+
+    def check(value: str) -> Any:
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return check
+
+
+def _bind_address(value: str) -> Any:
+    from cloudnet.handlers.health import parse_bind_address
+
+    return None if value.strip() in ("", "0") else parse_bind_address(value)
+
+
+def _url(value: str) -> Any:
+    from cloudnet.handlers.health import parse_url
+
+    parse_url(value)
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,7 +53,35 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="watch only this namespace (repeatable; default: all namespaces)",
     )
-    run.add_argument("--verbose", action="store_true", help="debug logging")
+    run.add_argument("--verbose", action="store_true", help="the same as --log-level debug")
+    run.add_argument(
+        "--log-level", choices=LOG_LEVELS, default="info", help="lowest level logged (default info)"
+    )
+    run.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="plain",
+        help="plain text lines, or one JSON object a line (kopf's JSON formatter)",
+    )
+    run.add_argument(
+        "--metrics-bind-address",
+        type=_checked(_bind_address),
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics on http://HOST:PORT/metrics (default: off; 0 is off)",
+    )
+    run.add_argument(
+        "--liveness",
+        type=_checked(_url),
+        metavar="URL",
+        help="kopf's liveness endpoint, e.g. http://0.0.0.0:8081/healthz (default: off)",
+    )
+    run.add_argument(
+        "--readiness",
+        type=_checked(_url),
+        metavar="URL",
+        help="readiness (watching and the clouds reachable), e.g. http://0.0.0.0:8080/readyz "
+        "(the metrics port may be shared; --liveness's may not; default: off)",
+    )
     run.add_argument(
         "--cloud-rate",
         type=float,
@@ -82,7 +139,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             if value is not None
         }
-        return run_operator(namespaces=args.namespace, verbose=args.verbose, **tuning)
+        from cloudnet.handlers.health import parse_url
+        from cloudnet.handlers.logs import LogFormat, LogLevel
+
+        readiness = parse_url(args.readiness) if args.readiness else None
+        if readiness and args.liveness and parse_url(args.liveness)[0] == readiness[0]:
+            # kopf binds --liveness's port itself; a second server cannot share it.
+            _parser().error("--readiness needs another HOST:PORT than --liveness")
+        return run_operator(
+            namespaces=args.namespace,
+            verbose=args.verbose,
+            log_level=LogLevel(args.log_level),
+            log_format=LogFormat(args.log_format),
+            metrics_address=args.metrics_bind_address,
+            liveness=args.liveness,
+            readiness_at=readiness,
+            **tuning,
+        )
     if args.command == "demo":
         from cloudnet.demo import run_demo
 

@@ -66,6 +66,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -87,6 +88,7 @@ from cloudnet.clouds.errors import (
     json_object,
     redirect_error,
 )
+from cloudnet.clouds.observe import NO_ANSWER_CODE, OK_CODE, CallObserver, CallRecord, notify
 from cloudnet.clouds.ratelimit import RateLimiter
 from cloudnet.clouds.signing import ALIBABA_V1_METHOD, acs3_authorization, alibaba_v1_signature
 
@@ -696,10 +698,13 @@ class AlibabaRpcClient:
         signature: Literal["v1", "v3"] = "v3",
         errors: Mapping[str, ErrorClass] = ENS_ERRORS,
         rate_limiter: RateLimiter | None = None,
+        observer: CallObserver | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         nonce: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
         """``endpoint`` is a URL or a bare host (``ens.aliyuncs.com``, then HTTPS).
+
+        ``observer`` is told of every call (:mod:`cloudnet.clouds.observe`).
 
         ``errors`` is the product's table (:data:`ENS_ERRORS`, :data:`SAG_ERRORS`,
         :data:`ECS_ERRORS`): one client talks to one product.
@@ -718,6 +723,7 @@ class AlibabaRpcClient:
         self._signature = signature
         self._errors = errors
         self._rate_limiter = rate_limiter
+        self._observer = observer
         self._clock = clock
         self._nonce = nonce
 
@@ -782,35 +788,66 @@ class AlibabaRpcClient:
                 access_key=creds.access_key_id,
                 secret=secret,
             )
+        waited = 0.0
         if self._rate_limiter is not None:
+            before = time.monotonic()
             await self._rate_limiter.acquire()
+            waited = time.monotonic() - before
+        sent = time.monotonic()
+
+        def record(code: str, error_class: str = "", request_id: str | None = None) -> None:
+            notify(
+                self._observer,
+                CallRecord(
+                    action=action,
+                    code=code,
+                    error_class=error_class,
+                    seconds=time.monotonic() - sent,
+                    waited=waited,
+                    endpoint=self._endpoint,
+                    request_id=request_id,
+                ),
+            )
+
         try:
             # Never follow a redirect, whatever the shared client is set to:
             # a 3xx is answered as an error (module docstring).
             response = await self._http.post(url, headers=headers, follow_redirects=False)
         except httpx.TransportError as exc:
-            logger.debug("alibaba %s: %s", action, type(exc).__name__)
+            record(NO_ANSWER_CODE, ErrorClass.TRANSIENT.value)
+            logger.debug(
+                "alibaba %s: %s", action, type(exc).__name__, extra={"cloud_action": action}
+            )
             raise CloudTransportError(
                 f"Alibaba {action}: {type(exc).__name__}: {creds.redact(str(exc)) or 'no answer'}"
             ) from exc
         header_request_id = response.headers.get("x-acs-request-id")
-        if not response.is_success and response.status_code < 400:
-            error = redirect_error(response, request_id=header_request_id, redact=creds.redact)
-            logger.debug("alibaba %s -> %d (not followed)", action, response.status_code)
-            raise error
-        if not response.is_success:
-            error = self._error(response, own_object=own_object, request_id=header_request_id)
+        try:
+            if not response.is_success and response.status_code < 400:
+                raise redirect_error(response, request_id=header_request_id, redact=creds.redact)
+            if not response.is_success:
+                raise self._error(response, own_object=own_object, request_id=header_request_id)
+            body = json_object(response, request_id=header_request_id)
+        except CloudError as error:
+            record(error.code, error.error_class.value, error.request_id)
             logger.debug(
                 "alibaba %s -> %d %s (request id %s)",
                 action,
                 response.status_code,
                 error.code,
                 error.request_id,
+                extra={"cloud_action": action, "cloud_request_id": error.request_id},
             )
-            raise error
-        body = json_object(response, request_id=header_request_id)
+            raise
         request_id = body.get("RequestId") or header_request_id
-        logger.debug("alibaba %s -> %d (request id %s)", action, response.status_code, request_id)
+        record(OK_CODE, request_id=str(request_id) if request_id else None)
+        logger.debug(
+            "alibaba %s -> %d (request id %s)",
+            action,
+            response.status_code,
+            request_id,
+            extra={"cloud_action": action, "cloud_request_id": request_id},
+        )
         return AlibabaResponse(
             body=body,
             request_id=str(request_id) if request_id else None,

@@ -47,6 +47,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -68,6 +69,7 @@ from cloudnet.clouds.errors import (
     json_object,
     redirect_error,
 )
+from cloudnet.clouds.observe import NO_ANSWER_CODE, OK_CODE, CallObserver, CallRecord, notify
 from cloudnet.clouds.ratelimit import RateLimiter
 from cloudnet.clouds.signing import (
     HUAWEI_DATE_FORMAT,
@@ -409,13 +411,16 @@ class HuaweiNatClient:
         project_id: str,
         credentials: HuaweiCredentials,
         rate_limiter: RateLimiter | None = None,
+        observer: CallObserver | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """``observer`` is told of every call (:mod:`cloudnet.clouds.observe`)."""
         self._http = http
         self._endpoint = endpoint.rstrip("/")
         self._project_id = project_id
         self._credentials = credentials
         self._rate_limiter = rate_limiter
+        self._observer = observer
         self._clock = clock
 
     def __repr__(self) -> str:
@@ -429,11 +434,21 @@ class HuaweiNatClient:
 
     async def create_dnat_rule(self, rule: Mapping[str, Any]) -> CloudResponse:
         """POST /v2/{project_id}/dnat_rules; answers 201 with ``{"dnat_rule": {...}}``."""
-        return await self._call("POST", self._path("dnat_rules"), body={"dnat_rule": dict(rule)})
+        return await self._call(
+            "POST",
+            self._path("dnat_rules"),
+            body={"dnat_rule": dict(rule)},
+            action="CreateNatGatewayDnatRule",
+        )
 
     async def show_dnat_rule(self, rule_id: str) -> CloudResponse:
         """GET /v2/{project_id}/dnat_rules/{id}; a vanished rule raises NotFound."""
-        return await self._call("GET", self._path("dnat_rules", rule_id), own_object=True)
+        return await self._call(
+            "GET",
+            self._path("dnat_rules", rule_id),
+            own_object=True,
+            action="ShowNatGatewayDnatRule",
+        )
 
     async def update_dnat_rule(self, rule_id: str, changes: Mapping[str, Any]) -> CloudResponse:
         """PUT /v2/{project_id}/dnat_rules/{id} with ``{"dnat_rule": changes}``."""
@@ -442,6 +457,7 @@ class HuaweiNatClient:
             self._path("dnat_rules", rule_id),
             body={"dnat_rule": dict(changes)},
             own_object=True,
+            action="UpdateNatGatewayDnatRule",
         )
 
     async def delete_dnat_rule(self, nat_gateway_id: str, rule_id: str) -> CloudResponse:
@@ -450,6 +466,7 @@ class HuaweiNatClient:
             "DELETE",
             self._path("nat_gateways", nat_gateway_id, "dnat_rules", rule_id),
             own_object=True,
+            action="DeleteNatGatewayDnatRule",
         )
 
     async def list_dnat_rules_page(
@@ -460,7 +477,9 @@ class HuaweiNatClient:
         if unknown:
             raise TypeError(f"unknown DNAT rule filters: {sorted(unknown)}")
         query = _query_pairs({"limit": limit, "marker": marker or None, **filters})
-        return await self._call("GET", self._path("dnat_rules"), query=query)
+        return await self._call(
+            "GET", self._path("dnat_rules"), query=query, action="ListNatGatewayDnatRules"
+        )
 
     async def list_dnat_rules(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, **filters: FilterValue
@@ -520,7 +539,10 @@ class HuaweiNatClient:
         query: list[tuple[str, str]] | None = None,
         body: Mapping[str, Any] | None = None,
         own_object: bool = False,
+        action: str = "",
     ) -> CloudResponse:
+        """One signed call; ``action`` is the API reference's name of it, for metrics and logs."""
+        action = action or f"{method} {path}"
         query = query or []
         content = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
         # The URL carries the canonical query string itself (as the SDK's
@@ -530,8 +552,27 @@ class HuaweiNatClient:
         # Sign the path as it goes on the wire, including any endpoint prefix.
         wire_path = url.raw_path.split(b"?", 1)[0].decode("ascii")
         headers = self._headers(method, wire_path, query, url.netloc.decode("ascii"), content)
+        waited = 0.0
         if self._rate_limiter is not None:
+            before = time.monotonic()
             await self._rate_limiter.acquire()
+            waited = time.monotonic() - before
+        sent = time.monotonic()
+
+        def record(code: str, error_class: str = "", request_id: str | None = None) -> None:
+            notify(
+                self._observer,
+                CallRecord(
+                    action=action,
+                    code=code,
+                    error_class=error_class,
+                    seconds=time.monotonic() - sent,
+                    waited=waited,
+                    endpoint=self._endpoint,
+                    request_id=request_id,
+                ),
+            )
+
         try:
             # Never follow a redirect, whatever the shared client is set to:
             # a 3xx is answered as an error (module docstring).
@@ -539,24 +580,36 @@ class HuaweiNatClient:
                 method, url, headers=headers, content=content or None, follow_redirects=False
             )
         except httpx.TransportError as exc:
-            logger.debug("huawei %s %s: %s", method, path, type(exc).__name__)
+            record(NO_ANSWER_CODE, ErrorClass.TRANSIENT.value)
+            logger.debug(
+                "huawei %s %s: %s", method, path, type(exc).__name__, extra={"cloud_action": action}
+            )
             raise CloudTransportError(
                 f"Huawei NAT {method} {path}: {type(exc).__name__}: "
                 f"{self._credentials.redact(str(exc)) or 'no answer'}"
             ) from exc
         request_id = response.headers.get("X-Request-Id")
         logger.debug(
-            "huawei %s %s -> %d (request id %s)", method, path, response.status_code, request_id
+            "huawei %s %s -> %d (request id %s)",
+            method,
+            path,
+            response.status_code,
+            request_id,
+            extra={"cloud_action": action, "cloud_request_id": request_id},
         )
-        if not response.is_success and response.status_code < 400:
-            raise redirect_error(response, request_id=request_id, redact=self._credentials.redact)
-        if not response.is_success:
-            raise self._error(response, request_id=request_id, own_object=own_object)
-        return CloudResponse(
-            status=response.status_code,
-            body=json_object(response, request_id=request_id),
-            request_id=request_id,
-        )
+        try:
+            if not response.is_success and response.status_code < 400:
+                raise redirect_error(
+                    response, request_id=request_id, redact=self._credentials.redact
+                )
+            if not response.is_success:
+                raise self._error(response, request_id=request_id, own_object=own_object)
+            parsed = json_object(response, request_id=request_id)
+        except CloudError as error:
+            record(error.code, error.error_class.value, error.request_id)
+            raise
+        record(OK_CODE, request_id=request_id)
+        return CloudResponse(status=response.status_code, body=parsed, request_id=request_id)
 
     def _error(
         self, response: httpx.Response, *, request_id: str | None, own_object: bool

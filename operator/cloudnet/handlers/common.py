@@ -13,6 +13,7 @@ that turns outcomes into kopf's retry exceptions.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,8 @@ from cloudnet.core.reconciler import ConfigError, Policy, Reconciler, report_con
 from cloudnet.core.resource import ANN_CREATE_PENDING, ANN_EXTERNAL_ID, KubeError, Resource
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.kube import NotFoundError
+from cloudnet.handlers.logs import about
+from cloudnet.handlers.metrics import outcome_label
 from cloudnet.providers.registry import UnsupportedProvider
 
 logger = logging.getLogger(__name__)
@@ -253,7 +256,29 @@ async def reconcile_object(
     attempt: int,
     resolver: Resolver | None = None,
 ) -> Outcome:
-    """Create/update/resume and every correction: one path, under the lock, on a fresh body."""
+    """Create/update/resume and every correction: one path, under the lock, on a fresh body.
+
+    Timed and counted here, and its log lines name the resource (``logs.about``),
+    whichever caller (a handler, a wake-up, the drift pass) it runs for.
+    """
+    started, label = time.monotonic(), "error"
+    try:
+        with about(kind.name, namespace, name):
+            outcome = await _reconcile(ctx, kind, namespace, name, attempt, resolver)
+        label = outcome_label(outcome)
+        return outcome
+    finally:
+        ctx.metrics.reconciled(kind.name, "reconcile", label, time.monotonic() - started)
+
+
+async def _reconcile(
+    ctx: OperatorContext,
+    kind: Kind,
+    namespace: str,
+    name: str,
+    attempt: int,
+    resolver: Resolver | None,
+) -> Outcome:
     async with ctx.locks.hold(f"{kind.name}/{namespace}/{name}"):
         body = await _fresh(ctx, kind, namespace, name)
         if body is None:
@@ -283,13 +308,25 @@ async def delete_object(
     ctx: OperatorContext, kind: Kind, namespace: str, name: str, *, attempt: int
 ) -> Outcome:
     """The delete path, under the lock, on a fresh body; Done releases the finalizer."""
-    async with ctx.locks.hold(f"{kind.name}/{namespace}/{name}"):
-        body = await _fresh(ctx, kind, namespace, name)
-        if body is None:
-            return Done("the resource is gone")
-        if isinstance(body, Exception):
-            return Retry(after=backoff(attempt, base=1.0, cap=60.0), reason=f"read: {body}")
-        return await _delete_locked(ctx, kind, body, resource_of(body), attempt=attempt)
+    started, label = time.monotonic(), "error"
+    try:
+        with about(kind.name, namespace, name):
+            async with ctx.locks.hold(f"{kind.name}/{namespace}/{name}"):
+                body = await _fresh(ctx, kind, namespace, name)
+                if body is None:
+                    outcome: Outcome = Done("the resource is gone")
+                elif isinstance(body, Exception):
+                    outcome = Retry(
+                        after=backoff(attempt, base=1.0, cap=60.0), reason=f"read: {body}"
+                    )
+                else:
+                    outcome = await _delete_locked(
+                        ctx, kind, body, resource_of(body), attempt=attempt
+                    )
+        label = outcome_label(outcome)
+        return outcome
+    finally:
+        ctx.metrics.reconciled(kind.name, "delete", label, time.monotonic() - started)
 
 
 async def _delete_locked(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cloudnet.handlers.kube import KubeClient
+from cloudnet.handlers.metrics import Metrics
 from cloudnet.providers.registry import ProviderRegistry
 
 if TYPE_CHECKING:
@@ -64,3 +65,5 @@ class OperatorContext:
     listeners: list[Callable[[str, str | None, Mapping[str, Any]], None]] = field(
         default_factory=list
     )
+    #: the operator's metrics (``run.py`` builds one that reads the watch cache)
+    metrics: Metrics = field(default_factory=Metrics)

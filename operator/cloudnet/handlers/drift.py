@@ -177,6 +177,7 @@ async def check_once(
                     else ", ".join(observation.delta.paths) or f"phase {observation.phase}",
                 )
                 stats.woken += 1
+                ctx.metrics.drifted(key[0], str(meta["namespace"]), str(meta["name"]))
                 ctx.wake(key[0], str(meta["namespace"]), str(meta["name"]), "drift")
             except Exception:
                 stats.failed += 1
@@ -205,6 +206,7 @@ async def drift_loop(
             continue
         passes += 1
         stats.passes, last = passes, stats.duration
+        ctx.metrics.drift_pass(stats.duration)
         if record is not None:
             record[:] = [stats]
         level = logging.WARNING if stats.duration > interval else logging.DEBUG

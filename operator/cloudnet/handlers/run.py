@@ -13,6 +13,10 @@ Settings and why:
 * ``queueing.idle_timeout = 1``: workers of quiet objects go away sooner,
   which measured -30% memory at 10,000 objects; ``worker_limit`` is left
   unset on purpose (it caps throughput at worker_limit / idle_timeout).
+
+Observability (``--metrics-bind-address``, ``--liveness``, ``--readiness``,
+``--log-format``, ``--log-level``) is wired here: :mod:`~cloudnet.handlers.metrics`,
+:mod:`~cloudnet.handlers.health`, :mod:`~cloudnet.handlers.logs`.
 """
 
 from __future__ import annotations
@@ -24,13 +28,17 @@ from collections.abc import Sequence
 from typing import Any
 
 import kopf
+from prometheus_client.aiohttp import make_aiohttp_handler
 
 from cloudnet.core.resource import FINALIZER
 from cloudnet.handlers import dnat, nic, provider_config
 from cloudnet.handlers.common import Kind, register
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.drift import DEFAULT_INTERVAL, drift_loop
+from cloudnet.handlers.health import Address, Handler, OpsServer, Readiness
 from cloudnet.handlers.kube import KubeClient, load_config
+from cloudnet.handlers.logs import LogFormat, LogLevel, configure_logging
+from cloudnet.handlers.metrics import Metrics
 from cloudnet.handlers.watch import Waker, WatchCache
 from cloudnet.providers.registry import DEFAULT_RATE, ProviderRegistry
 
@@ -66,7 +74,9 @@ def configure(settings: kopf.OperatorSettings) -> None:
     settings.persistence.consistency_timeout = CONSISTENCY_TIMEOUT
 
 
-def build_registry(ctx: OperatorContext, *, drift_interval: float) -> None:
+def build_registry(
+    ctx: OperatorContext, *, drift_interval: float, server: OpsServer | None = None
+) -> None:
     tasks: list[asyncio.Task[None]] = []
     waker = Waker(ctx, KINDS)
     ctx.wake = waker
@@ -84,12 +94,21 @@ def build_registry(ctx: OperatorContext, *, drift_interval: float) -> None:
             tasks.append(
                 asyncio.create_task(drift_loop(ctx, ctx.watch_cache, KINDS, drift_interval))
             )
+        if server is not None:
+            await server.start()
+
+    @kopf.on.probe(id="resources")
+    def _resources(**_: Any) -> int:
+        """In the liveness answer: how many resources the watch cache holds."""
+        return len(ctx.watch_cache.bodies)
 
     @kopf.on.cleanup()
     async def _cleanup(**_: Any) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if server is not None:
+            await server.stop()
         await waker.aclose()
         await ctx.providers.aclose()
 
@@ -129,35 +148,72 @@ class QuietEventHandlers(logging.Filter):
         return not any(message == f"Handler {handler!r} succeeded." for handler in self.IDS)
 
 
+def ops_routes(
+    metrics: Metrics,
+    readiness: Readiness,
+    *,
+    metrics_address: Address | None,
+    readiness_at: tuple[Address, str] | None,
+) -> dict[Address, list[tuple[str, Handler]]]:
+    """What the ops server serves where: /metrics and the readiness path, one site per address."""
+    routes: dict[Address, list[tuple[str, Handler]]] = {}
+    if metrics_address is not None:
+        routes.setdefault(metrics_address, []).append(
+            ("/metrics", make_aiohttp_handler(metrics.registry))
+        )
+    if readiness_at is not None:
+        address, path = readiness_at
+        routes.setdefault(address, []).append((path, readiness.handle))
+    return routes
+
+
 def run_operator(
     *,
     namespaces: Sequence[str],
     verbose: bool = False,
     drift_interval: float = DEFAULT_INTERVAL,
     cloud_rate: float = DEFAULT_RATE,
+    log_format: LogFormat = LogFormat.PLAIN,
+    log_level: LogLevel = LogLevel.INFO,
+    metrics_address: Address | None = None,
+    liveness: str | None = None,
+    readiness_at: tuple[Address, str] | None = None,
 ) -> int:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # The Kubernetes client logs request bodies at DEBUG; Secrets must never reach a log.
-    logging.getLogger("kubernetes").setLevel(logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RoutinePollFilter())
-    if not verbose:
+    """``verbose`` is ``log_level=debug`` under its old name."""
+    if verbose:
+        log_level = LogLevel.DEBUG
+    handler = configure_logging(log_format=log_format, level=log_level)
+    handler.addFilter(RoutinePollFilter())
+    if log_level is not LogLevel.DEBUG:
         logging.getLogger("kopf.objects").addFilter(QuietEventHandlers())
+    watch_cache = WatchCache()
+    metrics = Metrics(kinds=KINDS, bodies=lambda: watch_cache.bodies.values(), process=True)
+    readiness = Readiness()
+
+    def observe(provider: str, record: Any) -> None:
+        metrics.cloud_call(provider, record)
+        readiness.cloud_call(record)
+
     ctx = OperatorContext(
         kube=KubeClient(load_config(pool_size=KUBE_THREADS)),
-        providers=ProviderRegistry(rate=cloud_rate, burst=max(1, int(cloud_rate))),
-        watch_cache=WatchCache(),
+        providers=ProviderRegistry(
+            rate=cloud_rate, burst=max(1, int(cloud_rate)), observer=observe
+        ),
+        watch_cache=watch_cache,
+        metrics=metrics,
     )
-    build_registry(ctx, drift_interval=drift_interval)
+    ctx.listeners.append(metrics.on_event)
+    routes = ops_routes(
+        metrics, readiness, metrics_address=metrics_address, readiness_at=readiness_at
+    )
+    build_registry(ctx, drift_interval=drift_interval, server=OpsServer(routes) if routes else None)
     asyncio.run(
         kopf.operator(
             clusterwide=not namespaces,
             namespaces=list(namespaces),
             standalone=True,
+            liveness_endpoint=liveness,
+            ready_flag=readiness.watching,
         )
     )
     return 0

@@ -8,6 +8,7 @@ the secret values: the values themselves are never kept in a key or logged.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,6 +26,7 @@ from cloudnet.clouds.alibaba import (
 from cloudnet.clouds.errors import ErrorClass
 from cloudnet.clouds.gate import GatedClient
 from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
+from cloudnet.clouds.observe import CallObserver, CallRecord
 from cloudnet.clouds.ratelimit import RateLimiterRegistry
 from cloudnet.providers.alibaba_ecs import AlibabaEcsProvider
 from cloudnet.providers.alibaba_ens import AlibabaEnsProvider
@@ -66,8 +68,16 @@ def _digest(data: Mapping[str, str]) -> str:
 class ProviderRegistry:
     """Long-lived: owns the HTTP clients; close it when the operator stops."""
 
-    def __init__(self, *, rate: float = DEFAULT_RATE, burst: int = DEFAULT_BURST) -> None:
+    def __init__(
+        self,
+        *,
+        rate: float = DEFAULT_RATE,
+        burst: int = DEFAULT_BURST,
+        observer: Callable[[str, CallRecord], None] | None = None,
+    ) -> None:
+        """``observer`` hears of every cloud call, with the provider's name first."""
         self._limiters = RateLimiterRegistry(rate, burst)
+        self._observer = observer
         self._http: dict[str, httpx.AsyncClient] = {}
         self._providers: dict[tuple[str, ...], Any] = {}
 
@@ -81,6 +91,9 @@ class ProviderRegistry:
             )
             self._http[endpoint] = client
         return client
+
+    def _observer_for(self, provider: str) -> CallObserver | None:
+        return None if self._observer is None else functools.partial(self._observer, provider)
 
     def get(self, config: ProviderConfigSpec, secret: Mapping[str, str]) -> Any:
         """The provider for this config; raises ValueError for unusable credentials."""
@@ -97,6 +110,7 @@ class ProviderRegistry:
                 project_id=config.project_id,
                 credentials=HuaweiCredentials.from_secret_data(secret),
                 rate_limiter=self._limiters.for_endpoint(endpoint),
+                observer=self._observer_for(config.provider),
             )
             provider: Any = HuaweiNatProvider(client)
         elif config.provider in ALIBABA:
@@ -109,6 +123,7 @@ class ProviderRegistry:
                     version=version,
                     errors=errors,
                     rate_limiter=self._limiters.for_endpoint(endpoint),
+                    observer=self._observer_for(config.provider),
                 )
             )
         else:
