@@ -60,15 +60,17 @@ from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
 from cloudnet.clouds.errors import (
     INVALID_RESPONSE_CODE,
-    MAX_MESSAGE,
+    MAX_CODE,
     UNEXPECTED_REDIRECT_CODE,
     CloudError,
     CloudTransportError,
     ErrorClass,
+    bounded,
     json_object,
+    non_json_message,
     redirect_error,
 )
-from cloudnet.clouds.ratelimit import RateLimiter
+from cloudnet.clouds.ratelimit import Priority, RateLimiter
 from cloudnet.clouds.signing import (
     HUAWEI_DATE_FORMAT,
     huawei_authorization,
@@ -360,8 +362,13 @@ def parse_huawei_error(http_status: int, content: bytes) -> tuple[str, str, str 
         found = _find_code(parsed)
         if found is not None:
             code, message = found
-            return code, message[:MAX_MESSAGE], str(request_id) if request_id else None
-    return str(http_status), text.strip()[:MAX_MESSAGE] or f"HTTP {http_status}", None
+            return (
+                bounded(code, MAX_CODE),
+                bounded(message),
+                bounded(str(request_id), MAX_CODE) if request_id else None,
+            )
+        return str(http_status), f"HTTP {http_status} without an error code", None
+    return str(http_status), non_json_message(http_status, content), None
 
 
 def _retry_after(value: str | None, now: datetime) -> float | None:
@@ -396,6 +403,14 @@ def _query_pairs(filters: Mapping[str, FilterValue | None]) -> list[tuple[str, s
         for item in values:
             pairs.append((key, str(item).lower() if isinstance(item, bool) else str(item)))
     return pairs
+
+
+#: A call's place in its rate limiter's queue, by its method.
+_METHOD_PRIORITY = {
+    "DELETE": Priority.DELETE,
+    "POST": Priority.CREATE,
+    "PUT": Priority.UPDATE,
+}
 
 
 class HuaweiNatClient:
@@ -530,8 +545,9 @@ class HuaweiNatClient:
         # Sign the path as it goes on the wire, including any endpoint prefix.
         wire_path = url.raw_path.split(b"?", 1)[0].decode("ascii")
         headers = self._headers(method, wire_path, query, url.netloc.decode("ascii"), content)
-        if self._rate_limiter is not None:
-            await self._rate_limiter.acquire()
+        limiter = self._rate_limiter
+        if limiter is not None:
+            await limiter.acquire(_METHOD_PRIORITY.get(method, Priority.READ))
         try:
             # Never follow a redirect, whatever the shared client is set to:
             # a 3xx is answered as an error (module docstring).
@@ -551,7 +567,15 @@ class HuaweiNatClient:
         if not response.is_success and response.status_code < 400:
             raise redirect_error(response, request_id=request_id, redact=self._credentials.redact)
         if not response.is_success:
-            raise self._error(response, request_id=request_id, own_object=own_object)
+            error = self._error(response, request_id=request_id, own_object=own_object)
+            if limiter is not None:
+                if error.error_class is ErrorClass.THROTTLED:
+                    limiter.throttled(error.retry_after)
+                else:
+                    limiter.succeeded()
+            raise error
+        if limiter is not None:
+            limiter.succeeded()
         return CloudResponse(
             status=response.status_code,
             body=json_object(response, request_id=request_id),
