@@ -29,7 +29,7 @@ from cloudnet.core.reconciler import ConfigError, Policy, Reconciler, report_con
 from cloudnet.core.resource import ANN_CREATE_PENDING, ANN_EXTERNAL_ID, KubeError, Resource
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.kube import NotFoundError
-from cloudnet.providers.registry import UnsupportedProvider
+from cloudnet.providers.registry import EndpointRefused, UnsupportedProvider
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +213,13 @@ class Resolver:
             return self.ctx.providers.get(pc, secret), version
         except UnsupportedProvider as exc:
             raise ConfigError(ErrorClass.INVALID_SPEC, str(exc)) from None
+        except EndpointRefused as exc:
+            # Nothing was sent: the refusal comes before any client exists.
+            raise ConfigError(
+                ErrorClass.INVALID_SPEC,
+                f"ProviderConfig {ref!r} spec.endpoint is refused: {exc.message}",
+                until=f"ProviderConfig {ref!r} changes (or the operator allows the endpoint)",
+            ) from None
         except ValueError as exc:
             # Only the kind of problem, never the values: they are credentials.
             raise ConfigError(

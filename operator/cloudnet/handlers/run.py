@@ -25,6 +25,7 @@ from typing import Any
 
 import kopf
 
+from cloudnet.clouds.egress import Origin
 from cloudnet.core.resource import FINALIZER
 from cloudnet.handlers import dnat, nic, provider_config
 from cloudnet.handlers.common import Kind, register
@@ -135,6 +136,7 @@ def run_operator(
     verbose: bool = False,
     drift_interval: float = DEFAULT_INTERVAL,
     cloud_rate: float = DEFAULT_RATE,
+    allowed_endpoints: Sequence[Origin] = (),
 ) -> int:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
@@ -149,10 +151,17 @@ def run_operator(
         logging.getLogger("kopf.objects").addFilter(QuietEventHandlers())
     ctx = OperatorContext(
         kube=KubeClient(load_config(pool_size=KUBE_THREADS)),
-        providers=ProviderRegistry(rate=cloud_rate, burst=max(1, int(cloud_rate))),
+        providers=ProviderRegistry(
+            rate=cloud_rate, burst=max(1, int(cloud_rate)), allowed=allowed_endpoints
+        ),
         watch_cache=WatchCache(),
     )
     build_registry(ctx, drift_interval=drift_interval)
+    if allowed_endpoints:
+        logger.info(
+            "endpoints allowed beyond the clouds' public API hosts: %s",
+            ", ".join(sorted(str(o) for o in allowed_endpoints)),
+        )
     asyncio.run(
         kopf.operator(
             clusterwide=not namespaces,
