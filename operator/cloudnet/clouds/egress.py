@@ -183,7 +183,8 @@ def _parse(url: str) -> _Parsed:
         sent = httpx.URL(url)
         split = urlsplit(url)
     except (httpx.InvalidURL, ValueError):
-        raise EndpointRefused("it cannot be parsed") from None
+        # httpx refuses some numeric forms (0177.0.0.1) that the C resolver reads.
+        raise EndpointRefused(_local_reason(host, ip) or "it cannot be parsed") from None
     sent_host = str(sent.host)
     if ip is None and (sent_host != host or (split.hostname or "") != host):
         raise EndpointRefused("its host reads differently to different URL parsers")
