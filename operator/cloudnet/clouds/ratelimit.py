@@ -32,6 +32,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from cloudnet.api.errors import MAX_RETRY_AFTER
+
 __all__ = [
     "MAX_SERVER_DELAY",
     "Priority",
@@ -42,7 +44,7 @@ __all__ = [
 ]
 
 #: Longest pause a server's Retry-After (or x-acs-retry-after) imposes on a bucket.
-MAX_SERVER_DELAY = 60.0
+MAX_SERVER_DELAY = MAX_RETRY_AFTER
 #: Throttling never slows a bucket below this share of its configured rate.
 MIN_RATE_SHARE = 1 / 16
 #: Successes that climb back from a halving: each adds rate / RECOVERY_STEPS.
