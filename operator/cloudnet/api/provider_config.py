@@ -115,8 +115,11 @@ class ProviderConfigSpec(Model):
         max_length=2048,
         pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
         description=(
-            "Base URL of the API, e.g. http://127.0.0.1:18900 for the bundled simulator. "
-            "Absent: the cloud's public endpoint for the region."
+            "Base URL of the API. Absent: the cloud's public endpoint for the region. The "
+            "operator calls only this provider's public https API hosts (e.g. "
+            "https://nat.<region>.myhuaweicloud.com, https://ecs.<region>.aliyuncs.com) and the "
+            "origins it was started with --allow-endpoint for (e.g. http://127.0.0.1:18900 for "
+            "the bundled simulator); any other endpoint is refused before a request is sent."
         ),
     )
     rate_limit: RateLimit | None = Field(
