@@ -466,6 +466,13 @@ async def test_a_redirect_without_location_or_with_userinfo() -> None:
     assert SK not in userinfo.value.message and "user" not in userinfo.value.message
 
 
+async def test_a_redirect_location_is_bounded() -> None:
+    recorder = Recorder(answer(302, None, Location="https://x.example/" + "a" * 5000))
+    with pytest.raises(CloudError) as caught:
+        await make_client(recorder).show_dnat_rule("r1")
+    assert len(caught.value.message) < 400
+
+
 async def test_non_json_success_body_is_transient() -> None:
     recorder = Recorder(answer(200, b"<html>captive portal</html>"))
     with pytest.raises(CloudError) as caught:

@@ -44,6 +44,8 @@ __all__ = [
 UNEXPECTED_REDIRECT_CODE = "UnexpectedRedirect"
 #: Longest cloud message kept: HTML error pages from proxies stay out of conditions.
 MAX_MESSAGE = 1024
+#: Longest redirect target named in a message.
+MAX_LOCATION = 256
 
 
 #: Longest cloud code kept: a code is a short identifier; anything longer is not one.
@@ -115,7 +117,8 @@ def redirect_error(
     """
     location = response.headers.get("location")
     where = (
-        f"to {redact(location_without_query(location))}"
+        # The server's own text: bounded and without control characters, like a message.
+        f"to {bounded(redact(location_without_query(location)), MAX_LOCATION)}"
         if location
         else "without a Location header"
     )
