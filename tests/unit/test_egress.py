@@ -200,3 +200,24 @@ async def test_registry_clients_never_follow_redirects() -> None:
     assert client.event_hooks["request"], "no origin guard on the client"
     assert provider is registry.get(_spec("http://127.0.0.1:9"), SECRET)
     await registry.aclose()
+
+
+def test_verdicts_are_remembered_and_each_refusal_is_a_fresh_exception() -> None:
+    policy = EndpointPolicy()
+    with pytest.raises(EndpointRefused) as first:
+        policy.check("huawei-nat", "http://10.0.0.1")
+    with pytest.raises(EndpointRefused) as second:
+        policy.check("huawei-nat", "http://10.0.0.1")
+    assert first.value is not second.value
+    assert first.value.message == second.value.message
+    assert policy.check("alibaba-ens", ENS_ENDPOINT) == policy.check("alibaba-ens", ENS_ENDPOINT)
+
+
+async def test_the_guard_refuses_userinfo_and_other_ports_on_its_own_origin() -> None:
+    origin = parse_allowed("http://127.0.0.1:18900")
+    guard = EndpointPolicy([origin]).guard(origin)
+    await guard(httpx.Request("GET", "http://127.0.0.1:18900/v2/x"))
+    await guard(httpx.Request("GET", "http://2130706433:18900/"))  # the same address
+    for url in ("http://u@127.0.0.1:18900/", "http://127.0.0.1:18901/", "https://127.0.0.1:18900/"):
+        with pytest.raises(EndpointRefused):
+            await guard(httpx.Request("GET", url))

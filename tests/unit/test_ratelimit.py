@@ -17,6 +17,7 @@ from cloudnet.clouds.ratelimit import (
     RateLimiterRegistry,
     TokenBucket,
     account_key,
+    operation_priority,
 )
 from cloudnet.providers.registry import PROVIDER_RATE_LIMITS, ProviderRegistry
 
@@ -56,6 +57,28 @@ async def test_waiters_are_served_deletes_first_then_creates_updates_reads() -> 
         call("delete", Priority.DELETE),
     )
     assert served == ["delete", "create", "update", "drift-1", "drift-2"]
+
+
+async def test_the_calls_of_a_delete_operation_all_go_first() -> None:
+    """The delete path sets operation_priority: its reads overtake queued creates."""
+    limiter, _ = bucket(rate=1, burst=1)
+    await limiter.acquire()
+    served: list[str] = []
+
+    async def call(name: str, priority: Priority, operation: Priority | None = None) -> None:
+        if operation is not None:
+            operation_priority.set(operation)  # the task's own context copy
+        await limiter.acquire(priority)
+        served.append(name)
+
+    await asyncio.gather(
+        call("create", Priority.CREATE),
+        call("read of a delete", Priority.READ, operation=Priority.DELETE),
+        call("update in a delete", Priority.UPDATE, operation=Priority.DELETE),
+        call("plain read", Priority.READ),
+    )
+    assert served == ["read of a delete", "update in a delete", "create", "plain read"]
+    assert operation_priority.get() is Priority.READ  # nothing leaked out of the tasks
 
 
 async def test_a_cancelled_waiter_gives_its_turn_away() -> None:

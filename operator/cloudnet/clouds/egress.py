@@ -57,6 +57,8 @@ __all__ = [
 ENDPOINT_REFUSED_CODE = "EndpointRefused"
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+#: Verdicts kept by EndpointPolicy.check before it starts over.
+MAX_VERDICTS = 1024
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOSTNAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
 _REGION_LABEL = re.compile(r"^[a-z]{2}-[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -230,6 +232,9 @@ class EndpointPolicy:
 
     def __init__(self, allowed: Iterable[Origin | str] = ()) -> None:
         self.allowed = frozenset(o if isinstance(o, Origin) else parse_allowed(o) for o in allowed)
+        # Verdicts by (provider, endpoint): checked on every client lookup, i.e. every
+        # reconcile. Bounded, since ProviderConfigs (and so endpoints) are user input.
+        self._verdicts: dict[tuple[str, str], Origin | EndpointRefused] = {}
 
     def check(self, provider: str, endpoint: str) -> Origin:
         """The endpoint's origin if it may be called for ``provider``; else EndpointRefused.
@@ -237,6 +242,21 @@ class EndpointPolicy:
         The reason names the rule; the URL itself is only echoed as its
         origin (never with userinfo), so a status cannot carry a password.
         """
+        key = (provider, endpoint)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            try:
+                verdict = self._check(provider, endpoint)
+            except EndpointRefused as exc:
+                verdict = exc
+            if len(self._verdicts) >= MAX_VERDICTS:
+                self._verdicts.clear()
+            self._verdicts[key] = verdict
+        if isinstance(verdict, EndpointRefused):
+            raise EndpointRefused(verdict.message, origin=verdict.origin)
+        return verdict
+
+    def _check(self, provider: str, endpoint: str) -> Origin:
         parsed = _parse(endpoint)
         origin = parsed.origin
         if origin in self.allowed:
@@ -284,6 +304,14 @@ class _Guard:
 
     async def __call__(self, request: httpx.Request) -> None:
         url = request.url
+        origin = self.origin
+        if (
+            url.host == origin.host
+            and url.scheme == origin.scheme
+            and (url.port or _DEFAULT_PORTS.get(url.scheme)) == origin.port
+            and not url.userinfo
+        ):
+            return  # every request of a well-behaved client: no parsing
         scheme = url.scheme
         port = url.port or _DEFAULT_PORTS.get(scheme, 0)
         host = str(url.host)

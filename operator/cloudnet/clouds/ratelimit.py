@@ -8,6 +8,9 @@ keeps one tenant's burst from delaying another account's calls.
 * **Priorities**: when callers wait on the same bucket, deletes go first
   (they free quota and end finalizers), then creates, then updates, then
   reads (observations and drift listings), each class in arrival order.
+  A call's own priority comes from its verb; :data:`operation_priority`
+  raises it for every call of an operation (the delete path sets DELETE, so
+  the reads a delete makes go first too).
 * **Throttling answers** slow the bucket: its rate halves (at most once a
   second, never below a sixteenth of its configured rate) and it pauses for
   a jittered backoff, or for the server's Retry-After capped at
@@ -23,6 +26,7 @@ an injected clock so tests need no real sleeping.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import enum
 import hashlib
 import heapq
@@ -41,6 +45,7 @@ __all__ = [
     "RateLimiterRegistry",
     "TokenBucket",
     "account_key",
+    "operation_priority",
 ]
 
 #: Longest pause a server's Retry-After (or x-acs-retry-after) imposes on a bucket.
@@ -60,6 +65,13 @@ class Priority(enum.IntEnum):
     CREATE = 1
     UPDATE = 2
     READ = 3
+
+
+#: The priority of the operation the current task's calls belong to; a call goes at the
+#: more urgent of this and its own.
+operation_priority: contextvars.ContextVar[Priority] = contextvars.ContextVar(
+    "cloudnet_operation_priority", default=Priority.READ
+)
 
 
 class RateLimiter(Protocol):
@@ -122,6 +134,7 @@ class TokenBucket:
 
     async def acquire(self, priority: Priority = Priority.READ) -> None:
         """Take one token, waiting behind callers of a higher priority (then arrival order)."""
+        priority = min(priority, operation_priority.get())
         self._refill()
         if not self._waiters and self._tokens >= 1 and self._clock() >= self._paused_until:
             self._tokens -= 1

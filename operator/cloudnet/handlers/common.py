@@ -24,6 +24,7 @@ from pydantic.alias_generators import to_camel
 from cloudnet.api.common import GROUP, VERSION, Phase
 from cloudnet.api.errors import ErrorClass
 from cloudnet.api.provider_config import ProviderConfigSpec
+from cloudnet.clouds.ratelimit import Priority, operation_priority
 from cloudnet.core.outcome import Blocked, Done, Outcome, Retry, backoff
 from cloudnet.core.reconciler import ConfigError, Policy, Reconciler, report_config_error
 from cloudnet.core.resource import ANN_CREATE_PENDING, ANN_EXTERNAL_ID, KubeError, Resource
@@ -330,7 +331,12 @@ async def _delete_locked(
             attempt=attempt,
             deleting=True,
         )
-    outcome: Outcome = await reconciler(ctx, resource, ready, attempt).delete()
+    # Every call of the delete (its reads included) goes before creates, updates and reads.
+    token = operation_priority.set(Priority.DELETE)
+    try:
+        outcome: Outcome = await reconciler(ctx, resource, ready, attempt).delete()
+    finally:
+        operation_priority.reset(token)
     return outcome
 
 
