@@ -221,3 +221,25 @@ async def test_the_guard_refuses_userinfo_and_other_ports_on_its_own_origin() ->
     for url in ("http://u@127.0.0.1:18900/", "http://127.0.0.1:18901/", "https://127.0.0.1:18900/"):
         with pytest.raises(EndpointRefused):
             await guard(httpx.Request("GET", url))
+
+
+def test_cloudnet_run_passes_the_allowed_origins_and_refuses_bad_ones(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cloudnet import cli
+    from cloudnet.handlers import run
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(run, "run_operator", lambda **kwargs: seen.update(kwargs) or 0)
+    argv = ["run", "--allow-endpoint", "http://127.0.0.1:18900", "--allow-endpoint", "https://p.x"]
+    assert cli.main(argv) == 0
+    assert seen["allowed_endpoints"] == [
+        Origin("http", "127.0.0.1", 18900),
+        Origin("https", "p.x", 443),
+    ]
+    for bad in ("http://u:hunter2@127.0.0.1:1", "http://127.0.0.1:1/path", "127.0.0.1"):
+        with pytest.raises(SystemExit) as caught:
+            cli.main(["run", "--allow-endpoint", bad])
+        assert caught.value.code == 2
+        err = capsys.readouterr().err
+        assert "--allow-endpoint" in err and "hunter2" not in err

@@ -198,12 +198,13 @@ def _parse(url: str) -> _Parsed:
 
 def parse_allowed(value: str) -> Origin:
     """One ``--allow-endpoint`` value, SCHEME://HOST[:PORT]; raises ValueError with the rule."""
+    shown = repr(value) if "@" not in value else "(a value with userinfo)"
     try:
         parsed = _parse(value.rstrip("/") if value.endswith("/") else value)
     except EndpointRefused as exc:
-        raise ValueError(f"--allow-endpoint {value!r}: {exc.message}") from None
+        raise ValueError(f"--allow-endpoint {shown}: {exc.message}") from None
     if parsed.path not in ("", "/"):
-        raise ValueError(f"--allow-endpoint {value!r}: give SCHEME://HOST[:PORT], without a path")
+        raise ValueError(f"--allow-endpoint {shown}: give SCHEME://HOST[:PORT], without a path")
     return parsed.origin
 
 
