@@ -65,6 +65,7 @@ def main() -> None:
             "60",
             "--cloud-rate",
             str(args.cloud_rate),
+            *cluster.allow_sim(),
         ]
         cluster.operator.env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
         cluster.operator.start()

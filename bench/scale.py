@@ -504,6 +504,8 @@ class World:
                         "region": "cn-north-4",
                         "projectId": self.creds["project"],
                         "endpoint": self.sim.url,
+                        # As fast as the account may go: --cloud-rate, the cap, decides.
+                        "rateLimit": {"qps": 10000, "burst": 10000},
                         "credentialsSecretRef": {"name": "huawei-credentials"},
                     },
                 },
@@ -554,6 +556,8 @@ class World:
                 sys.executable,
                 *("-m", "cloudnet", "run", "--namespace", namespace),
                 *("--cloud-rate", f"{cloud_rate:g}", "--drift-interval", f"{drift:g}"),
+                # The simulator is http on loopback: allowed exactly.
+                *("--allow-endpoint", self.sim.url),
             ],
             self.tmp / f"ours-{tag}.log",
             self.env,

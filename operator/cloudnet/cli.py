@@ -85,7 +85,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--cloud-rate",
         type=float,
-        help="cloud API calls per second per endpoint (client-side limit, burst equal; default 20)",
+        help="the cap on every client-side rate limit, in cloud API calls per second per "
+        "endpoint and account (burst equal); ProviderConfigs and the providers' defaults "
+        "apply below it (default 50)",
+    )
+    run.add_argument(
+        "--allow-endpoint",
+        action="append",
+        default=[],
+        metavar="SCHEME://HOST[:PORT]",
+        help="also allow ProviderConfigs to use exactly this origin, http and IP addresses "
+        "included (repeatable; default: only the clouds' public https API hosts)",
     )
     run.add_argument(
         "--drift-interval",
@@ -128,7 +138,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     if args.command == "run":
+        from cloudnet.clouds.egress import parse_allowed
         from cloudnet.handlers.run import run_operator
+
+        try:
+            allowed = [parse_allowed(value) for value in args.allow_endpoint]
+        except ValueError as exc:
+            _parser().error(str(exc))
+        if args.cloud_rate is not None and not args.cloud_rate > 0:
+            _parser().error("--cloud-rate must be above 0")
 
         # Unset options take run_operator's defaults, defined once next to their use.
         tuning = {
@@ -154,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             metrics_address=args.metrics_bind_address,
             liveness=args.liveness,
             readiness_at=readiness,
+            allowed_endpoints=allowed,
             **tuning,
         )
     if args.command == "demo":

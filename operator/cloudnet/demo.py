@@ -120,7 +120,19 @@ def run_demo(manifests: Path | None = None) -> int:
         )
         env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
         stack.enter_context(
-            _process([python, "-m", "cloudnet", "run"], workdir / "operator.log", env=env)
+            _process(
+                # The simulator is http on loopback: allowed exactly, nothing else is.
+                [
+                    python,
+                    "-m",
+                    "cloudnet",
+                    "run",
+                    "--allow-endpoint",
+                    f"http://127.0.0.1:{SIM_PORT}",
+                ],
+                workdir / "operator.log",
+                env=env,
+            )
         )
         print(f"  operator          cloudnet run  (log: {workdir / 'operator.log'})")
         print(

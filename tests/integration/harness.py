@@ -183,8 +183,14 @@ class Cluster:
         self.sim = sim
         env = {**os.environ, "KUBECONFIG": kubectl.kubeconfig}
         self.operator = Process(
-            ["run", "--verbose", "--drift-interval", "1"], tmp / "operator.log", env=env
+            ["run", "--verbose", "--drift-interval", "1", *self.allow_sim()],
+            tmp / "operator.log",
+            env=env,
         )
+
+    def allow_sim(self) -> list[str]:
+        """The simulator is http on loopback: allowed exactly, as `cloudnet run` requires."""
+        return ["--allow-endpoint", self.sim.url]
 
     def install(self) -> None:
         self.kubectl("apply", "-f", str(ROOT / "crds"))

@@ -164,7 +164,7 @@ def test_rule_deleted_in_the_cloud_does_not_block_deletion(cluster: Cluster) -> 
     # No drift pass in this test: it would (rightly) create the vanished rule again
     # before the delete comes.
     cluster.operator.stop()
-    cluster.operator.argv = ["run", "--verbose", "--drift-interval", "0"]
+    cluster.operator.argv = ["run", "--verbose", "--drift-interval", "0", *cluster.allow_sim()]
     cluster.operator.start()
     cluster.kubectl.apply(dnat_rule("gone", eip=EIPS[1]))
     status = cluster.wait_phase("gone", "ACTIVE")

@@ -40,6 +40,7 @@ from typing import Any
 import httpx
 
 from cloudnet.api.errors import ErrorClass
+from cloudnet.clouds.egress import Origin
 from cloudnet.handlers import dnat, nic
 from cloudnet.handlers.common import Kind, Resolver
 from cloudnet.handlers.context import OperatorContext
@@ -498,10 +499,10 @@ class SimRegistry(ProviderRegistry):
     """The real registry, with every HTTP client on the tap and no client-side pacing."""
 
     def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
-        super().__init__(rate=1e9, burst=10**9)
+        super().__init__(rate=1e9, burst=10**9, allowed=[ENDPOINT])
         self._transport = transport
 
-    def _client(self, endpoint: str) -> httpx.AsyncClient:
+    def _client(self, endpoint: str, origin: Origin | None = None) -> httpx.AsyncClient:
         client = self._http.get(endpoint)
         if client is None or client.is_closed:
             client = httpx.AsyncClient(transport=self._transport, timeout=30.0)

@@ -35,6 +35,7 @@ from cloudnet.clouds.alibaba import (
     flatten_params,
 )
 from cloudnet.clouds.errors import CloudError, CloudTransportError, ErrorClass
+from cloudnet.clouds.ratelimit import Priority
 from cloudnet.clouds.signing import (
     acs3_signature,
     alibaba_v1_signature,
@@ -83,9 +84,18 @@ class Recorder:
 class CountingLimiter:
     def __init__(self) -> None:
         self.calls = 0
+        self.priorities: list[Priority] = []
+        self.feedback: list[str] = []
 
-    async def acquire(self) -> None:
+    async def acquire(self, priority: Priority = Priority.READ) -> None:
         self.calls += 1
+        self.priorities.append(priority)
+
+    def throttled(self, retry_after: float | None = None) -> None:
+        self.feedback.append(f"throttled {retry_after}")
+
+    def succeeded(self) -> None:
+        self.feedback.append("ok")
 
 
 def make_client(
@@ -499,7 +509,8 @@ async def test_non_json_error_falls_back_to_status() -> None:
         await make_client(rec).call("A", {})
     assert info.value.code == "502"
     assert info.value.error_class is ErrorClass.TRANSIENT
-    assert "Bad Gateway" in info.value.message
+    # Never the body of a server that did not answer as Alibaba does.
+    assert info.value.message == "HTTP 502 with a non-JSON body (37 bytes)"
 
 
 async def test_error_request_id_from_header_when_body_has_none() -> None:
@@ -629,6 +640,21 @@ async def test_rate_limiter_is_asked_before_each_call() -> None:
     await client.call("A", {})
     await client.call("B", {})
     assert limiter.calls == 2
+
+
+async def test_rate_limiter_hears_the_priority_and_the_throttle() -> None:
+    limiter = CountingLimiter()
+    for action in ("DeleteForwardEntry", "CreateForwardEntry", "ModifyForwardEntry"):
+        await make_client(Recorder(), rate_limiter=limiter).call(action, {})
+    throttle = Recorder(
+        status=400,
+        content=b'{"Code": "Throttling.User", "Message": "slow down"}',
+        headers={"x-acs-retry-after": "1500"},
+    )
+    with pytest.raises(CloudError):
+        await make_client(throttle, rate_limiter=limiter).call("DescribeForwardTableEntries", {})
+    assert limiter.priorities == [Priority.DELETE, Priority.CREATE, Priority.UPDATE, Priority.READ]
+    assert limiter.feedback == ["ok", "ok", "ok", "throttled 1.5"]
 
 
 # --- secrets ------------------------------------------------------------------------------------

@@ -391,9 +391,16 @@ def test_parse_keeps_request_id_of_a_body_without_code() -> None:
     assert parse_alibaba_error(503, b'{"RequestId": "R-2"}')[2] == "R-2"
 
 
-def test_parse_truncates_long_messages() -> None:
+def test_parse_keeps_no_byte_of_an_unparsed_body() -> None:
     _, message, _ = parse_alibaba_error(502, b"x" * 5000)
-    assert len(message) == 1024
+    assert message == "HTTP 502 with a non-JSON body (5000 bytes)"
+
+
+def test_parse_bounds_a_parsed_message() -> None:
+    code, message, _ = parse_alibaba_error(
+        400, b'{"Code": "Throttling", "Message": "' + b"m" * 5000 + b'"}'
+    )
+    assert (code, len(message)) == ("Throttling", 1024)
 
 
 def test_ram_denial_names_the_action() -> None:

@@ -142,8 +142,14 @@ def grants(role: Doc) -> set[tuple[str, str, str]]:
         ["--set", "watchNamespaces={a,b}"],
         ["--set", "simulator.enabled=true,simulator.admin=true"],
         ["--set", "metrics.enabled=true,probes.enabled=true,installCRDs=false"],
+        [
+            "--set",
+            "networkPolicy.enabled=true,simulator.enabled=true",
+            "--set",
+            "allowEndpoints={https://ecs-vpc.cn-hangzhou.aliyuncs.com}",
+        ],
     ],
-    ids=["default", "namespaced", "simulator", "metrics-probes-nocrds"],
+    ids=["default", "namespaced", "simulator", "metrics-probes-nocrds", "egress"],
 )
 def test_helm_lint_strict_is_clean(sets: list[str]) -> None:
     result = helm("lint", "--strict", str(CHART), *sets)
@@ -377,6 +383,55 @@ def test_simulator_admin_flag(render: Callable[..., list[Doc]]) -> None:
     docs = render({"simulator": {"enabled": True, "admin": True}})
     sim = only(docs, "Deployment", f"{FULLNAME}-simulator")
     assert sim["spec"]["template"]["spec"]["containers"][0]["args"][-1] == "--admin"
+
+
+@needs_helm
+def test_allow_endpoints_and_the_simulator_become_allow_endpoint_args(
+    render: Callable[..., list[Doc]],
+) -> None:
+    def args(values: dict[str, Any]) -> list[str]:
+        operator = only(render(values), "Deployment", FULLNAME)
+        return list(operator["spec"]["template"]["spec"]["containers"][0]["args"])
+
+    assert "--allow-endpoint" not in args({})
+    vpc = "https://ecs-vpc.cn-hangzhou.aliyuncs.com"
+    assert args({"allowEndpoints": [vpc, vpc]}) == ["run", "--allow-endpoint", vpc]
+    sim = f"http://{FULLNAME}-simulator.{NAMESPACE}.svc:18900"
+    assert args({"simulator": {"enabled": True}}) == ["run", "--allow-endpoint", sim]
+
+
+@needs_helm
+def test_values_schema_rejects_endpoint_and_network_policy_mistakes() -> None:
+    for bad in (
+        "allowEndpoints={https://user@ecs.aliyuncs.com}",
+        "allowEndpoints={ecs.aliyuncs.com}",
+        "networkPolicy.enable=true",
+    ):
+        result = helm("template", RELEASE, str(CHART), "--set", bad)
+        assert result.returncode != 0, f"{bad} was accepted"
+
+
+@needs_helm
+def test_network_policy_allows_dns_the_api_server_and_443_only(
+    render: Callable[..., list[Doc]],
+) -> None:
+    assert not [d for d in render() if d["kind"] == "NetworkPolicy"]
+    docs = render({"networkPolicy": {"enabled": True}})
+    policy = only(docs, "NetworkPolicy", FULLNAME)
+    operator = only(docs, "Deployment", FULLNAME)
+    pod_labels = operator["spec"]["template"]["metadata"]["labels"]
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()
+    assert policy["spec"]["policyTypes"] == ["Egress"]
+    ports = {(p["port"], p["protocol"]) for rule in policy["spec"]["egress"] for p in rule["ports"]}
+    assert ports == {(53, "UDP"), (53, "TCP"), (443, "TCP"), (6443, "TCP")}
+    with_sim = only(
+        render({"networkPolicy": {"enabled": True}, "simulator": {"enabled": True}}),
+        "NetworkPolicy",
+        FULLNAME,
+    )
+    [sim_rule] = [r for r in with_sim["spec"]["egress"] if r["ports"][0]["port"] == 18900]
+    selector = sim_rule["to"][0]["podSelector"]["matchLabels"]
+    assert selector["app.kubernetes.io/component"] == "simulator"
 
 
 # --- CRDs -------------------------------------------------------------------

@@ -842,6 +842,17 @@ ROWS = [
         conditions={"Synced": ("False", "Throttled")},
         events=("Throttled",),
     ),
+    Row(
+        "Throttled with a day-long server hint -> Retry after the capped hint (60 s + a fifth)",
+        given=both(ours(), with_fns(observe_fn=refuse(ErrorClass.THROTTLED, retry_after=86400))),
+        attempt=0,
+        calls=("observe",),
+        outcome=Retry,
+        delay=(60.0, 72.0),
+        status={"phase": "ACTIVE"},
+        conditions={"Synced": ("False", "Throttled")},
+        events=("Throttled",),
+    ),
     # --- deletion has started --------------------------------------------------------------
     Row(
         "deleting resource given to reconcile() -> Done, no cloud call, no write",

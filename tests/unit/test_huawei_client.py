@@ -23,7 +23,7 @@ from cloudnet.clouds.huawei import (
     HuaweiCredentials,
     HuaweiNatClient,
 )
-from cloudnet.clouds.ratelimit import RateLimiterRegistry, TokenBucket
+from cloudnet.clouds.ratelimit import Priority, RateLimiterRegistry, TokenBucket
 from cloudnet.clouds.signing import huawei_signature, parse_huawei_authorization
 
 AK = "QTWAOYTTINDUT2QVKYUC"
@@ -373,7 +373,8 @@ async def test_non_json_error_body_falls_back_to_status() -> None:
     with pytest.raises(CloudError) as caught:
         await make_client(recorder).show_dnat_rule("r1")
     assert (caught.value.code, caught.value.error_class) == ("502", ErrorClass.TRANSIENT)
-    assert caught.value.message == "<html>Bad Gateway</html>"
+    # An unknown server's words never reach status: only the size of what it sent.
+    assert caught.value.message == "HTTP 502 with a non-JSON body (24 bytes)"
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 409, 422])
@@ -463,6 +464,13 @@ async def test_a_redirect_without_location_or_with_userinfo() -> None:
         await client.show_dnat_rule("r1")
     assert "https://nat.example/v2/" in userinfo.value.message
     assert SK not in userinfo.value.message and "user" not in userinfo.value.message
+
+
+async def test_a_redirect_location_is_bounded() -> None:
+    recorder = Recorder(answer(302, None, Location="https://x.example/" + "a" * 5000))
+    with pytest.raises(CloudError) as caught:
+        await make_client(recorder).show_dnat_rule("r1")
+    assert len(caught.value.message) < 400
 
 
 async def test_non_json_success_body_is_transient() -> None:
@@ -568,8 +576,14 @@ async def test_client_waits_for_its_rate_limiter() -> None:
     calls: list[str] = []
 
     class Limiter:
-        async def acquire(self) -> None:
-            calls.append("acquire")
+        async def acquire(self, priority: Priority = Priority.READ) -> None:
+            calls.append(f"acquire {priority.name}")
+
+        def throttled(self, retry_after: float | None = None) -> None:
+            calls.append("throttled")
+
+        def succeeded(self) -> None:
+            calls.append("succeeded")
 
     recorder = Recorder(answer(200, {"dnat_rule": RULE}))
     http = httpx.AsyncClient(transport=httpx.MockTransport(recorder))
@@ -581,7 +595,7 @@ async def test_client_waits_for_its_rate_limiter() -> None:
         rate_limiter=Limiter(),
     )
     await client.show_dnat_rule("r1")
-    assert calls == ["acquire"]
+    assert calls == ["acquire READ", "succeeded"]
 
 
 def test_registry_shares_one_bucket_per_endpoint() -> None:

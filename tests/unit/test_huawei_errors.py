@@ -211,12 +211,12 @@ def test_apigw_0201_is_read_by_its_status(status: int, expected: ErrorClass) -> 
         (
             b"<html><body>Bad Gateway</body></html>",
             "502",
-            "<html><body>Bad Gateway</body></html>",
+            "HTTP 502 with a non-JSON body (37 bytes)",
             None,
         ),
-        (b"", "502", "HTTP 502", None),
-        (b'["not", "an", "object"]', "502", '["not", "an", "object"]', None),
-        (b'{"message": "no code here"}', "502", '{"message": "no code here"}', None),
+        (b"", "502", "HTTP 502 with an empty body", None),
+        (b'["not", "an", "object"]', "502", "HTTP 502 with a non-JSON body (23 bytes)", None),
+        (b'{"message": "no code here"}', "502", "HTTP 502 without an error code", None),
     ],
     ids=["nat", "apigw", "camel", "nested", "html", "empty", "json-list", "no-code"],
 )
@@ -224,6 +224,13 @@ def test_parse_error_shapes(body: bytes, code: str, message: str, request_id: st
     assert parse_huawei_error(502, body) == (code, message, request_id)
 
 
-def test_parse_error_truncates_huge_bodies() -> None:
+def test_parse_error_keeps_no_byte_of_an_unparsed_body() -> None:
     _, message, _ = parse_huawei_error(503, b"x" * 100_000)
-    assert len(message) == 1024
+    assert message == "HTTP 503 with a non-JSON body (100000 bytes)"
+
+
+def test_parse_error_bounds_a_parsed_message_and_strips_control_characters() -> None:
+    body = b'{"error_code": "NAT.0002", "error_msg": "bad\\u001b[31m' + b"y" * 5000 + b'"}'
+    code, message, _ = parse_huawei_error(400, body)
+    assert code == "NAT.0002"
+    assert len(message) == 1024 and "\x1b" not in message

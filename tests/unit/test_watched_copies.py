@@ -81,7 +81,8 @@ class CountingKube:
 @pytest.fixture()
 def world() -> tuple[OperatorContext, CountingKube, WatchedCopies]:
     kube = CountingKube()
-    ctx = OperatorContext(kube=kube, providers=ProviderRegistry(), watch_cache=WatchCache())  # type: ignore[arg-type]
+    providers = ProviderRegistry(allowed=["http://127.0.0.1:9"])
+    ctx = OperatorContext(kube=kube, providers=providers, watch_cache=WatchCache())  # type: ignore[arg-type]
     copies = ctx.copies = WatchedCopies()
     return ctx, kube, copies
 

@@ -19,6 +19,11 @@ from __future__ import annotations
 
 import enum
 
+#: The longest wait a server's Retry-After (or ``x-acs-retry-after``) can impose, in
+#: seconds, on a retry or on a rate limiter: a proxy or an unknown server answering
+#: "come back tomorrow" must not park a resource (or an account's calls) for a day.
+MAX_RETRY_AFTER = 60.0
+
 
 class ErrorClass(enum.StrEnum):
     """The retry class of a cloud error; the value is the Kubernetes condition reason."""

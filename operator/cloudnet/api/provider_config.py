@@ -8,6 +8,7 @@ The credentials themselves stay in a Secret; only its name is here.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable
 from typing import ClassVar, Literal, Self
 
@@ -29,6 +30,39 @@ class Provider(enum.StrEnum):
 
 def _cel_list(regions: Iterable[str]) -> str:
     return "[" + ", ".join(f"'{r}'" for r in sorted(regions)) + "]"
+
+
+#: Highest per-ProviderConfig rate and burst: far above any cloud's per-account limit, so a
+#: typo is refused; the operator-wide cap (``cloudnet run --cloud-rate``) still applies.
+MAX_QPS = 10_000
+MAX_BURST = 10_000
+
+
+class RateLimit(Model):
+    """The client-side pace of this ProviderConfig's account at its endpoint."""
+
+    qps: float = Field(
+        ge=0.01,
+        le=MAX_QPS,
+        description=(
+            "Calls per second to the endpoint for this account (one token bucket per endpoint "
+            "and access key, shared by every ProviderConfig with the same key). Capped by the "
+            "operator's --cloud-rate."
+        ),
+    )
+    burst: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_BURST,
+        description=(
+            "Calls that may go at once after a quiet spell. Absent: qps rounded up. Capped "
+            "by the operator's --cloud-rate."
+        ),
+    )
+
+    @property
+    def effective_burst(self) -> int:
+        return self.burst if self.burst is not None else max(1, math.ceil(self.qps))
 
 
 class ProviderConfigSpec(Model):
@@ -81,8 +115,18 @@ class ProviderConfigSpec(Model):
         max_length=2048,
         pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
         description=(
-            "Base URL of the API, e.g. http://127.0.0.1:18900 for the bundled simulator. "
-            "Absent: the cloud's public endpoint for the region."
+            "Base URL of the API. Absent: the cloud's public endpoint for the region. The "
+            "operator calls only this provider's public https API hosts (e.g. "
+            "https://nat.<region>.myhuaweicloud.com, https://ecs.<region>.aliyuncs.com) and the "
+            "origins it was started with --allow-endpoint for (e.g. http://127.0.0.1:18900 for "
+            "the bundled simulator); any other endpoint is refused before a request is sent."
+        ),
+    )
+    rate_limit: RateLimit | None = Field(
+        default=None,
+        description=(
+            "Client-side rate limit for this account at this endpoint. Absent: the provider's "
+            "default (see the README, Rate limits). Never above the operator's --cloud-rate."
         ),
     )
     credentials_secret_ref: LocalObjectReference = Field(

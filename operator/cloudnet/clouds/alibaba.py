@@ -80,16 +80,18 @@ from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from cloudnet.clouds.errors import (
     INVALID_RESPONSE_CODE,
-    MAX_MESSAGE,
+    MAX_CODE,
     UNEXPECTED_REDIRECT_CODE,
     CloudError,
     CloudTransportError,
     ErrorClass,
+    bounded,
     json_object,
+    non_json_message,
     redirect_error,
 )
 from cloudnet.clouds.observe import NO_ANSWER_CODE, OK_CODE, CallObserver, CallRecord, notify
-from cloudnet.clouds.ratelimit import RateLimiter
+from cloudnet.clouds.ratelimit import Priority, RateLimiter
 from cloudnet.clouds.signing import ALIBABA_V1_METHOD, acs3_authorization, alibaba_v1_signature
 
 __all__ = [
@@ -532,6 +534,22 @@ OWN_OBJECT_NOT_FOUND_CODES = frozenset({"InvalidParameter.DnatNotFound"})
 #: RPC verbs whose call names an existing object by id: the managed one, for our providers.
 _OWN_OBJECT_VERBS = ("Modify", "Delete")
 
+#: An action's place in its rate limiter's queue, by its verb; anything else is a read.
+_VERB_PRIORITY = (
+    (("Delete", "Remove", "Release"), Priority.DELETE),
+    (("Create", "Add", "Allocate"), Priority.CREATE),
+    (("Modify", "Update", "Set", "Attach", "Detach", "Assign", "Unassign"), Priority.UPDATE),
+)
+
+
+def action_priority(action: str) -> Priority:
+    """Deletes before creates before updates before reads (Describe*, List*)."""
+    for verbs, priority in _VERB_PRIORITY:
+        if action.startswith(verbs):
+            return priority
+    return Priority.READ
+
+
 #: A value :meth:`AlibabaRpcClient.call` can flatten into RPC parameters.
 ParamValue = str | int | bool | Sequence["ParamValue"] | Mapping[str, "ParamValue"] | None
 
@@ -619,12 +637,16 @@ def parse_alibaba_error(status: int, content: bytes) -> tuple[str, str, str | No
         request_id = parsed.get("RequestId") or parsed.get("requestId")
         if code:
             return (
-                str(code),
-                (str(message) + _denied_detail(parsed.get("AccessDeniedDetail")))[:MAX_MESSAGE],
-                str(request_id) if request_id else None,
+                bounded(str(code), MAX_CODE),
+                bounded(str(message) + _denied_detail(parsed.get("AccessDeniedDetail"))),
+                bounded(str(request_id), MAX_CODE) if request_id else None,
             )
-        return str(status), f"HTTP {status}", str(request_id) if request_id else None
-    return str(status), text.strip()[:MAX_MESSAGE] or f"HTTP {status}", None
+        return (
+            str(status),
+            f"HTTP {status} without an error code",
+            bounded(str(request_id), MAX_CODE) if request_id else None,
+        )
+    return str(status), non_json_message(status, content), None
 
 
 #: AccessDeniedDetail fields a RAM denial names, in the order they help a user fix it;
@@ -791,7 +813,7 @@ class AlibabaRpcClient:
         waited = 0.0
         if self._rate_limiter is not None:
             before = time.monotonic()
-            await self._rate_limiter.acquire()
+            await self._rate_limiter.acquire(action_priority(action))
             waited = time.monotonic() - before
         sent = time.monotonic()
 
@@ -826,7 +848,9 @@ class AlibabaRpcClient:
             if not response.is_success and response.status_code < 400:
                 raise redirect_error(response, request_id=header_request_id, redact=creds.redact)
             if not response.is_success:
-                raise self._error(response, own_object=own_object, request_id=header_request_id)
+                failure = self._error(response, own_object=own_object, request_id=header_request_id)
+                self._pace(failure)
+                raise failure
             body = json_object(response, request_id=header_request_id)
         except CloudError as error:
             record(error.code, error.error_class.value, error.request_id)
@@ -839,6 +863,7 @@ class AlibabaRpcClient:
                 extra={"cloud_action": action, "cloud_request_id": error.request_id},
             )
             raise
+        self._pace(None)
         request_id = body.get("RequestId") or header_request_id
         record(OK_CODE, request_id=str(request_id) if request_id else None)
         logger.debug(
@@ -853,6 +878,15 @@ class AlibabaRpcClient:
             request_id=str(request_id) if request_id else None,
             status=response.status_code,
         )
+
+    def _pace(self, error: CloudError | None) -> None:
+        """Tell the rate limiter how the call went: a throttle slows it, anything else not."""
+        if self._rate_limiter is None:
+            return
+        if error is not None and error.error_class is ErrorClass.THROTTLED:
+            self._rate_limiter.throttled(error.retry_after)
+        else:
+            self._rate_limiter.succeeded()
 
     def _error(
         self,

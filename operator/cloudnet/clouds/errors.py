@@ -26,13 +26,16 @@ from cloudnet.api.errors import (
 
 __all__ = [
     "INVALID_RESPONSE_CODE",
+    "MAX_CODE",
     "MAX_MESSAGE",
     "UNEXPECTED_REDIRECT_CODE",
     "CloudError",
     "CloudException",
     "CloudTransportError",
     "ErrorClass",
+    "bounded",
     "json_object",
+    "non_json_message",
     "redirect_error",
 ]
 
@@ -41,6 +44,29 @@ __all__ = [
 UNEXPECTED_REDIRECT_CODE = "UnexpectedRedirect"
 #: Longest cloud message kept: HTML error pages from proxies stay out of conditions.
 MAX_MESSAGE = 1024
+#: Longest redirect target named in a message.
+MAX_LOCATION = 256
+
+
+#: Longest cloud code kept: a code is a short identifier; anything longer is not one.
+MAX_CODE = 128
+
+
+def bounded(text: str, limit: int = MAX_MESSAGE) -> str:
+    """A cloud's words made safe for a condition: no control characters, at most ``limit``."""
+    return "".join(c if c.isprintable() else " " for c in text)[:limit].strip()
+
+
+def non_json_message(status: int, content: bytes) -> str:
+    """What status says of an error body that is not the cloud's JSON: its size, never its text.
+
+    An unknown server (a proxy, a captive portal, something the endpoint was
+    pointed at) could put anything in its body, including what it read from
+    our request; only the parsed code and message of a cloud's answer are kept.
+    """
+    if not content.strip():
+        return f"HTTP {status} with an empty body"
+    return f"HTTP {status} with a non-JSON body ({len(content)} bytes)"
 
 
 #: Our own code (not a cloud's) for a 2xx answer whose body is not a JSON object.
@@ -91,7 +117,8 @@ def redirect_error(
     """
     location = response.headers.get("location")
     where = (
-        f"to {redact(location_without_query(location))}"
+        # The server's own text: bounded and without control characters, like a message.
+        f"to {bounded(redact(location_without_query(location)), MAX_LOCATION)}"
         if location
         else "without a Location header"
     )

@@ -61,16 +61,18 @@ from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
 from cloudnet.clouds.errors import (
     INVALID_RESPONSE_CODE,
-    MAX_MESSAGE,
+    MAX_CODE,
     UNEXPECTED_REDIRECT_CODE,
     CloudError,
     CloudTransportError,
     ErrorClass,
+    bounded,
     json_object,
+    non_json_message,
     redirect_error,
 )
 from cloudnet.clouds.observe import NO_ANSWER_CODE, OK_CODE, CallObserver, CallRecord, notify
-from cloudnet.clouds.ratelimit import RateLimiter
+from cloudnet.clouds.ratelimit import Priority, RateLimiter
 from cloudnet.clouds.signing import (
     HUAWEI_DATE_FORMAT,
     huawei_authorization,
@@ -362,8 +364,13 @@ def parse_huawei_error(http_status: int, content: bytes) -> tuple[str, str, str 
         found = _find_code(parsed)
         if found is not None:
             code, message = found
-            return code, message[:MAX_MESSAGE], str(request_id) if request_id else None
-    return str(http_status), text.strip()[:MAX_MESSAGE] or f"HTTP {http_status}", None
+            return (
+                bounded(code, MAX_CODE),
+                bounded(message),
+                bounded(str(request_id), MAX_CODE) if request_id else None,
+            )
+        return str(http_status), f"HTTP {http_status} without an error code", None
+    return str(http_status), non_json_message(http_status, content), None
 
 
 def _retry_after(value: str | None, now: datetime) -> float | None:
@@ -398,6 +405,14 @@ def _query_pairs(filters: Mapping[str, FilterValue | None]) -> list[tuple[str, s
         for item in values:
             pairs.append((key, str(item).lower() if isinstance(item, bool) else str(item)))
     return pairs
+
+
+#: A call's place in its rate limiter's queue, by its method.
+_METHOD_PRIORITY = {
+    "DELETE": Priority.DELETE,
+    "POST": Priority.CREATE,
+    "PUT": Priority.UPDATE,
+}
 
 
 class HuaweiNatClient:
@@ -553,9 +568,10 @@ class HuaweiNatClient:
         wire_path = url.raw_path.split(b"?", 1)[0].decode("ascii")
         headers = self._headers(method, wire_path, query, url.netloc.decode("ascii"), content)
         waited = 0.0
-        if self._rate_limiter is not None:
+        limiter = self._rate_limiter
+        if limiter is not None:
             before = time.monotonic()
-            await self._rate_limiter.acquire()
+            await limiter.acquire(_METHOD_PRIORITY.get(method, Priority.READ))
             waited = time.monotonic() - before
         sent = time.monotonic()
 
@@ -603,11 +619,19 @@ class HuaweiNatClient:
                     response, request_id=request_id, redact=self._credentials.redact
                 )
             if not response.is_success:
-                raise self._error(response, request_id=request_id, own_object=own_object)
+                failure = self._error(response, request_id=request_id, own_object=own_object)
+                if limiter is not None:
+                    if failure.error_class is ErrorClass.THROTTLED:
+                        limiter.throttled(failure.retry_after)
+                    else:
+                        limiter.succeeded()
+                raise failure
             parsed = json_object(response, request_id=request_id)
         except CloudError as error:
             record(error.code, error.error_class.value, error.request_id)
             raise
+        if limiter is not None:
+            limiter.succeeded()
         record(OK_CODE, request_id=request_id)
         return CloudResponse(status=response.status_code, body=parsed, request_id=request_id)
 

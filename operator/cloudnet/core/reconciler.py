@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 from cloudnet.api.common import Phase
-from cloudnet.api.errors import CloudError, CloudException, ErrorClass
+from cloudnet.api.errors import MAX_RETRY_AFTER, CloudError, CloudException, ErrorClass
 from cloudnet.core import batch
 from cloudnet.core.outcome import (
     FAILED_STATE_RECHECK,
@@ -805,7 +805,7 @@ class Reconciler(Generic[SpecT]):
 
     def _delay(self, exc: CloudException) -> float:
         if exc.retry_after:
-            return jittered(float(exc.retry_after))
+            return jittered(min(float(exc.retry_after), MAX_RETRY_AFTER))
         if exc.error_class.retryable_soon:
             return backoff(self.attempt, base=1.0, cap=60.0)
         return backoff(self.attempt, base=15.0, cap=MAX_BACKOFF)

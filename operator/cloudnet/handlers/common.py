@@ -25,6 +25,7 @@ from pydantic.alias_generators import to_camel
 from cloudnet.api.common import GROUP, VERSION, Phase
 from cloudnet.api.errors import ErrorClass
 from cloudnet.api.provider_config import ProviderConfigSpec
+from cloudnet.clouds.ratelimit import Priority, operation_priority
 from cloudnet.core.outcome import Blocked, Done, Outcome, Retry, backoff
 from cloudnet.core.reconciler import ConfigError, Policy, Reconciler, report_config_error
 from cloudnet.core.resource import ANN_CREATE_PENDING, ANN_EXTERNAL_ID, KubeError, Resource
@@ -32,7 +33,7 @@ from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.kube import NotFoundError
 from cloudnet.handlers.logs import about
 from cloudnet.handlers.metrics import outcome_label
-from cloudnet.providers.registry import UnsupportedProvider
+from cloudnet.providers.registry import EndpointRefused, UnsupportedProvider
 
 logger = logging.getLogger(__name__)
 
@@ -216,6 +217,13 @@ class Resolver:
             return self.ctx.providers.get(pc, secret), version
         except UnsupportedProvider as exc:
             raise ConfigError(ErrorClass.INVALID_SPEC, str(exc)) from None
+        except EndpointRefused as exc:
+            # Nothing was sent: the refusal comes before any client exists.
+            raise ConfigError(
+                ErrorClass.INVALID_SPEC,
+                f"ProviderConfig {ref!r} spec.endpoint is refused: {exc.message}",
+                until=f"ProviderConfig {ref!r} changes (or the operator allows the endpoint)",
+            ) from None
         except ValueError as exc:
             # Only the kind of problem, never the values: they are credentials.
             raise ConfigError(
@@ -360,7 +368,12 @@ async def _delete_locked(
             attempt=attempt,
             deleting=True,
         )
-    outcome: Outcome = await reconciler(ctx, resource, ready, attempt).delete()
+    # Every call of the delete (its reads included) goes before creates, updates and reads.
+    token = operation_priority.set(Priority.DELETE)
+    try:
+        outcome: Outcome = await reconciler(ctx, resource, ready, attempt).delete()
+    finally:
+        operation_priority.reset(token)
     return outcome
 
 

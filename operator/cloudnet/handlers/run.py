@@ -30,6 +30,7 @@ from typing import Any
 import kopf
 from prometheus_client.aiohttp import make_aiohttp_handler
 
+from cloudnet.clouds.egress import Origin
 from cloudnet.core.resource import FINALIZER
 from cloudnet.handlers import dnat, nic, provider_config
 from cloudnet.handlers.common import Kind, register
@@ -178,6 +179,7 @@ def run_operator(
     metrics_address: Address | None = None,
     liveness: str | None = None,
     readiness_at: tuple[Address, str] | None = None,
+    allowed_endpoints: Sequence[Origin] = (),
 ) -> int:
     """``verbose`` is ``log_level=debug`` under its old name."""
     if verbose:
@@ -197,7 +199,10 @@ def run_operator(
     ctx = OperatorContext(
         kube=KubeClient(load_config(pool_size=KUBE_THREADS)),
         providers=ProviderRegistry(
-            rate=cloud_rate, burst=max(1, int(cloud_rate)), observer=observe
+            rate=cloud_rate,
+            burst=max(1, int(cloud_rate)),
+            observer=observe,
+            allowed=allowed_endpoints,
         ),
         watch_cache=watch_cache,
         metrics=metrics,
@@ -207,6 +212,11 @@ def run_operator(
         metrics, readiness, metrics_address=metrics_address, readiness_at=readiness_at
     )
     build_registry(ctx, drift_interval=drift_interval, server=OpsServer(routes) if routes else None)
+    if allowed_endpoints:
+        logger.info(
+            "endpoints allowed beyond the clouds' public API hosts: %s",
+            ", ".join(sorted(str(o) for o in allowed_endpoints)),
+        )
     asyncio.run(
         kopf.operator(
             clusterwide=not namespaces,

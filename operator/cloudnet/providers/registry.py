@@ -1,16 +1,27 @@
 """Build providers from a ProviderConfig and its Secret, one HTTP client per endpoint.
 
 Clients are cached by (provider, endpoint, project, credentials digest) so
-that every resource of one account shares one connection pool and one rate
-limiter, and a rotated Secret yields a new client. The digest is a SHA-256 of
-the secret values: the values themselves are never kept in a key or logged.
+that every resource of one account shares one connection pool, and a rotated
+Secret yields a new client. The digest is a SHA-256 of the secret values: the
+values themselves are never kept in a key or logged.
+
+This is the one place clients are built, so it is where the endpoint policy
+(:mod:`cloudnet.clouds.egress`) is applied: a refused endpoint raises
+:class:`EndpointRefused` before a client exists, so no call path (create,
+update, delete, observe, drift listing) can send it a byte; and each HTTP
+client refuses, in a request hook, any request to another origin than its
+own (a redirect, were one ever followed).
+
+Rate limits: one bucket per (endpoint, account), the account being a digest
+of the access key id (or of the Huawei token), so ProviderConfigs of one
+account share its pace and another account has its own.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -23,19 +34,50 @@ from cloudnet.clouds.alibaba import (
     AlibabaCredentials,
     AlibabaRpcClient,
 )
+from cloudnet.clouds.egress import EndpointPolicy, EndpointRefused, Origin
 from cloudnet.clouds.errors import ErrorClass
 from cloudnet.clouds.gate import GatedClient
 from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
 from cloudnet.clouds.observe import CallObserver, CallRecord
-from cloudnet.clouds.ratelimit import RateLimiterRegistry
+from cloudnet.clouds.ratelimit import RateLimiterRegistry, TokenBucket, account_key
 from cloudnet.providers.alibaba_ecs import AlibabaEcsProvider
 from cloudnet.providers.alibaba_ens import AlibabaEnsProvider
 from cloudnet.providers.alibaba_sag import AlibabaSagProvider
 from cloudnet.providers.huawei_nat import HuaweiNatProvider
 
-#: Calls per second per endpoint: below every cloud's default API quota we know of.
-DEFAULT_RATE = 20.0
-DEFAULT_BURST = 20
+__all__ = [
+    "DEFAULT_RATE",
+    "PROVIDER_RATE_LIMITS",
+    "EndpointRefused",
+    "ProviderRegistry",
+    "UnsupportedProvider",
+]
+
+#: The operator-wide cap on every bucket (``cloudnet run --cloud-rate``), calls per second.
+DEFAULT_RATE = 50.0
+DEFAULT_BURST = 50
+
+#: Calls per second and burst per (endpoint, account) when a ProviderConfig sets no
+#: ``rateLimit``. The clouds publish their limits per API and per account, not one
+#: figure per product, so these stay below every published per-account figure we found:
+#: * Alibaba ECS: "API throttling" (alibabacloud.com/help/en/elastic-compute-service/
+#:   latest/api-throttling): per API, per region, per account (RAM users share it),
+#:   thresholds per minute shown in Quota Center, "API Rate Limits"; a throttled API
+#:   recovers the next minute.
+#: * Alibaba ENS and SAG: the same Quota Center "API Rate Limits" per account; their
+#:   API references publish no figure. The per-user figures Alibaba does publish for
+#:   comparable products are 10 per second and above (Real-Time Communication
+#:   "API QPS limits", help.aliyun.com/document_detail/342760.html).
+#: * Huawei NAT: the API reference publishes no figure; Huawei's per-user figures
+#:   elsewhere are 10 per second per API ("Request Throttling", Customer Operation
+#:   Capabilities API, support.huaweicloud.com/intl/en-us/api-oce/fci_00002.html),
+#:   and the API gateway answers APIGW.0308 / 429 above the limit.
+PROVIDER_RATE_LIMITS: Mapping[str, tuple[float, int]] = {
+    "huawei-nat": (10.0, 10),
+    "alibaba-ens": (10.0, 10),
+    "alibaba-sag": (10.0, 10),
+    "alibaba-ecs": (10.0, 10),
+}
 #: Requests in flight (and connections) per endpoint. Enough for the default rate at
 #: half a second per call; httpcore's CPU per request grows with the pool's size
 #: (2,000 loopback calls: 4.5 ms of CPU each with 20 connections, 2.7 ms with 10).
@@ -65,8 +107,20 @@ def _digest(data: Mapping[str, str]) -> str:
     return h.hexdigest()
 
 
+def _identity(secret: Mapping[str, str]) -> str:
+    """Who the calls are made as: the access key id, else the (Huawei) token; never a secret.
+
+    Only ever used through :func:`account_key`'s digest.
+    """
+    return secret.get("accessKeyId") or secret.get("token") or ""
+
+
 class ProviderRegistry:
-    """Long-lived: owns the HTTP clients; close it when the operator stops."""
+    """Long-lived: owns the HTTP clients; close it when the operator stops.
+
+    ``rate`` / ``burst`` are the cap on every bucket; ``allowed`` the origins
+    allowed beyond the clouds' public API hosts (``--allow-endpoint``).
+    """
 
     def __init__(
         self,
@@ -74,20 +128,27 @@ class ProviderRegistry:
         rate: float = DEFAULT_RATE,
         burst: int = DEFAULT_BURST,
         observer: Callable[[str, CallRecord], None] | None = None,
+        allowed: Iterable[Origin | str] = (),
     ) -> None:
         """``observer`` hears of every cloud call, with the provider's name first."""
         self._limiters = RateLimiterRegistry(rate, burst)
         self._observer = observer
+        self.policy = EndpointPolicy(allowed)
         self._http: dict[str, httpx.AsyncClient] = {}
         self._providers: dict[tuple[str, ...], Any] = {}
 
-    def _client(self, endpoint: str) -> httpx.AsyncClient:
+    def _client(self, endpoint: str, origin: Origin | None = None) -> httpx.AsyncClient:
         client = self._http.get(endpoint)
         if client is None or client.is_closed:
+            hooks = {"request": [self.policy.guard(origin)]} if origin is not None else {}
             client = GatedClient(
                 in_flight=MAX_CONNECTIONS,
                 timeout=TIMEOUT,
                 limits=httpx.Limits(max_connections=MAX_CONNECTIONS),
+                # Off, as httpx's default is: a signed request is answered where it was
+                # sent; the clients pass follow_redirects=False on each call as well.
+                follow_redirects=False,
+                event_hooks=hooks,
             )
             self._http[endpoint] = client
         return client
@@ -95,9 +156,29 @@ class ProviderRegistry:
     def _observer_for(self, provider: str) -> CallObserver | None:
         return None if self._observer is None else functools.partial(self._observer, provider)
 
+    def limiter(self, config: ProviderConfigSpec, secret: Mapping[str, str]) -> TokenBucket:
+        """The bucket of this config's account at its endpoint, with its limits applied."""
+        default_rate, default_burst = PROVIDER_RATE_LIMITS.get(
+            config.provider, (DEFAULT_RATE, DEFAULT_BURST)
+        )
+        limit = config.rate_limit
+        return self._limiters.for_account(
+            config.public_endpoint(),
+            account_key(f"{config.provider}\0{_identity(secret)}"),
+            rate=limit.qps if limit is not None else default_rate,
+            burst=limit.effective_burst if limit is not None else default_burst,
+        )
+
     def get(self, config: ProviderConfigSpec, secret: Mapping[str, str]) -> Any:
-        """The provider for this config; raises ValueError for unusable credentials."""
+        """The provider for this config.
+
+        Raises :class:`EndpointRefused` (before any client exists) for an
+        endpoint the policy refuses, ValueError for unusable credentials.
+        """
         endpoint = config.public_endpoint()
+        origin = self.policy.check(config.provider, endpoint)
+        # Looked up on every call: a changed rateLimit applies to the account's bucket.
+        limiter = self.limiter(config, secret)
         key = (config.provider, endpoint, config.project_id or "", config.region, _digest(secret))
         cached = self._providers.get(key)
         if cached is not None:
@@ -105,11 +186,11 @@ class ProviderRegistry:
         if config.provider == "huawei-nat":
             assert config.project_id is not None  # the model requires it for huawei-nat
             client = HuaweiNatClient(
-                self._client(endpoint),
+                self._client(endpoint, origin),
                 endpoint=endpoint,
                 project_id=config.project_id,
                 credentials=HuaweiCredentials.from_secret_data(secret),
-                rate_limiter=self._limiters.for_endpoint(endpoint),
+                rate_limiter=limiter,
                 observer=self._observer_for(config.provider),
             )
             provider: Any = HuaweiNatProvider(client)
@@ -117,12 +198,12 @@ class ProviderRegistry:
             make, version, errors = ALIBABA[config.provider]
             provider = make(
                 AlibabaRpcClient(
-                    self._client(endpoint),
+                    self._client(endpoint, origin),
                     endpoint=endpoint,
                     credentials=AlibabaCredentials.from_secret_data(secret),
                     version=version,
                     errors=errors,
-                    rate_limiter=self._limiters.for_endpoint(endpoint),
+                    rate_limiter=limiter,
                     observer=self._observer_for(config.provider),
                 )
             )
