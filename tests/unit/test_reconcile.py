@@ -214,6 +214,14 @@ async def adopt_by_annotation(world: World) -> Given:
 
 
 async def ours_active_throttled_by_fault(world: World) -> Given:
+    """Throttled with a Retry-After of 1 s (a proxy's: Huawei's gateway sends none)."""
+    given = await ours_active(world)
+    await world.settings(huawei_throttle_retry_after=True)
+    await world.fault(family="huawei", action=SHOW, status=429, error_code="APIGW.0308", count=1)
+    return given
+
+
+async def ours_active_throttled_without_hint(world: World) -> Given:
     given = await ours_active(world)
     await world.fault(family="huawei", action=SHOW, status=429, error_code="APIGW.0308", count=1)
     return given
@@ -222,7 +230,7 @@ async def ours_active_throttled_by_fault(world: World) -> Given:
 async def ours_active_over_rate_limit(world: World) -> Given:
     """The sim's own per-key throttle: 1 call per 10 s, and the one call spent already."""
     given = await ours_active(world)
-    await world.settings(throttle_rate=0.1, throttle_burst=1)
+    await world.settings(throttle_rate=0.1, throttle_burst=1, huawei_throttle_retry_after=True)
     assert given.rule_id
     await world.provider.client.show_dnat_rule(given.rule_id)
     return given
@@ -785,6 +793,16 @@ ROWS = [
         conditions={"Synced": ("False", "Throttled")},
         events=("Throttled",),
         warnings=frozenset({"Throttled"}),
+    ),
+    Row(
+        "Throttled: 429 APIGW.0308 without a retry hint (as Huawei sends it) -> backoff",
+        given=ours_active_throttled_without_hint,
+        calls=(SHOW,),
+        outcome=Retry,
+        delay=TRANSIENT_FIRST,
+        status={"phase": "ACTIVE", "lastError": {"code": "APIGW.0308"}},
+        conditions={"Synced": ("False", "Throttled")},
+        events=("Throttled",),
     ),
     Row(
         "Throttled: the simulator's own rate limit -> delay is its Retry-After (10 s)",
