@@ -58,6 +58,8 @@ logger = logging.getLogger(__name__)
 SECRET_RECHECK = 3.0
 #: The longest wait before asking again after an answer that said nothing about the key.
 MAX_RETRY = 300.0
+#: Checks at once: a first start with many ProviderConfigs spreads its reads out.
+CONCURRENT_CHECKS = 8
 #: Verdicts that stand until the ProviderConfig or its Secret changes.
 FINAL_FAILURES = frozenset({"CredentialsRejected", "CredentialsInvalid", "InvalidSpec"})
 
@@ -110,6 +112,7 @@ class CredentialCheck:
         self.shown: dict[Key, tuple[dict[str, Any], str | None]] = {}
         self._tasks: dict[Key, asyncio.Task[None]] = {}
         self._again: dict[Key, asyncio.Event] = {}
+        self._slots = asyncio.Semaphore(CONCURRENT_CHECKS)
 
     def request(self, namespace: str, name: str) -> None:
         key = (namespace, name)
@@ -122,9 +125,10 @@ class CredentialCheck:
     def forget(self, namespace: str, name: str) -> None:
         key = (namespace, name)
         self.shown.pop(key, None)
-        task = self._tasks.get(key)
+        task = self._tasks.pop(key, None)
+        self._again.pop(key, None)
         if task is not None:
-            task.cancel()
+            task.cancel()  # a ProviderConfig of the same name made next gets a task of its own
 
     async def _follow(self, key: Key) -> None:
         attempt = 0
@@ -133,7 +137,8 @@ class CredentialCheck:
             while True:
                 again.clear()
                 try:
-                    verdict = await self._check(key, attempt)
+                    async with self._slots:
+                        verdict = await self._check(key, attempt)
                 except KubeError as exc:
                     logger.warning("credentials check of %s/%s: %s", *key, exc)
                     verdict = Verdict("", "", "", again=backoff(attempt, base=1.0, cap=60.0))
@@ -151,8 +156,9 @@ class CredentialCheck:
                 except TimeoutError:
                     attempt += 1
         finally:
-            self._tasks.pop(key, None)
-            self._again.pop(key, None)
+            if self._again.get(key) is again:
+                self._tasks.pop(key, None)
+                self._again.pop(key, None)
 
     async def _check(self, key: Key, attempt: int) -> Verdict:
         namespace, name = key
