@@ -217,6 +217,17 @@ async def test_answers_that_say_nothing_about_the_key_are_retried(
     assert "checkedWith" in kube.config["status"]
 
 
+async def test_a_request_refused_as_invalid_waits_for_a_change(
+    kube: FakeKube, protection: Protection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cloud = answer(monkeypatch, refused("APIGW.0101", ErrorClass.INVALID_SPEC))
+    seen(protection, kube)
+    await settled(protection)
+    assert (ready(kube)["status"], ready(kube)["reason"]) == ("False", "InvalidSpec")
+    assert ready(kube)["message"] == "APIGW.0101: refused"
+    assert cloud.calls == 1
+
+
 async def test_a_missing_secret_and_unusable_data_make_no_cloud_call(
     kube: FakeKube, protection: Protection, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,7 +13,8 @@ CredentialsAccepted       True     the cloud answered the read
 CredentialsRejected       False    the cloud refused the key (its code and message)
 CredentialsInvalid        False    the Secret's data cannot be used as credentials
 SecretMissing             False    the Secret does not exist
-InvalidSpec               False    the ProviderConfig itself does not validate
+InvalidSpec               False    the ProviderConfig does not validate, or the
+                                   cloud refused the request itself as invalid
 EndpointUnreachable       False    no answer from the endpoint (retried)
 Throttled / Transient     Unknown  the cloud was busy (retried)
 CheckFailed               Unknown  any other answer, e.g. a code no table knows (retried)
@@ -236,6 +237,10 @@ class CredentialCheck:
                 return Verdict(
                     "False", "CredentialsRejected", words, again=poll, checked_with=checked_with
                 )
+            if exc.error_class is ErrorClass.INVALID_SPEC:
+                # The request itself was refused (a malformed project id, an endpoint
+                # the operator may not use): the ProviderConfig has to change.
+                return Verdict("False", "InvalidSpec", words, checked_with=checked_with)
             if exc.error_class.retryable_soon:
                 return Verdict(
                     "Unknown",
