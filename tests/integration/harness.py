@@ -278,6 +278,25 @@ class Cluster:
             )
         )
 
+    def config_ready(self, name: str, namespace: str = "demo") -> dict[str, Any]:
+        """The Ready condition of a ProviderConfig ({} while it has none)."""
+        status = self.status(name, namespace, kind="providerconfig")
+        conditions = status.get("conditions") or []
+        return dict(next((c for c in conditions if c.get("type") == "Ready"), {}))
+
+    def settle_credentials_checks(self) -> None:
+        """Wait for the base ProviderConfigs' one read each, then clear the request log.
+
+        For tests that count every cloud call a resource makes: the operator
+        checks each ProviderConfig's credentials when it first sees it.
+        """
+        for name in ("huawei", "ens", "ecs", "sag"):
+            wait_for(
+                lambda name=name: self.config_ready(name).get("status") == "True",
+                what=f"ProviderConfig {name} to be Ready (operator log: {self.operator.log})",
+            )
+        self.sim.admin.delete("/_sim/requests").raise_for_status()
+
     def events(self, name: str, namespace: str = "demo") -> list[dict[str, Any]]:
         items = self.kubectl.json("get", "events", "-n", namespace)["items"]
         return [e for e in items if e.get("involvedObject", {}).get("name") == name]

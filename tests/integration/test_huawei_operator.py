@@ -110,6 +110,7 @@ def test_cloud_invalid_spec_costs_one_call_per_generation(cluster: Cluster) -> N
 
 
 def test_spec_refused_by_the_model_makes_no_cloud_call(cluster: Cluster) -> None:
+    cluster.settle_credentials_checks()
     # The test API has no admission, like a cluster whose CRD is older than the operator.
     cluster.kubectl.apply(dnat_rule("angle", description="<script>"))
     status = cluster.wait_phase("angle", "ERROR")
@@ -119,6 +120,7 @@ def test_spec_refused_by_the_model_makes_no_cloud_call(cluster: Cluster) -> None
 
 
 def test_provider_config_of_another_namespace_is_refused(cluster: Cluster) -> None:
+    cluster.settle_credentials_checks()
     cluster.kubectl.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}})
     cluster.kubectl.apply(dnat_rule("sneaky", namespace="team"))
     status = wait_for(

@@ -8,14 +8,19 @@ and how each failure reads to the caller.
 from __future__ import annotations
 
 import base64
+import datetime
 import pathlib
+import re
 from typing import Any
 
 import pytest
+from kubernetes.client.exceptions import ApiException
 
 from cloudnet.core.resource import Resource
 from cloudnet.handlers.kube import KubeClient, KubeRefused, NotFoundError, load_config
 from cloudnet.kube.testing import ServerHandle
+
+DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
 
 
 @pytest.fixture()
@@ -94,3 +99,89 @@ async def test_an_event_is_posted_and_a_refused_one_only_logged(
     )
     await client.post_event(nowhere, warning=False, reason="Created", message="lost")
     assert "could not post event Created" in caplog.text
+
+
+def _events(client: KubeClient, namespace: str = "default") -> list[dict[str, Any]]:
+    listed = client._core("GET", "/api/v1/namespaces/{namespace}/events", {"namespace": namespace})
+    return list(listed["items"])
+
+
+def _rule(name: str, uid: str = "u-1") -> Resource:
+    return Resource(
+        kind="DnatRule",
+        namespace="default",
+        name=name,
+        uid=uid,
+        generation=1,
+        annotations={},
+        status={},
+    )
+
+
+async def test_a_repeated_event_is_one_event_with_a_count(client: KubeClient) -> None:
+    start = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+    ticks = iter(start + datetime.timedelta(seconds=s) for s in range(10))
+    client.clock = lambda: next(ticks)
+    rule = _rule("web")
+    for _ in range(3):
+        await client.post_event(rule, warning=True, reason="Throttled", message="slow down")
+    # a different message, type or object is an Event of its own
+    await client.post_event(rule, warning=True, reason="Throttled", message="slower")
+    await client.post_event(rule, warning=False, reason="Throttled", message="slow down")
+    await client.post_event(
+        _rule("db", "u-2"), warning=True, reason="Throttled", message="slow down"
+    )
+    events = _events(client)
+    assert len(events) == 4
+    [repeated] = [
+        e
+        for e in events
+        if e["message"] == "slow down"
+        and e["type"] == "Warning"
+        and e["involvedObject"]["name"] == "web"
+    ]
+    assert repeated["count"] == 3
+    assert repeated["firstTimestamp"] == "2026-01-02T03:04:05Z"
+    assert repeated["lastTimestamp"] == "2026-01-02T03:04:07Z"
+    assert {e["count"] for e in events if e is not repeated} == {1}
+
+
+async def test_an_event_deleted_meanwhile_is_created_again(client: KubeClient) -> None:
+    rule = _rule("web")
+    await client.post_event(rule, warning=False, reason="Updated", message="port")
+    [first] = _events(client)
+    client._core(
+        "DELETE",
+        "/api/v1/namespaces/{namespace}/events/{name}",
+        {"namespace": "default", "name": first["metadata"]["name"]},
+    )
+    await client.post_event(rule, warning=False, reason="Updated", message="port")
+    [again] = _events(client)
+    assert again["metadata"]["name"] != first["metadata"]["name"]
+    assert again["count"] == 1
+    await client.post_event(rule, warning=False, reason="Updated", message="port")
+    [counted] = _events(client)
+    assert counted["metadata"]["name"] == again["metadata"]["name"] and counted["count"] == 2
+
+
+@pytest.mark.parametrize("cut", ["a" * 253, "a" * 235 + ".b" * 9, "a" * 235 + "-b" * 9])
+async def test_the_longest_resource_names_get_valid_event_names(
+    client: KubeClient, cut: str
+) -> None:
+    """253 characters, and names whose cut would end a label in '.' or '-'."""
+    assert len(cut) == 253
+    await client.post_event(_rule(cut), warning=False, reason="Created", message="made it")
+    [event] = _events(client)  # the test API refuses names a real API server refuses
+    name = event["metadata"]["name"]
+    assert len(name) <= 253 and re.fullmatch(DNS_SUBDOMAIN, name), name
+    assert event["involvedObject"]["name"] == cut
+    assert name.startswith(cut[:230])
+
+
+def test_the_test_api_refuses_an_invalid_event_name(client: KubeClient) -> None:
+    body = {"metadata": {"name": "web..1"}, "reason": "x", "involvedObject": {}}
+    with pytest.raises(ApiException) as refused:
+        client._core(
+            "POST", "/api/v1/namespaces/{namespace}/events", {"namespace": "default"}, body
+        )
+    assert refused.value.status == 422

@@ -27,7 +27,7 @@ import pytest
 from cloudnet.api.dnat import DnatRuleSpec
 from cloudnet.api.errors import ErrorClass
 from cloudnet.core.outcome import MAX_BACKOFF, Blocked, Done, Outcome, Retry
-from cloudnet.core.resource import ANN_EXTERNAL_ID, ANN_PAUSED
+from cloudnet.core.resource import ANN_EXTERNAL_ID, ANN_PAUSED, ANN_REFRESH
 from cloudnet.handlers import dnat, nic
 from cloudnet.handlers.common import delete_object, reconcile_object
 from cloudnet.handlers.drift import check_once
@@ -408,6 +408,56 @@ async def test_other_annotation_changes_do_not_wake() -> None:
     assert waker.tasks == {}
 
 
+async def test_a_refresh_annotation_observes_corrects_and_is_echoed() -> None:
+    h, waker = drift_harness()
+    h.ctx.watch_cache.on_intent = waker
+    object_id = rule_in_cloud(h)
+    cached(h, h.cluster.body("DnatRule", NS, "web"))
+    h.cloud.objects[object_id].value = "changed behind our back"
+
+    def refresh(value: str | None, **other: str) -> None:
+        annotations = h.cluster.body("DnatRule", NS, "web")["metadata"]["annotations"]
+        annotations.update(other)
+        if value is not None:
+            annotations[ANN_REFRESH] = value
+        cached(h, h.cluster.body("DnatRule", NS, "web"))
+
+    refresh("2026-01-01T00:00:00Z")
+    await settle(waker)
+    assert h.provider.journal.calls() == ["observe", "update"]
+    status = status_of(h)
+    assert status["refreshRequestedAt"] == "2026-01-01T00:00:00Z"
+    assert status["lastRefreshedAt"]
+    assert h.cloud.objects[object_id].value != "changed behind our back"
+    # the echo (a status event) and another annotation with the same value: no call
+    cached(h, h.cluster.body("DnatRule", NS, "web"))
+    refresh(None, note="x")
+    assert waker.tasks == {}
+    # a new value observes again; nothing drifted, so nothing is written
+    refresh("2")
+    await settle(waker)
+    assert h.provider.journal.calls() == ["observe", "update", "observe"]
+    assert status_of(h)["refreshRequestedAt"] == "2"
+
+
+async def test_a_refresh_asks_the_cloud_again_about_a_spec_it_refused() -> None:
+    """InvalidSpec is judged once per generation; a refresh by hand is one more judgement."""
+    h, waker = drift_harness()
+    h.ctx.watch_cache.on_intent = waker
+    h.provider.create_fn = refuse(ErrorClass.INVALID_SPEC)
+    cached(h, h.cluster.add(dnat_body()))
+    assert isinstance(await reconcile(h), Blocked)
+    assert isinstance(await reconcile(h), Blocked)
+    assert h.provider.journal.calls() == ["find", "create"]
+    h.cluster.body("DnatRule", NS, "web")["metadata"]["annotations"][ANN_REFRESH] = "again"
+    cached(h, h.cluster.body("DnatRule", NS, "web"))
+    await settle(waker)
+    assert h.provider.journal.calls() == ["find", "create", "find", "create"]
+    assert status_of(h)["refreshRequestedAt"] == "again"
+    assert isinstance(await reconcile(h), Blocked)  # answered: judged once more, not again
+    assert h.provider.journal.calls() == ["find", "create", "find", "create"]
+
+
 # --- any body is handled ----------------------------------------------------------------------
 
 
@@ -654,3 +704,7 @@ def test_only_a_settled_resource_is_left_out_of_the_resume() -> None:
         assert not settled(_settled_body(**changes)), why
     # the adoption annotation naming the id it already follows changes nothing
     assert settled(_settled_body(metadata__annotations={ANN_EXTERNAL_ID: "rule-1"}))
+    # a refresh asked for while the operator was down is answered by the resume
+    asked = {"metadata__annotations": {ANN_REFRESH: "t1"}}
+    assert not settled(_settled_body(**asked))
+    assert settled(_settled_body(**asked, status__refreshRequestedAt="t1"))

@@ -186,3 +186,14 @@ class ResourceStatus(StatusModel):
         ),
         max_length=512,
     )
+    refresh_requested_at: str | None = Field(
+        default=None,
+        description=(
+            "The value of the annotation cloudnet.dev/refresh-requested-at that the last "
+            "forced observation answered. A different value asks for another one."
+        ),
+    )
+    last_refreshed_at: str | None = Field(
+        default=None,
+        description="When that forced observation was reported (RFC 3339).",
+    )

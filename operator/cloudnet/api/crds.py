@@ -182,9 +182,16 @@ def build_crds() -> dict[str, dict[str, Any]]:
             columns=[
                 {"name": "Provider", "type": "string", "jsonPath": ".spec.provider"},
                 {"name": "Region", "type": "string", "jsonPath": ".spec.region"},
-                {"name": "Endpoint", "type": "string", "jsonPath": ".spec.endpoint"},
+                _READY,
                 {"name": "Users", "type": "integer", "jsonPath": ".status.userCount"},
                 _AGE,
+                # -o wide only: usually absent (the cloud's public endpoint)
+                {
+                    "name": "Endpoint",
+                    "type": "string",
+                    "jsonPath": ".spec.endpoint",
+                    "priority": 1,
+                },
             ],
         ),
     }

@@ -184,13 +184,13 @@ class ProviderConfig(Model):
 
 
 class ProviderConfigCondition(Condition):
-    """A condition of a ProviderConfig (InUse), per Kubernetes API conventions."""
+    """A condition of a ProviderConfig (InUse, Ready), per Kubernetes API conventions."""
 
-    type: str = Field(description="InUse.", max_length=64)
+    type: str = Field(description="InUse or Ready.", max_length=64)
 
 
 class ProviderConfigStatus(StatusModel):
-    """Who uses this ProviderConfig; while anyone does, it and its Secret cannot go away."""
+    """Whether the cloud accepts its credentials, and who uses it (then it cannot go away)."""
 
     # Written by the operator. A ProviderConfig in use carries the finalizer
     # cloudnet.dev/in-use, and so does the Secret it names, the way Kubernetes
@@ -212,5 +212,20 @@ class ProviderConfigStatus(StatusModel):
     )
     conditions: list[ProviderConfigCondition] = Field(
         default_factory=list,
-        description="InUse: True while resources use this ProviderConfig (it is then protected).",
+        description=(
+            "InUse: True while resources use this ProviderConfig (it is then protected). "
+            "Ready: True when the cloud answered one cheap read made with these credentials "
+            "(CredentialsAccepted); False with CredentialsRejected (the cloud's code and "
+            "message), CredentialsInvalid, SecretMissing, InvalidSpec or "
+            "EndpointUnreachable; Unknown while the cloud is busy (Throttled, Transient, "
+            "CheckFailed). Checked again when the spec or the Secret changes."
+        ),
+    )
+    checked_with: str | None = Field(
+        default=None,
+        max_length=512,
+        description=(
+            "The ProviderConfig uid/generation and Secret uid/resourceVersion the Ready "
+            "verdict was reached with; the read is not made again while they hold."
+        ),
     )

@@ -55,6 +55,7 @@ from cloudnet.core.provider import Delta, Observation, Provider, UpdateStyle, Wr
 from cloudnet.core.resource import (
     ANN_CREATE_PENDING,
     ANN_EXTERNAL_ID,
+    ANN_REFRESH,
     Kube,
     KubeError,
     KubeGone,
@@ -237,7 +238,20 @@ class Reconciler(Generic[SpecT]):
         adopted = self.res.annotations.get(ANN_EXTERNAL_ID)
         return (adopted, True) if adopted else (None, False)
 
+    def _refresh_asked(self) -> str | None:
+        """The refresh annotation's value, while it is not yet echoed in status."""
+        value = self.res.annotations.get(ANN_REFRESH)
+        return value if value and value != self.res.status.get("refreshRequestedAt") else None
+
+    def _echo_refresh(self) -> None:
+        """Say, with the report of an observation, which refresh request it answers."""
+        value = self._refresh_asked()
+        if value is not None:
+            self.status.set(refreshRequestedAt=value, lastRefreshedAt=now())
+
     def _invalid_spec_already_judged(self) -> bool:
+        if self._refresh_asked():
+            return False  # asked for by hand: one more cloud call is what the user wants
         status = self.res.status
         if status.get("phase") != Phase.ERROR:
             return False
@@ -533,6 +547,7 @@ class Reconciler(Generic[SpecT]):
         )
         if observation is not None:
             self.status.set(observed=dict(observation.observed), drift=[])
+        self._echo_refresh()
         self.status.condition("Ready", phase == Phase.ACTIVE, _ready_reason(phase))
         self.status.condition(
             "Synced", True, "Created", f"created cloud object {result.external_id}"
@@ -737,6 +752,7 @@ class Reconciler(Generic[SpecT]):
             f"{len(shown)} field(s) differ from the spec" if self.observe_only and shown else ""
         )
         self.status.condition("Synced", True, synced_reason, message)
+        self._echo_refresh()
         await self.status.flush()
 
     def _drift_entries(self, delta: Delta) -> list[dict[str, Any]]:
@@ -795,6 +811,7 @@ class Reconciler(Generic[SpecT]):
             observedGeneration=self.res.generation,
             judgedWith=self.config_version if cls is ErrorClass.INVALID_SPEC else None,
         )
+        self._echo_refresh()  # the cloud's verdict answers the request too
         self.status.condition("Ready", False, cls.value, message)
         self.status.condition("Synced", False, cls.value, message)
         await self.status.flush()

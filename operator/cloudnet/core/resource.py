@@ -18,6 +18,8 @@ FINALIZER = "cloudnet.dev/finalizer"
 ANN_EXTERNAL_ID = "cloudnet.dev/external-id"
 ANN_PAUSED = "cloudnet.dev/paused"
 ANN_CREATE_PENDING = "cloudnet.dev/create-pending"
+#: Any new value asks for an observation now (Crossplane's reconcile-requested-at).
+ANN_REFRESH = "cloudnet.dev/refresh-requested-at"
 
 
 class KubeError(Exception):

@@ -33,6 +33,7 @@ from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.kube import NotFoundError
 from cloudnet.handlers.logs import about
 from cloudnet.handlers.metrics import outcome_label
+from cloudnet.handlers.watch import refresh_pending
 from cloudnet.providers.registry import EndpointRefused, UnsupportedProvider
 
 logger = logging.getLogger(__name__)
@@ -401,11 +402,14 @@ def settled(body: Mapping[str, Any]) -> bool:
     settled one is not resumed: the drift pass checks it against the cloud
     with one listing per scope. Anything else is resumed as before: a spec
     not reconciled yet, a create-pending mark, an adoption asked for, an
-    error, a pending or failed cloud state, a recorded drift.
+    error, a pending or failed cloud state, a recorded drift, a refresh
+    asked for (``cloudnet.dev/refresh-requested-at``) and not yet answered.
     """
     meta, status = _mapping(body.get("metadata")), _mapping(body.get("status"))
     annotations = _mapping(meta.get("annotations"))
     if meta.get("deletionTimestamp") or ANN_CREATE_PENDING in annotations:
+        return False
+    if refresh_pending(body):
         return False
     external_id = status.get("externalId")
     if not external_id or annotations.get(ANN_EXTERNAL_ID, external_id) != external_id:

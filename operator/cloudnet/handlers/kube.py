@@ -17,7 +17,9 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 import kubernetes
@@ -35,6 +37,36 @@ PLURALS = {
 }
 MERGE_PATCH = "application/merge-patch+json"
 COMPONENT = "cloudnet-operator"
+#: Recent Events remembered for aggregation, as client-go's EventCorrelator (its LRU of 4,096).
+EVENT_CACHE_SIZE = 4096
+#: Longest object name the API server accepts (a DNS subdomain), Event names included.
+MAX_NAME = 253
+
+EventKey = tuple[str, str, str, str, str, str, str]
+
+
+@dataclass
+class _Posted:
+    """An Event this process created: its name and the count it last wrote."""
+
+    name: str
+    count: int
+
+
+def event_name(involved: str) -> str:
+    """A fresh Event name for an object: its name, cut to fit, and a random suffix.
+
+    client-go names Events ``<name>.<hex nanoseconds>``, which for a name of
+    253 characters (the longest allowed) is refused. The cut keeps the name a
+    DNS subdomain: no label may end in "." or "-" before the suffix's dot.
+    """
+    suffix = uuid.uuid4().hex[:16]
+    prefix = involved[: MAX_NAME - len(suffix) - 1].rstrip(".-") or "event"
+    return f"{prefix}.{suffix}"
+
+
+def _stamp(when: datetime.datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def load_config(pool_size: int = 10) -> kubernetes.client.ApiClient:
@@ -73,6 +105,9 @@ class KubeClient:
         self.api = api
         self.custom = kubernetes.client.CustomObjectsApi(api)
         self.host = os.environ.get("HOSTNAME", "cloudnet-operator")
+        #: the Events this process created, by what makes two of them the same, oldest first
+        self._events: OrderedDict[EventKey, _Posted] = OrderedDict()
+        self.clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
 
     def _core(
         self,
@@ -145,15 +180,74 @@ class KubeClient:
     async def post_event(
         self, resource: Resource, *, warning: bool, reason: str, message: str
     ) -> None:
-        """Best effort: an Event that cannot be posted must not fail the reconcile."""
-        stamp = datetime.datetime.now(datetime.UTC)
+        """Best effort: an Event that cannot be posted must not fail the reconcile.
+
+        A repeat of an Event this process posted (same object, type, reason
+        and message) raises the existing Event's ``count`` and
+        ``lastTimestamp``, as client-go's EventCorrelator does, instead of
+        adding an object per retry: a resource failing every minute for a day
+        is one Event with count 1440, not 1440 Events crowding out the rest.
+        An Event gone meanwhile (they expire after an hour) is created again.
+        """
+        kind = "Warning" if warning else "Normal"
+        message = message[:1024]
+        key: EventKey = (
+            resource.namespace,
+            resource.kind,
+            resource.name,
+            resource.uid,
+            kind,
+            reason,
+            message,
+        )
+        stamp = _stamp(self.clock())
+        try:
+            posted = self._events.get(key)
+            if posted is not None:
+                self._events.move_to_end(key)
+                posted.count += 1
+                if await self._raise_count(resource.namespace, posted, stamp):
+                    return
+            await self._create_event(resource, key, kind, reason, message, stamp)
+        except Exception as exc:  # events are advisory
+            logger.warning("could not post event %s for %s: %s", reason, resource.ref, exc)
+
+    async def _raise_count(self, namespace: str, posted: _Posted, stamp: str) -> bool:
+        """Whether the existing Event took the new count (False: it is gone)."""
+        try:
+            await asyncio.to_thread(
+                self._core,
+                "PATCH",
+                "/api/v1/namespaces/{namespace}/events/{name}",
+                {"namespace": namespace, "name": posted.name},
+                {"count": posted.count, "lastTimestamp": stamp},
+                MERGE_PATCH,
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    async def _create_event(
+        self,
+        resource: Resource,
+        key: EventKey,
+        kind: str,
+        reason: str,
+        message: str,
+        stamp: str,
+    ) -> None:
+        posted = _Posted(name=event_name(resource.name), count=1)
+        # Remembered before the call: a repeat posted meanwhile patches this one.
+        self._events[key] = posted
+        self._events.move_to_end(key)
+        while len(self._events) > EVENT_CACHE_SIZE:
+            self._events.popitem(last=False)
         body = {
             "apiVersion": "v1",
             "kind": "Event",
-            "metadata": {
-                "name": f"{resource.name}.{uuid.uuid4().hex[:16]}",
-                "namespace": resource.namespace,
-            },
+            "metadata": {"name": posted.name, "namespace": resource.namespace},
             "involvedObject": {
                 "apiVersion": f"{GROUP}/{VERSION}",
                 "kind": resource.kind,
@@ -162,13 +256,13 @@ class KubeClient:
                 "uid": resource.uid,
             },
             "reason": reason,
-            "message": message[:1024],
-            "type": "Warning" if warning else "Normal",
+            "message": message,
+            "type": kind,
             "source": {"component": COMPONENT},
             "reportingComponent": COMPONENT,
             "reportingInstance": self.host,
-            "firstTimestamp": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "lastTimestamp": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "firstTimestamp": stamp,
+            "lastTimestamp": stamp,
             "count": 1,
         }
         try:
@@ -179,8 +273,10 @@ class KubeClient:
                 {"namespace": resource.namespace},
                 body,
             )
-        except Exception as exc:  # events are advisory
-            logger.warning("could not post event %s for %s: %s", reason, resource.ref, exc)
+        except Exception:
+            if self._events.get(key) is posted:
+                del self._events[key]
+            raise
 
     async def get_object(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         """One of our own resources as it is now; None when it is gone."""

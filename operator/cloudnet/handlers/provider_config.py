@@ -61,6 +61,7 @@ from cloudnet.core.reconciler import ConfigError
 from cloudnet.core.resource import ANN_CREATE_PENDING, FINALIZER, KubeError
 from cloudnet.handlers.common import provider_config_ref
 from cloudnet.handlers.context import OperatorContext
+from cloudnet.handlers.credentials import CredentialCheck, ready_of
 from cloudnet.handlers.kube import KubeRefused
 from cloudnet.handlers.watch import WatchedCopies
 
@@ -120,6 +121,9 @@ class ConfigInfo:
     #: the InUse condition and users as the status holds them (to write only changes)
     condition: dict[str, Any]
     written: tuple[Any, ...] | None
+    #: the Ready condition and checkedWith as the status holds them (kept by every write)
+    ready: dict[str, Any] = field(default_factory=dict)
+    checked_with: str | None = None
 
 
 @dataclass
@@ -193,12 +197,17 @@ def _status_key(status: Mapping[str, Any]) -> tuple[Any, ...]:
         {},
     )
     users = status.get("users")
+    ready = ready_of(status)
     return (
         tuple(users) if isinstance(users, list) else (),
         status.get("userCount"),
         cond.get("status"),
         cond.get("reason"),
         cond.get("message"),
+        ready.get("status"),
+        ready.get("reason"),
+        ready.get("message"),
+        status.get("checkedWith"),
     )
 
 
@@ -221,6 +230,12 @@ class Protection:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._pollers: dict[Key, asyncio.Task[None]] = {}
+        #: the Ready condition's source (``register`` installs it)
+        self.checker: CredentialCheck | None = None
+        #: the users each ProviderConfig's status last listed (a live count may differ)
+        self._shown_users: dict[Key, list[str]] = {}
+        #: one status write at a time per ProviderConfig: each carries every condition
+        self._status_locks: dict[Key, asyncio.Lock] = {}
 
     def _lock(self, namespace: str) -> Any:
         return self.ctx.locks.hold(f"protection/{namespace}")
@@ -260,6 +275,10 @@ class Protection:
         if event_type == "DELETED":
             self.configs.pop(key, None)
             self.protected_configs.discard(key)
+            self._shown_users.pop(key, None)
+            self._status_locks.pop(key, None)
+            if self.checker is not None:
+                self.checker.forget(*key)
             self.request_sync(key[0])  # its Secret may be free now
             return
         status = _mapping(body.get("status"))
@@ -279,6 +298,8 @@ class Protection:
                 {},
             ),
             written=_status_key(status) if status else None,
+            ready=ready_of(status),
+            checked_with=status.get("checkedWith"),
         )
         if previous is not None and previous.uid == info.uid and previous.deleting:
             info.deleting = True  # a deletion never ends but by DELETED (the event may be stale)
@@ -289,9 +310,11 @@ class Protection:
             if event_type == "ADDED":  # created while we watch: its users may be waiting for it
                 self._wake_config_users(key, f"ProviderConfig {key[1]} created")
             self.request_sync(key[0])
+            self._check(key)
             return
         if previous.uid != info.uid or previous.spec != info.spec:
             self._wake_config_users(key, f"ProviderConfig {key[1]} changed")
+            self._check(key)
         if (previous.uid, previous.secret, previous.finalizers, previous.deleting) != (
             info.uid,
             info.secret,
@@ -327,11 +350,24 @@ class Protection:
             self._wake_secret_users(key, f"Secret {key[1]} created")
         elif previous is not None and (previous.uid, previous.data) != (info.uid, info.data):
             self._wake_secret_users(key, f"Secret {key[1]} changed")
+        if previous is None or (previous.uid, previous.data) != (info.uid, info.data):
+            # Watched from now on, or changed: the check compares versions (no cloud call
+            # when the one it judged is unchanged but for our label and finalizer).
+            for pc in self._configs_naming(key):
+                self._check((key[0], pc))
         if previous is None or (previous.finalizers, previous.deleting) != (
             info.finalizers,
             info.deleting,
         ):
             self.request_sync(key[0])
+
+    def _check(self, key: Key) -> None:
+        if self.checker is not None:
+            self.checker.request(*key)
+
+    def watched_secret(self, namespace: str, name: str) -> bool:
+        """Whether this Secret's changes reach us through the watch (it is labelled in use)."""
+        return (namespace, name) in self.secrets
 
     def _wake_config_users(self, key: Key, why: str) -> None:
         for kind, namespace, name in self.ctx.watch_cache.users_of(*key):
@@ -636,26 +672,50 @@ class Protection:
         for name, users in statuses.items():
             await self._write_status(namespace, name, users)
 
-    async def _write_status(self, namespace: str, name: str, users: list[str]) -> None:
-        info = self.configs.get((namespace, name))
-        if info is None or (info.written is None and not users):
-            return  # gone, or never used: nothing to say
-        condition = _in_use_condition(users, info.deleting, info.condition)
-        status = {
-            "users": users[:MAX_LISTED_USERS],
-            "userCount": len(users),
-            "conditions": [condition],
-        }
-        wanted = _status_key(status)
-        if wanted == info.written:
-            return
-        try:
-            await self.ctx.kube.patch_object_status("ProviderConfig", namespace, name, status)
-        except KubeError as exc:
-            if (namespace, name) in self.configs and not info.deleting:
-                logger.warning("status of ProviderConfig %s/%s: %s", namespace, name, exc)
-            return
-        info.written, info.condition = wanted, condition
+    async def _write_status(
+        self, namespace: str, name: str, users: list[str] | None = None
+    ) -> None:
+        """The whole status: users, InUse, and the credentials check's Ready.
+
+        A merge patch replaces the conditions list as a whole, so every write
+        carries both conditions, composed under a per-ProviderConfig lock from
+        the newest of each: two writers never undo each other. ``users``
+        None: the users last written (a Ready change alone).
+        """
+        key = (namespace, name)
+        lock = self._status_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            info = self.configs.get(key)
+            if info is None:
+                return  # gone
+            if users is None:
+                users = self._shown_users.get(key)
+                if users is None:
+                    users = sorted(self.users.get(key, {}))
+            shown = self.checker.shown.get(key) if self.checker is not None else None
+            ready, checked_with = shown if shown is not None else (info.ready, info.checked_with)
+            if info.written is None and not users and not ready:
+                return  # never used, never checked: nothing to say
+            condition = _in_use_condition(users, info.deleting, info.condition)
+            status: dict[str, Any] = {
+                "users": users[:MAX_LISTED_USERS],
+                "userCount": len(users),
+                "conditions": [condition, *([ready] if ready else [])],
+                "checkedWith": checked_with,
+            }
+            wanted = _status_key(status)
+            if wanted == info.written:
+                self._shown_users[key] = users
+                return
+            try:
+                await self.ctx.kube.patch_object_status("ProviderConfig", namespace, name, status)
+            except KubeError as exc:
+                if key in self.configs and not info.deleting:
+                    logger.warning("status of ProviderConfig %s/%s: %s", namespace, name, exc)
+                return
+            info.written, info.condition = wanted, condition
+            info.ready, info.checked_with = dict(ready), checked_with
+            self._shown_users[key] = users
 
     # ---- Secrets that users wait for
 
@@ -698,11 +758,14 @@ class Protection:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self.checker is not None:
+            await self.checker.aclose()
 
 
 def register(ctx: OperatorContext) -> Protection:
     """Register the ProviderConfig, Secret and users handlers; install ``ctx.protect``."""
     protection = Protection(ctx)
+    protection.checker = CredentialCheck(ctx, protection._write_status, protection.watched_secret)
     ctx.protect = protection.ensure
     copies = ctx.copies = WatchedCopies()
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cloudnet.core.outcome import Blocked, Done, Retry, backoff
-from cloudnet.core.resource import ANN_EXTERNAL_ID, ANN_PAUSED
+from cloudnet.core.resource import ANN_EXTERNAL_ID, ANN_PAUSED, ANN_REFRESH
 
 if TYPE_CHECKING:
     from cloudnet.handlers.common import Kind
@@ -48,7 +48,17 @@ def intent_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None
         return f"{ANN_PAUSED} removed"
     if after.get(ANN_EXTERNAL_ID) and after.get(ANN_EXTERNAL_ID) != before.get(ANN_EXTERNAL_ID):
         return f"{ANN_EXTERNAL_ID} set"
+    if refresh_pending(new) and after.get(ANN_REFRESH) != before.get(ANN_REFRESH):
+        return f"{ANN_REFRESH} set"
     return None
+
+
+def refresh_pending(body: Mapping[str, Any]) -> bool:
+    """Whether the refresh annotation holds a value that status does not echo yet."""
+    value = _annotations(body).get(ANN_REFRESH)
+    status = body.get("status")
+    echoed = status.get("refreshRequestedAt") if isinstance(status, Mapping) else None
+    return bool(value) and value != echoed
 
 
 @dataclass

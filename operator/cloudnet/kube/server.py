@@ -23,7 +23,8 @@ Kubernetes semantics itself:
   selectors, watches with resourceVersion resumption, bookmarks and
   ``sendInitialEvents`` that lose no write made while they start, PUT,
   dry-run, server-side apply (as a merge), Tables from printer columns,
-  OpenAPI stubs, Secrets' ``stringData``, namespaces with cascading deletion.
+  OpenAPI stubs, Secrets' ``stringData``, namespaces with cascading deletion,
+  Event names checked as the API server checks them (a DNS subdomain).
 
 Not implemented: admission (no schema or CEL validation; test those
 separately), garbage collection through ownerReferences, field management.
@@ -38,6 +39,7 @@ import copy
 import datetime
 import json
 import logging
+import re
 import secrets
 import traceback
 import uuid
@@ -58,6 +60,11 @@ logger = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
 StoreKey = tuple[str, str]  # (group, plural)
+
+#: RFC 1123 subdomain, as apimachinery's IsDNS1123Subdomain checks it (at most 253 chars).
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+#: The kinds whose names are checked here (the others' names are taken as they come).
+_CHECKED_NAMES = frozenset({("", "events")})
 ObjKey = tuple[str | None, str]  # (namespace, name)
 
 JSON = "application/json"
@@ -857,6 +864,15 @@ class KubeAPI(kmock.KubernetesEmulator):
         else:
             meta.pop("namespace", None)
         name = meta["name"]
+        if target.key in _CHECKED_NAMES and not (
+            isinstance(name, str) and len(name) <= 253 and _DNS_SUBDOMAIN.fullmatch(name)
+        ):
+            raise KubeError(
+                422,
+                "Invalid",
+                f"metadata.name: Invalid value: {str(name)[:300]!r}: a lowercase RFC 1123 "
+                "subdomain of at most 253 characters is required",
+            )
         if (namespace, name) in self._store.get(target.key, {}):
             what = f"{target.plural}.{target.group}" if target.group else target.plural
             raise KubeError(
