@@ -64,3 +64,9 @@ class OperatorContext:
     listeners: list[Callable[[str, str | None, Mapping[str, Any]], None]] = field(
         default_factory=list
     )
+    #: namespaces whose ProviderConfigs may use credentialsSource RRSA, the operator's
+    #: own identity (``--rrsa-namespace``; "*" allows every namespace)
+    rrsa_namespaces: frozenset[str] = frozenset()
+
+    def rrsa_allowed(self, namespace: str) -> bool:
+        return "*" in self.rrsa_namespaces or namespace in self.rrsa_namespaces

@@ -25,6 +25,7 @@ from typing import Any
 
 import kopf
 
+from cloudnet.clouds.identity import RrsaSettings
 from cloudnet.core.resource import FINALIZER
 from cloudnet.handlers import dnat, nic, provider_config
 from cloudnet.handlers.common import Kind, register
@@ -135,6 +136,9 @@ def run_operator(
     verbose: bool = False,
     drift_interval: float = DEFAULT_INTERVAL,
     cloud_rate: float = DEFAULT_RATE,
+    rrsa_namespaces: Sequence[str] = (),
+    alibaba_sts_endpoint: str | None = None,
+    huawei_iam_endpoint: str | None = None,
 ) -> int:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
@@ -149,8 +153,14 @@ def run_operator(
         logging.getLogger("kopf.objects").addFilter(QuietEventHandlers())
     ctx = OperatorContext(
         kube=KubeClient(load_config(pool_size=KUBE_THREADS)),
-        providers=ProviderRegistry(rate=cloud_rate, burst=max(1, int(cloud_rate))),
+        providers=ProviderRegistry(
+            rate=cloud_rate,
+            burst=max(1, int(cloud_rate)),
+            rrsa=RrsaSettings.from_env(sts_endpoint=alibaba_sts_endpoint),
+            huawei_iam_endpoint=huawei_iam_endpoint,
+        ),
         watch_cache=WatchCache(),
+        rrsa_namespaces=frozenset(rrsa_namespaces),
     )
     build_registry(ctx, drift_interval=drift_interval)
     asyncio.run(

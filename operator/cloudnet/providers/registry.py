@@ -24,7 +24,13 @@ from cloudnet.clouds.alibaba import (
 )
 from cloudnet.clouds.errors import ErrorClass
 from cloudnet.clouds.gate import GatedClient
-from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
+from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiCredentialSource, HuaweiNatClient
+from cloudnet.clouds.identity import (
+    AlibabaOidcCredentials,
+    HuaweiPasswordCredentials,
+    RrsaSettings,
+    huawei_iam_endpoint,
+)
 from cloudnet.clouds.ratelimit import RateLimiterRegistry
 from cloudnet.providers.alibaba_ecs import AlibabaEcsProvider
 from cloudnet.providers.alibaba_ens import AlibabaEnsProvider
@@ -66,10 +72,38 @@ def _digest(data: Mapping[str, str]) -> str:
 class ProviderRegistry:
     """Long-lived: owns the HTTP clients; close it when the operator stops."""
 
-    def __init__(self, *, rate: float = DEFAULT_RATE, burst: int = DEFAULT_BURST) -> None:
+    def __init__(
+        self,
+        *,
+        rate: float = DEFAULT_RATE,
+        burst: int = DEFAULT_BURST,
+        rrsa: RrsaSettings | None = None,
+        huawei_iam_endpoint: str | None = None,
+    ) -> None:
+        """``rrsa``: the pod's RRSA identity (None: no ProviderConfig can use RRSA);
+        ``huawei_iam_endpoint``: where IAM password credentials get their tokens
+        (None: ``HUAWEICLOUD_SDK_IAM_ENDPOINT``, else the region's public IAM).
+        Both are operator-wide on purpose: a namespace cannot send a password or
+        the pod's OIDC token elsewhere."""
         self._limiters = RateLimiterRegistry(rate, burst)
         self._http: dict[str, httpx.AsyncClient] = {}
         self._providers: dict[tuple[str, ...], Any] = {}
+        self._rrsa_settings = rrsa
+        self._rrsa: AlibabaOidcCredentials | None = None
+        self._iam_endpoint = huawei_iam_endpoint
+
+    def rrsa(self) -> AlibabaOidcCredentials:
+        """The one RRSA source of the operator: every RRSA ProviderConfig shares its session."""
+        if self._rrsa_settings is None:
+            raise ValueError(
+                "credentialsSource RRSA needs the operator pod's RRSA identity "
+                "(ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, "
+                "ALIBABA_CLOUD_OIDC_TOKEN_FILE), and none is set"
+            )
+        if self._rrsa is None:
+            endpoint = self._rrsa_settings.sts_endpoint
+            self._rrsa = AlibabaOidcCredentials(self._client(endpoint), self._rrsa_settings)
+        return self._rrsa
 
     def _client(self, endpoint: str) -> httpx.AsyncClient:
         client = self._http.get(endpoint)
@@ -85,17 +119,31 @@ class ProviderRegistry:
     def get(self, config: ProviderConfigSpec, secret: Mapping[str, str]) -> Any:
         """The provider for this config; raises ValueError for unusable credentials."""
         endpoint = config.public_endpoint()
-        key = (config.provider, endpoint, config.project_id or "", config.region, _digest(secret))
+        identity = "rrsa" if config.credentials_source == "RRSA" else _digest(secret)
+        key = (config.provider, endpoint, config.project_id or "", config.region, identity)
         cached = self._providers.get(key)
         if cached is not None:
             return cached
         if config.provider == "huawei-nat":
             assert config.project_id is not None  # the model requires it for huawei-nat
+            credentials: HuaweiCredentials | HuaweiCredentialSource
+            if HuaweiPasswordCredentials.wanted(secret):
+                iam = huawei_iam_endpoint(config.region, self._iam_endpoint)
+                credentials = HuaweiPasswordCredentials(
+                    self._client(iam),
+                    iam_endpoint=iam,
+                    user=secret.get("userName", ""),
+                    password=secret.get("password", ""),
+                    domain=secret.get("domainName", ""),
+                    project_id=config.project_id,
+                )
+            else:
+                credentials = HuaweiCredentials.from_secret_data(secret)
             client = HuaweiNatClient(
                 self._client(endpoint),
                 endpoint=endpoint,
                 project_id=config.project_id,
-                credentials=HuaweiCredentials.from_secret_data(secret),
+                credentials=credentials,
                 rate_limiter=self._limiters.for_endpoint(endpoint),
             )
             provider: Any = HuaweiNatProvider(client)
@@ -105,7 +153,11 @@ class ProviderRegistry:
                 AlibabaRpcClient(
                     self._client(endpoint),
                     endpoint=endpoint,
-                    credentials=AlibabaCredentials.from_secret_data(secret),
+                    credentials=(
+                        self.rrsa()
+                        if config.credentials_source == "RRSA"
+                        else AlibabaCredentials.from_secret_data(secret)
+                    ),
                     version=version,
                     errors=errors,
                     rate_limiter=self._limiters.for_endpoint(endpoint),
