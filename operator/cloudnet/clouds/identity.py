@@ -102,6 +102,7 @@ STS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
 IAM_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
     {
         "IAM.0007": ErrorClass.AUTH_FAILED,  # 400 malformed auth body
+        "IAM.0008": ErrorClass.AUTH_FAILED,  # 400 duration out of range
         "IAM.0101": ErrorClass.AUTH_FAILED,  # 401 wrong user, password or domain
         "IAM.0102": ErrorClass.AUTH_FAILED,  # 403 the user may not use the project
         "APIGW.0308": ErrorClass.THROTTLED,
