@@ -23,7 +23,7 @@ from cloudnet.clouds.identity import IAM_ERRORS, STS_ERRORS
 SIM = Path(cloudnet.sim.__file__).parent
 
 #: the position of the code argument in each error constructor
-_CODE_ARG = {"rpc_error": 0, "SimError": 1, "_bad": 1, "_error": 1}
+_CODE_ARG = {"rpc_error": 0, "SimError": 1, "_bad": 1, "_error": 1, "_iam_error": 0}
 
 #: our own codes for answers that are not the cloud's (none today)
 _NOT_CLOUD_CODES: frozenset[str] = frozenset()

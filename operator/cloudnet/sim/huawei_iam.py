@@ -49,7 +49,7 @@ def _iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _bad(code: str, message: str, status: int = 400) -> SimError:
+def _iam_error(code: str, message: str, status: int = 400) -> SimError:
     return SimError(status, code, message)
 
 
@@ -60,7 +60,7 @@ def _body(ctx: CallContext) -> dict[str, Any]:
         parsed = None
     auth = parsed.get("auth") if isinstance(parsed, dict) else None
     if not isinstance(auth, dict):
-        raise _bad("IAM.0007", "Request parameter auth is invalid.")
+        raise _iam_error("IAM.0007", "Request parameter auth is invalid.")
     return auth
 
 
@@ -114,7 +114,7 @@ class HuaweiIam:
         methods = _get(auth, "identity", "methods")
         project_id = _get(auth, "scope", "project", "id")
         if methods != ["password"] or not isinstance(user, dict) or not project_id:
-            raise _bad("IAM.0007", "Request parameter auth is invalid.")
+            raise _iam_error("IAM.0007", "Request parameter auth is invalid.")
         creds = self.store.inventory.credentials.huawei
         found = next(
             (
@@ -127,9 +127,9 @@ class HuaweiIam:
             None,
         )
         if found is None:
-            raise _bad("IAM.0101", "The username or password is wrong.", status=401)
+            raise _iam_error("IAM.0101", "The username or password is wrong.", status=401)
         if project_id not in found.project_ids:
-            raise _bad("IAM.0102", "The user may not use this project.", status=403)
+            raise _iam_error("IAM.0102", "The user may not use this project.", status=403)
         expires = ctx.now + self.store.inventory.settings.huawei_token_lifetime
         token = "MIIsim" + secrets.token_urlsafe(96)
         creds.tokens = [
@@ -159,11 +159,11 @@ class HuaweiIam:
     async def _temp(self, ctx: CallContext) -> Response:
         auth = _body(ctx)
         if _get(auth, "identity", "methods") != ["token"]:
-            raise _bad("IAM.0007", "Request parameter auth is invalid.")
+            raise _iam_error("IAM.0007", "Request parameter auth is invalid.")
         duration = _get(auth, "identity", "token", "duration_seconds") or 900
         minimum = self.store.inventory.settings.huawei_security_token_min_duration
         if not isinstance(duration, int) or not minimum <= duration <= MAX_DURATION:
-            raise _bad("IAM.0008", f"duration_seconds must be between {minimum} and 86400.")
+            raise _iam_error("IAM.0008", f"duration_seconds must be between {minimum} and 86400.")
         expires = ctx.now + duration
         key = HuaweiAccessKey(
             access_key="HWSTS" + secrets.token_hex(8).upper(),
