@@ -195,9 +195,8 @@ class Resolver:
             if _mapping(pc_body.get("metadata")).get("deletionTimestamp"):
                 logger.debug("ProviderConfig %s/%s is being deleted; still in use", namespace, ref)
             secret: dict[str, str] = {}
-            secret_version = "rrsa"
+            secret_name, secret_version = "", "rrsa"
             if pc.credentials_secret_ref is None:  # credentialsSource: RRSA
-                secret_name = "(RRSA)"
                 if not self.ctx.rrsa_allowed(namespace):
                     raise ConfigError(
                         ErrorClass.AUTH_FAILED,
@@ -230,7 +229,9 @@ class Resolver:
             # Only the kind of problem, never the values: they are credentials.
             raise ConfigError(
                 ErrorClass.AUTH_FAILED,
-                f"Secret {secret_name!r} has unusable credentials: {exc}",
+                f"Secret {secret_name!r} has unusable credentials: {exc}"
+                if pc.credentials_secret_ref is not None
+                else f"ProviderConfig {ref!r}: {exc}",
             ) from None
 
 
