@@ -11,6 +11,7 @@ IAM password tokens refreshed before expiry.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -169,6 +170,18 @@ async def test_an_expired_token_is_refused_then_recovered_by_a_refresh(
         ("AssumeRoleWithOIDC", None),
         ("DescribeForwardTableEntries", None),
     ]
+
+
+async def test_concurrent_first_calls_share_one_sts_session(
+    app: Starlette, live: LiveServer, http: httpx.AsyncClient, token_file: Path, clock: FakeClock
+) -> None:
+    source = rrsa(http, live, token_file, clock)
+    client = ens(http, live, clock, source)
+    await asyncio.gather(
+        *(client.call("DescribeForwardTableEntries", {"NatGatewayId": NAT}) for _ in range(8))
+    )
+    assert source.fetches == 1
+    assert [a for a, _ in codes(app)].count("AssumeRoleWithOIDC") == 1
 
 
 async def test_static_sts_credentials_expire_as_auth_failed_not_permanent(
@@ -368,6 +381,28 @@ async def test_huawei_iam_password_token_is_refreshed_before_expiry(
     actions = [a for a, _ in codes(app)]
     assert actions.count("KeystoneCreateUserTokenByPassword") == 2
     assert all(code is None for _, code in codes(app))
+
+
+async def test_huawei_expired_iam_token_is_refused_then_recovered(
+    app: Starlette, live: LiveServer, http: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    sim(app).store.inventory.settings.huawei_token_lifetime = 1000
+    # The operator's clock runs 500 s behind IAM's: it believes its token fresh.
+    source = HuaweiPasswordCredentials(
+        http,
+        iam_endpoint=live.url,
+        user=USER,
+        password=PASSWORD,
+        domain=DOMAIN,
+        project_id=PROJECT,
+        clock=lambda: clock() - 500,
+    )
+    client = nat(http, live, clock, source)
+    await client.list_dnat_rules_page()
+    clock.advance(1001)
+    await client.list_dnat_rules_page()
+    assert source.fetches == 2
+    assert [code for _, code in codes(app)][-3:] == ["APIGW.0307", None, None]
 
 
 async def test_huawei_wrong_password_is_auth_failed_without_the_password(

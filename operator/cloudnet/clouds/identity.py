@@ -111,6 +111,10 @@ IAM_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
 )
 
 
+def _redact(text: str, secret: str) -> str:
+    return text.replace(secret, _REDACTED) if secret else text
+
+
 def refresh_margin(lifetime: float) -> float:
     """How long before expiry to refresh: a fifth of the lifetime, at least 3 minutes.
 
@@ -240,7 +244,7 @@ class AlibabaOidcCredentials:
             code, message, request_id = parse_alibaba_error(response.status_code, response.content)
             raise CloudError(
                 code=code,
-                message=f"AssumeRoleWithOIDC: {message.replace(token, _REDACTED)}",
+                message=f"AssumeRoleWithOIDC: {_redact(message, token)}",
                 error_class=classify_alibaba_error(STS_ERRORS, code, response.status_code),
                 http_status=response.status_code,
                 request_id=request_id,
@@ -379,7 +383,7 @@ class HuaweiPasswordCredentials:
             )
             raise CloudError(
                 code=code,
-                message=f"IAM token: {message.replace(password, _REDACTED)}",
+                message=f"IAM token: {_redact(message, password)}",
                 error_class=error_class,
                 http_status=response.status_code,
                 request_id=request_id or body_request_id,
