@@ -103,6 +103,26 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds between batched drift checks (one list call per scope; default 60); "
         "0 turns them off",
     )
+    run.add_argument(
+        "--rrsa-namespace",
+        action="append",
+        default=[],
+        metavar="NAMESPACE",
+        help="let ProviderConfigs of this namespace use credentialsSource: RRSA, the operator "
+        "pod's own Alibaba RAM role (repeatable; '*' for every namespace; default: none)",
+    )
+    run.add_argument(
+        "--alibaba-sts-endpoint",
+        metavar="URL",
+        help="STS endpoint for RRSA's AssumeRoleWithOIDC (default: env "
+        "ALIBABA_CLOUD_STS_ENDPOINT, else https://sts.aliyuncs.com)",
+    )
+    run.add_argument(
+        "--huawei-iam-endpoint",
+        metavar="URL",
+        help="IAM endpoint for Secrets with userName/password/domainName (default: env "
+        "HUAWEICLOUD_SDK_IAM_ENDPOINT, else https://iam.REGION.myhuaweicloud.com)",
+    )
 
     sim = sub.add_parser("sim", help="run the cloud simulator")
     sim.add_argument("--host", default="127.0.0.1")
@@ -154,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name, value in (
                 ("drift_interval", args.drift_interval),
                 ("cloud_rate", args.cloud_rate),
+                ("rrsa_namespaces", args.rrsa_namespace or None),
+                ("alibaba_sts_endpoint", args.alibaba_sts_endpoint),
+                ("huawei_iam_endpoint", args.huawei_iam_endpoint),
             )
             if value is not None
         }

@@ -18,11 +18,12 @@ import cloudnet.sim
 from cloudnet.clouds.alibaba import ECS_ERRORS, ENS_ERRORS, SAG_ERRORS
 from cloudnet.clouds.errors import ErrorClass
 from cloudnet.clouds.huawei import HUAWEI_NAT_ERRORS
+from cloudnet.clouds.identity import IAM_ERRORS, STS_ERRORS
 
 SIM = Path(cloudnet.sim.__file__).parent
 
 #: the position of the code argument in each error constructor
-_CODE_ARG = {"rpc_error": 0, "SimError": 1, "_bad": 1, "_error": 1}
+_CODE_ARG = {"rpc_error": 0, "SimError": 1, "_bad": 1, "_error": 1, "_iam_error": 0}
 
 #: our own codes for answers that are not the cloud's (none today)
 _NOT_CLOUD_CODES: frozenset[str] = frozenset()
@@ -65,6 +66,8 @@ FAMILIES: list[tuple[str, Mapping[str, ErrorClass]]] = [
     ("alibaba_ens.py", ENS_ERRORS),
     ("alibaba_sag.py", SAG_ERRORS),
     ("alibaba_ecs.py", ECS_ERRORS),
+    ("alibaba_sts.py", STS_ERRORS),
+    ("huawei_iam.py", {**IAM_ERRORS, **HUAWEI_NAT_ERRORS}),
     # the POP gateway's pipeline; its NoPermission is ENS's own code (SAG and ECS answer
     # their own words for it), so the product tables together are the reference
     ("alibaba_rpc.py", {**ENS_ERRORS, **SAG_ERRORS, **ECS_ERRORS}),

@@ -59,6 +59,32 @@ CASES = [
         None,
     ),
     ("no secret", pc(credentialsSecretRef=None), "credentialsSecretRef"),
+    (
+        "rrsa alibaba, no secret",
+        pc(
+            provider="alibaba-ens",
+            projectId=None,
+            credentialsSource="RRSA",
+            credentialsSecretRef=None,
+        ),
+        None,
+    ),
+    (
+        "rrsa with a secret",
+        pc(provider="alibaba-ens", projectId=None, credentialsSource="RRSA"),
+        "credentialsSource RRSA is for Alibaba providers and takes no credentialsSecretRef",
+    ),
+    (
+        "rrsa for huawei",
+        pc(credentialsSource="RRSA", credentialsSecretRef=None),
+        "credentialsSource RRSA is for Alibaba providers",
+    ),
+    (
+        "explicit Secret source without a secret",
+        pc(credentialsSource="Secret", credentialsSecretRef=None),
+        "credentialsSecretRef is required unless credentialsSource is RRSA",
+    ),
+    ("unknown source", pc(credentialsSource="IRSA"), "credentialsSource"),
 ]
 
 

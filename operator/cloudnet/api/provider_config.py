@@ -87,6 +87,16 @@ class ProviderConfigSpec(Model):
             + _cel_list(SAG_ENDPOINTS),
             "region has no known alibaba-sag endpoint: set endpoint",
         ),
+        cel(
+            "(has(self.credentialsSource) && self.credentialsSource == 'RRSA') "
+            "|| has(self.credentialsSecretRef)",
+            "credentialsSecretRef is required unless credentialsSource is RRSA",
+        ),
+        cel(
+            "!has(self.credentialsSource) || self.credentialsSource != 'RRSA' "
+            "|| (!has(self.credentialsSecretRef) && self.provider != 'huawei-nat')",
+            "credentialsSource RRSA is for Alibaba providers and takes no credentialsSecretRef",
+        ),
     ]
 
     provider: Literal["huawei-nat", "alibaba-ens", "alibaba-sag", "alibaba-ecs"] = Field(
@@ -129,10 +139,21 @@ class ProviderConfigSpec(Model):
             "default (see the README, Rate limits). Never above the operator's --cloud-rate."
         ),
     )
-    credentials_secret_ref: LocalObjectReference = Field(
+    credentials_source: Literal["Secret", "RRSA"] = Field(
+        default="Secret",
+        description=(
+            "Where the credentials come from: Secret (credentialsSecretRef, the default) or "
+            "RRSA (Alibaba only: the operator pod's own RAM role, through its OIDC token; "
+            "allowed only in the namespaces the operator is started with --rrsa-namespace)."
+        ),
+    )
+    credentials_secret_ref: LocalObjectReference | None = Field(
+        default=None,
         description=(
             "The Secret, in this namespace, with data keys accessKeyId + accessKeySecret "
-            "(Alibaba; Huawei AK/SK) or token (Huawei)."
+            "(+ securityToken for STS / temporary keys); or, Huawei only, token, or "
+            "userName + password + domainName (an IAM token the operator refreshes). "
+            "Required unless credentialsSource is RRSA."
         ),
     )
 
@@ -145,6 +166,18 @@ class ProviderConfigSpec(Model):
             raise ValueError(
                 f"region {self.region!r} has no known {self.provider} endpoint: set endpoint"
                 f" (known regions: {', '.join(sorted(known))})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _credentials(self) -> Self:
+        if self.credentials_source == "Secret" and self.credentials_secret_ref is None:
+            raise ValueError("credentialsSecretRef is required unless credentialsSource is RRSA")
+        if self.credentials_source == "RRSA" and (
+            self.credentials_secret_ref is not None or self.provider == "huawei-nat"
+        ):
+            raise ValueError(
+                "credentialsSource RRSA is for Alibaba providers and takes no credentialsSecretRef"
             )
         return self
 

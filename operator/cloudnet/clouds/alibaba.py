@@ -72,7 +72,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -106,11 +106,14 @@ __all__ = [
     "OWN_OBJECT_NOT_FOUND_CODES",
     "SAG_CALL_ERRORS",
     "SAG_ERRORS",
+    "TOKEN_EXPIRED_CODES",
     "UNEXPECTED_REDIRECT_CODE",
+    "AlibabaCredentialSource",
     "AlibabaCredentials",
     "AlibabaResponse",
     "AlibabaRpcClient",
     "ParamValue",
+    "StaticCredentials",
     "classify_alibaba_error",
     "flatten_params",
     "parse_alibaba_error",
@@ -555,36 +558,82 @@ ParamValue = str | int | bool | Sequence["ParamValue"] | Mapping[str, "ParamValu
 
 
 class AlibabaCredentials(BaseModel):
-    """An AccessKey pair; the secret is a SecretStr, so repr and logs show ``**********``."""
+    """An AccessKey pair, or an STS triple; secrets are SecretStr, so repr and logs hide them.
+
+    ``security_token`` makes the pair temporary (STS): it is sent as the
+    ``SecurityToken`` parameter (v1) or the ``x-acs-security-token`` header
+    (v3), signed like everything else, as the official SDK does.
+    ``expiration`` (epoch seconds) is known only for credentials this
+    operator obtained itself (RRSA); the cloud is the judge for the others.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     access_key_id: str
     access_key_secret: SecretStr
+    security_token: SecretStr | None = None
+    expiration: float | None = None
 
-    @field_validator("access_key_id", "access_key_secret")
+    @field_validator("access_key_id", "access_key_secret", "security_token")
     @classmethod
-    def _not_empty(cls, value: str | SecretStr) -> str | SecretStr:
+    def _not_empty(cls, value: str | SecretStr | None) -> str | SecretStr | None:
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if not raw:
+        if value is not None and not raw:
             raise ValueError("must not be empty")
         return value
 
     @classmethod
     def from_secret_data(cls, data: Mapping[str, str]) -> AlibabaCredentials:
-        """From a Secret's decoded data: ``accessKeyId`` + ``accessKeySecret``."""
+        """From a Secret: ``accessKeyId`` + ``accessKeySecret``, and ``securityToken`` for STS."""
         try:
+            token = data.get("securityToken")
             return cls(
                 access_key_id=data["accessKeyId"],
                 access_key_secret=SecretStr(data["accessKeySecret"]),
+                security_token=SecretStr(token) if token is not None else None,
             )
         except KeyError as exc:
             raise ValueError("credentials need accessKeyId and accessKeySecret") from exc
 
     def redact(self, text: str) -> str:
-        """``text`` with the secret blanked, for messages that echo request data."""
-        secret = self.access_key_secret.get_secret_value()
-        return text.replace(secret, _REDACTED) if secret else text
+        """``text`` with the secret and the token blanked, for messages that echo request data."""
+        for secret in (self.access_key_secret, self.security_token):
+            if secret is not None and (value := secret.get_secret_value()):
+                text = text.replace(value, _REDACTED)
+        return text
+
+
+class AlibabaCredentialSource(Protocol):
+    """Where a client takes its credentials from before each request (RRSA refreshes them)."""
+
+    async def credentials(self) -> AlibabaCredentials:
+        """Credentials valid for at least the next request."""
+        ...
+
+    def expired(self, used: AlibabaCredentials) -> bool:
+        """The cloud said ``used`` has expired; True if asking again may yield newer ones."""
+        ...
+
+
+class StaticCredentials:
+    """Credentials from a Secret: they change only when the Secret does."""
+
+    def __init__(self, credentials: AlibabaCredentials) -> None:
+        self._credentials = credentials
+
+    def __repr__(self) -> str:
+        return f"StaticCredentials({self._credentials.access_key_id!r})"
+
+    async def credentials(self) -> AlibabaCredentials:
+        return self._credentials
+
+    def expired(self, used: AlibabaCredentials) -> bool:
+        return False
+
+
+#: Codes that say the security token has expired: a refreshing source is asked again
+#: and the request re-sent once (the gateway refused it, so nothing was written).
+TOKEN_EXPIRED_CODES = frozenset({"InvalidSecurityToken.Expired"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -715,7 +764,7 @@ class AlibabaRpcClient:
         http: httpx.AsyncClient,
         *,
         endpoint: str,
-        credentials: AlibabaCredentials,
+        credentials: AlibabaCredentials | AlibabaCredentialSource,
         version: str,
         signature: Literal["v1", "v3"] = "v3",
         errors: Mapping[str, ErrorClass] = ENS_ERRORS,
@@ -740,7 +789,11 @@ class AlibabaRpcClient:
             endpoint = "https://" + endpoint
         self._http = http
         self._endpoint = endpoint.rstrip("/")
-        self._credentials = credentials
+        self._source: AlibabaCredentialSource = (
+            StaticCredentials(credentials)
+            if isinstance(credentials, AlibabaCredentials)
+            else credentials
+        )
         self._version = version
         self._signature = signature
         self._errors = errors
@@ -770,13 +823,35 @@ class AlibabaRpcClient:
         """
         if own_object is None:
             own_object = action.startswith(_OWN_OBJECT_VERBS)
+        creds = await self._source.credentials()
+        try:
+            return await self._send(action, params, creds, own_object=own_object)
+        except CloudError as error:
+            # An expired token was refused before anything ran: with newer
+            # credentials (RRSA refreshes them) the same request is safe to send again.
+            if error.code not in TOKEN_EXPIRED_CODES or not self._source.expired(creds):
+                raise
+        return await self._send(
+            action, params, await self._source.credentials(), own_object=own_object
+        )
+
+    async def _send(
+        self,
+        action: str,
+        params: Mapping[str, ParamValue],
+        creds: AlibabaCredentials,
+        *,
+        own_object: bool,
+    ) -> AlibabaResponse:
         query = flatten_params(params)
         timestamp = self._clock().astimezone(UTC).strftime(ALIBABA_DATE_FORMAT)
         nonce = self._nonce()
-        creds = self._credentials
         secret = creds.access_key_secret.get_secret_value()
+        token = creds.security_token.get_secret_value() if creds.security_token else None
         headers: dict[str, str] = {"x-acs-action": action, "x-acs-version": self._version}
         if self._signature == "v1":
+            if token:
+                query["SecurityToken"] = token  # signed with the rest (the SDK's do_rpcrequest)
             query.update(
                 {
                     "Action": action,
@@ -800,6 +875,10 @@ class AlibabaRpcClient:
                     "x-acs-content-sha256": _EMPTY_SHA256,
                 }
             )
+            if token:
+                # Both signed, like every header here (the SDK's do_request).
+                headers["x-acs-accesskey-id"] = creds.access_key_id
+                headers["x-acs-security-token"] = token
             headers["Authorization"] = acs3_authorization(
                 method="POST",
                 # Sign the path as it goes on the wire, including any endpoint prefix.
@@ -848,7 +927,9 @@ class AlibabaRpcClient:
             if not response.is_success and response.status_code < 400:
                 raise redirect_error(response, request_id=header_request_id, redact=creds.redact)
             if not response.is_success:
-                failure = self._error(response, own_object=own_object, request_id=header_request_id)
+                failure = self._error(
+                    response, own_object=own_object, request_id=header_request_id, creds=creds
+                )
                 self._pace(failure)
                 raise failure
             body = json_object(response, request_id=header_request_id)
@@ -894,11 +975,12 @@ class AlibabaRpcClient:
         *,
         own_object: bool,
         request_id: str | None,
+        creds: AlibabaCredentials,
     ) -> CloudError:
         code, message, body_request_id = parse_alibaba_error(response.status_code, response.content)
         return CloudError(
             code=code,
-            message=self._credentials.redact(message),
+            message=creds.redact(message),
             error_class=classify_alibaba_error(
                 self._errors, code, response.status_code, own_object=own_object
             ),

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import MappingProxyType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 from urllib.parse import quote
 
 import httpx
@@ -84,10 +84,13 @@ __all__ = [
     "HUAWEI_NAT_ERRORS",
     "INVALID_RESPONSE_CODE",
     "RULE_NOT_FOUND_CODE",
+    "TOKEN_EXPIRED_CODES",
     "UNEXPECTED_REDIRECT_CODE",
     "CloudResponse",
+    "HuaweiCredentialSource",
     "HuaweiCredentials",
     "HuaweiNatClient",
+    "StaticHuaweiCredentials",
     "classify_huawei_error",
     "parse_huawei_error",
 ]
@@ -256,12 +259,19 @@ FilterValue = str | int | bool | Sequence[str | int]
 
 
 class HuaweiCredentials(BaseModel):
-    """AK/SK or an IAM token; secrets are SecretStr, so repr and logs show ``**********``."""
+    """AK/SK (temporary with a security token) or an IAM token; secrets are SecretStr.
+
+    A ``security_token`` makes the AK/SK temporary (IAM
+    ``OS-CREDENTIAL/securitytokens``): it goes in the ``X-Security-Token``
+    header, which is signed with the others, as huaweicloudsdkcore's
+    ``BasicCredentials(ak, sk).with_security_token(...)`` does.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     access_key: str | None = None
     secret_key: SecretStr | None = None
+    security_token: SecretStr | None = None
     token: SecretStr | None = None
 
     @model_validator(mode="after")
@@ -275,11 +285,21 @@ class HuaweiCredentials(BaseModel):
             raise ValueError("give either access_key + secret_key or token, not both or neither")
         if self.token is not None and not self.token.get_secret_value():
             raise ValueError("token must not be empty")
+        if self.security_token is not None and (
+            not aksk or not self.security_token.get_secret_value()
+        ):
+            raise ValueError("security_token goes with access_key + secret_key and is not empty")
         return self
 
     @classmethod
-    def from_aksk(cls, access_key: str, secret_key: str) -> HuaweiCredentials:
-        return cls(access_key=access_key, secret_key=SecretStr(secret_key))
+    def from_aksk(
+        cls, access_key: str, secret_key: str, security_token: str | None = None
+    ) -> HuaweiCredentials:
+        return cls(
+            access_key=access_key,
+            secret_key=SecretStr(secret_key),
+            security_token=SecretStr(security_token) if security_token is not None else None,
+        )
 
     @classmethod
     def from_token(cls, token: str) -> HuaweiCredentials:
@@ -287,20 +307,56 @@ class HuaweiCredentials(BaseModel):
 
     @classmethod
     def from_secret_data(cls, data: Mapping[str, str]) -> HuaweiCredentials:
-        """From a Secret's decoded data: ``accessKeyId`` + ``accessKeySecret``, or ``token``."""
+        """From a Secret's decoded data: ``accessKeyId`` + ``accessKeySecret``
+        [+ ``securityToken``], or ``token``."""
         if "token" in data and "accessKeyId" not in data:
             return cls.from_token(data["token"])
         try:
-            return cls.from_aksk(data["accessKeyId"], data["accessKeySecret"])
+            return cls.from_aksk(
+                data["accessKeyId"], data["accessKeySecret"], data.get("securityToken")
+            )
         except KeyError as exc:
             raise ValueError("credentials need accessKeyId and accessKeySecret, or token") from exc
 
     def redact(self, text: str) -> str:
         """``text`` with any secret value blanked, for messages that echo request data."""
-        for secret in (self.secret_key, self.token):
+        for secret in (self.secret_key, self.security_token, self.token):
             if secret is not None and (value := secret.get_secret_value()):
                 text = text.replace(value, "**********")
         return text
+
+
+class HuaweiCredentialSource(Protocol):
+    """Where a client takes its credentials from before each request (IAM tokens refresh)."""
+
+    async def credentials(self) -> HuaweiCredentials:
+        """Credentials valid for at least the next request."""
+        ...
+
+    def expired(self, used: HuaweiCredentials) -> bool:
+        """The gateway said ``used`` has expired; True if asking again may yield newer ones."""
+        ...
+
+
+class StaticHuaweiCredentials:
+    """Credentials from a Secret: they change only when the Secret does."""
+
+    def __init__(self, credentials: HuaweiCredentials) -> None:
+        self._credentials = credentials
+
+    def __repr__(self) -> str:
+        return "StaticHuaweiCredentials()"
+
+    async def credentials(self) -> HuaweiCredentials:
+        return self._credentials
+
+    def expired(self, used: HuaweiCredentials) -> bool:
+        return False
+
+
+#: The gateway's "the token must be updated" (both spellings): a refreshing source is
+#: asked again and the request re-sent once (the gateway refused it, nothing ran).
+TOKEN_EXPIRED_CODES = frozenset({"APIGW.0307", "APIG.0307"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,7 +480,7 @@ class HuaweiNatClient:
         *,
         endpoint: str,
         project_id: str,
-        credentials: HuaweiCredentials,
+        credentials: HuaweiCredentials | HuaweiCredentialSource,
         rate_limiter: RateLimiter | None = None,
         observer: CallObserver | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -433,7 +489,11 @@ class HuaweiNatClient:
         self._http = http
         self._endpoint = endpoint.rstrip("/")
         self._project_id = project_id
-        self._credentials = credentials
+        self._source: HuaweiCredentialSource = (
+            StaticHuaweiCredentials(credentials)
+            if isinstance(credentials, HuaweiCredentials)
+            else credentials
+        )
         self._rate_limiter = rate_limiter
         self._observer = observer
         self._clock = clock
@@ -523,16 +583,23 @@ class HuaweiNatClient:
     # --- transport, signing, errors ----------------------------------------
 
     def _headers(
-        self, method: str, path: str, query: list[tuple[str, str]], host: str, body: bytes
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        host: str,
+        body: bytes,
+        creds: HuaweiCredentials,
     ) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "X-Project-Id": self._project_id}
-        creds = self._credentials
         if creds.token is not None:
             headers["X-Auth-Token"] = creds.token.get_secret_value()
             return headers
         assert (
             creds.access_key is not None and creds.secret_key is not None
         )  # the validator ensures it
+        if creds.security_token is not None:
+            headers["X-Security-Token"] = creds.security_token.get_secret_value()
         headers["Host"] = host
         headers["X-Sdk-Date"] = self._clock().astimezone(UTC).strftime(HUAWEI_DATE_FORMAT)
         headers["Authorization"] = huawei_authorization(
@@ -558,6 +625,28 @@ class HuaweiNatClient:
     ) -> CloudResponse:
         """One signed call; ``action`` is the API reference's name of it, for metrics and logs."""
         action = action or f"{method} {path}"
+        creds = await self._source.credentials()
+        try:
+            return await self._send(method, path, creds, query, body, own_object, action)
+        except CloudError as error:
+            # An expired token was refused by the gateway before anything ran: with a
+            # fresh one (IAM password credentials) the same request is safe to send again.
+            if error.code not in TOKEN_EXPIRED_CODES or not self._source.expired(creds):
+                raise
+        return await self._send(
+            method, path, await self._source.credentials(), query, body, own_object, action
+        )
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        creds: HuaweiCredentials,
+        query: list[tuple[str, str]] | None,
+        body: Mapping[str, Any] | None,
+        own_object: bool,
+        action: str,
+    ) -> CloudResponse:
         query = query or []
         content = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
         # The URL carries the canonical query string itself (as the SDK's
@@ -566,7 +655,9 @@ class HuaweiNatClient:
         url = httpx.URL(self._endpoint + path + (f"?{canonical_query}" if canonical_query else ""))
         # Sign the path as it goes on the wire, including any endpoint prefix.
         wire_path = url.raw_path.split(b"?", 1)[0].decode("ascii")
-        headers = self._headers(method, wire_path, query, url.netloc.decode("ascii"), content)
+        headers = self._headers(
+            method, wire_path, query, url.netloc.decode("ascii"), content, creds
+        )
         waited = 0.0
         limiter = self._rate_limiter
         if limiter is not None:
@@ -602,7 +693,7 @@ class HuaweiNatClient:
             )
             raise CloudTransportError(
                 f"Huawei NAT {method} {path}: {type(exc).__name__}: "
-                f"{self._credentials.redact(str(exc)) or 'no answer'}"
+                f"{creds.redact(str(exc)) or 'no answer'}"
             ) from exc
         request_id = response.headers.get("X-Request-Id")
         logger.debug(
@@ -615,11 +706,11 @@ class HuaweiNatClient:
         )
         try:
             if not response.is_success and response.status_code < 400:
-                raise redirect_error(
-                    response, request_id=request_id, redact=self._credentials.redact
-                )
+                raise redirect_error(response, request_id=request_id, redact=creds.redact)
             if not response.is_success:
-                failure = self._error(response, request_id=request_id, own_object=own_object)
+                failure = self._error(
+                    response, request_id=request_id, own_object=own_object, creds=creds
+                )
                 if limiter is not None:
                     if failure.error_class is ErrorClass.THROTTLED:
                         limiter.throttled(failure.retry_after)
@@ -636,12 +727,17 @@ class HuaweiNatClient:
         return CloudResponse(status=response.status_code, body=parsed, request_id=request_id)
 
     def _error(
-        self, response: httpx.Response, *, request_id: str | None, own_object: bool
+        self,
+        response: httpx.Response,
+        *,
+        request_id: str | None,
+        own_object: bool,
+        creds: HuaweiCredentials,
     ) -> CloudError:
         code, message, body_request_id = parse_huawei_error(response.status_code, response.content)
         return CloudError(
             code=code,
-            message=self._credentials.redact(message),
+            message=creds.redact(message),
             error_class=classify_huawei_error(code, response.status_code, own_object=own_object),
             http_status=response.status_code,
             request_id=request_id or body_request_id,

@@ -199,10 +199,22 @@ class Resolver:
                 )
             if _mapping(pc_body.get("metadata")).get("deletionTimestamp"):
                 logger.debug("ProviderConfig %s/%s is being deleted; still in use", namespace, ref)
-            secret_name = pc.credentials_secret_ref.name
-            secret, secret_version = await self._memo(
-                self._secrets, (namespace, secret_name), self._secret
-            )
+            secret: dict[str, str] = {}
+            secret_name, secret_version = "", "rrsa"
+            if pc.credentials_secret_ref is None:  # credentialsSource: RRSA
+                if not self.ctx.rrsa_allowed(namespace):
+                    raise ConfigError(
+                        ErrorClass.AUTH_FAILED,
+                        f"ProviderConfig {ref!r}: credentialsSource RRSA (the operator's own "
+                        f"identity) is not allowed in namespace {namespace!r}; the operator "
+                        "allows it with --rrsa-namespace",
+                        until=f"ProviderConfig {ref!r} changes",
+                    )
+            else:
+                secret_name = pc.credentials_secret_ref.name
+                secret, secret_version = await self._memo(
+                    self._secrets, (namespace, secret_name), self._secret
+                )
         except NotFoundError as exc:
             raise ConfigError(ErrorClass.DEPENDENCY_NOT_FOUND, str(exc)) from None
         except KubeError as exc:
@@ -229,7 +241,9 @@ class Resolver:
             # Only the kind of problem, never the values: they are credentials.
             raise ConfigError(
                 ErrorClass.AUTH_FAILED,
-                f"Secret {secret_name!r} has unusable credentials: {exc}",
+                f"Secret {secret_name!r} has unusable credentials: {exc}"
+                if pc.credentials_secret_ref is not None
+                else f"ProviderConfig {ref!r}: {exc}",
             ) from None
 
 

@@ -67,3 +67,10 @@ class OperatorContext:
     )
     #: the operator's metrics (``run.py`` builds one that reads the watch cache)
     metrics: Metrics = field(default_factory=Metrics)
+
+    #: namespaces whose ProviderConfigs may use credentialsSource RRSA, the operator's
+    #: own identity (``--rrsa-namespace``; "*" allows every namespace)
+    rrsa_namespaces: frozenset[str] = frozenset()
+
+    def rrsa_allowed(self, namespace: str) -> bool:
+        return "*" in self.rrsa_namespaces or namespace in self.rrsa_namespaces

@@ -178,14 +178,25 @@ class CredentialCheck:
             spec = ProviderConfigSpec.model_validate(_mapping(body.get("spec")))
         except pydantic.ValidationError as exc:
             return Verdict("False", "InvalidSpec", validation_message(exc))
-        secret = spec.credentials_secret_ref.name
-        poll = None if self._watched(namespace, secret) else SECRET_RECHECK
-        try:
-            data, secret_version = await self.ctx.kube.get_secret(namespace, secret)
-        except NotFoundError as exc:
-            return Verdict("False", "SecretMissing", str(exc), again=SECRET_RECHECK)
-        except ValueError as exc:
-            return Verdict("False", "CredentialsInvalid", str(exc), again=poll)
+        if spec.credentials_secret_ref is None:  # credentialsSource: RRSA, the pod's identity
+            if not self.ctx.rrsa_allowed(namespace):
+                return Verdict(
+                    "False",
+                    "CredentialsRejected",
+                    f"credentialsSource RRSA (the operator's own identity) is not allowed in "
+                    f"namespace {namespace!r}; the operator allows it with --rrsa-namespace",
+                )
+            data: Mapping[str, str] = {}
+            secret, poll, secret_version = "", None, "rrsa"
+        else:
+            secret = spec.credentials_secret_ref.name
+            poll = None if self._watched(namespace, secret) else SECRET_RECHECK
+            try:
+                data, secret_version = await self.ctx.kube.get_secret(namespace, secret)
+            except NotFoundError as exc:
+                return Verdict("False", "SecretMissing", str(exc), again=SECRET_RECHECK)
+            except ValueError as exc:
+                return Verdict("False", "CredentialsInvalid", str(exc), again=poll)
         checked_with = f"{meta.get('uid', '')}/{meta.get('generation', '')}:{secret_version}"
         ready = ready_of(status)
         if status.get("checkedWith") == checked_with and (

@@ -420,11 +420,11 @@ class Protection:
             secret = info.secret if info else None
             if (
                 info is not None
-                and secret is not None
                 and key in self.protected_configs
-                and (namespace, secret) in self.protected_secrets
+                # no Secret (credentialsSource RRSA): only the ProviderConfig to protect
+                and (secret is None or (namespace, secret) in self.protected_secrets)
             ):
-                secret_info = self.secrets.get((namespace, secret))
+                secret_info = self.secrets.get((namespace, secret)) if secret else None
                 deleting = info.deleting or bool(secret_info and secret_info.deleting)
                 if not (new and deleting):
                     return False
@@ -442,7 +442,7 @@ class Protection:
                         "with it",
                     )
                 if held.secret is None:
-                    return True  # the Resolver refuses a ProviderConfig without one
+                    return True  # RRSA: no Secret (the Resolver refuses it elsewhere)
                 secret_held = await self._protect_secret(namespace, held.secret)
                 if not secret_held.found:
                     raise ConfigError(

@@ -31,6 +31,7 @@ import kopf
 from prometheus_client.aiohttp import make_aiohttp_handler
 
 from cloudnet.clouds.egress import Origin
+from cloudnet.clouds.identity import RrsaSettings
 from cloudnet.core.resource import FINALIZER
 from cloudnet.handlers import dnat, nic, provider_config
 from cloudnet.handlers.common import Kind, register
@@ -180,6 +181,9 @@ def run_operator(
     liveness: str | None = None,
     readiness_at: tuple[Address, str] | None = None,
     allowed_endpoints: Sequence[Origin] = (),
+    rrsa_namespaces: Sequence[str] = (),
+    alibaba_sts_endpoint: str | None = None,
+    huawei_iam_endpoint: str | None = None,
 ) -> int:
     """``verbose`` is ``log_level=debug`` under its old name."""
     if verbose:
@@ -203,9 +207,12 @@ def run_operator(
             burst=max(1, int(cloud_rate)),
             observer=observe,
             allowed=allowed_endpoints,
+            rrsa=RrsaSettings.from_env(sts_endpoint=alibaba_sts_endpoint),
+            huawei_iam_endpoint=huawei_iam_endpoint,
         ),
         watch_cache=watch_cache,
         metrics=metrics,
+        rrsa_namespaces=frozenset(rrsa_namespaces),
     )
     ctx.listeners.append(metrics.on_event)
     routes = ops_routes(

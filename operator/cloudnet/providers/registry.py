@@ -37,7 +37,13 @@ from cloudnet.clouds.alibaba import (
 from cloudnet.clouds.egress import EndpointPolicy, EndpointRefused, Origin
 from cloudnet.clouds.errors import ErrorClass
 from cloudnet.clouds.gate import GatedClient
-from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
+from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiCredentialSource, HuaweiNatClient
+from cloudnet.clouds.identity import (
+    AlibabaOidcCredentials,
+    HuaweiPasswordCredentials,
+    RrsaSettings,
+    huawei_iam_endpoint,
+)
 from cloudnet.clouds.observe import CallObserver, CallRecord
 from cloudnet.clouds.ratelimit import RateLimiterRegistry, TokenBucket, account_key
 from cloudnet.providers.alibaba_ecs import AlibabaEcsProvider
@@ -129,13 +135,38 @@ class ProviderRegistry:
         burst: int = DEFAULT_BURST,
         observer: Callable[[str, CallRecord], None] | None = None,
         allowed: Iterable[Origin | str] = (),
+        rrsa: RrsaSettings | None = None,
+        huawei_iam_endpoint: str | None = None,
     ) -> None:
-        """``observer`` hears of every cloud call, with the provider's name first."""
+        """``observer`` hears of every cloud call, with the provider's name first.
+
+        ``rrsa``: the pod's RRSA identity (None: no ProviderConfig can use RRSA);
+        ``huawei_iam_endpoint``: where IAM password credentials get their tokens
+        (None: ``HUAWEICLOUD_SDK_IAM_ENDPOINT``, else the region's public IAM).
+        Both are operator-wide on purpose: a namespace cannot send a password or
+        the pod's OIDC token elsewhere, so they are outside the endpoint policy.
+        """
         self._limiters = RateLimiterRegistry(rate, burst)
         self._observer = observer
         self.policy = EndpointPolicy(allowed)
         self._http: dict[str, httpx.AsyncClient] = {}
         self._providers: dict[tuple[str, ...], Any] = {}
+        self._rrsa_settings = rrsa
+        self._rrsa: AlibabaOidcCredentials | None = None
+        self._iam_endpoint = huawei_iam_endpoint
+
+    def rrsa(self) -> AlibabaOidcCredentials:
+        """The one RRSA source of the operator: every RRSA ProviderConfig shares its session."""
+        if self._rrsa_settings is None:
+            raise ValueError(
+                "credentialsSource RRSA needs the operator pod's RRSA identity "
+                "(ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, "
+                "ALIBABA_CLOUD_OIDC_TOKEN_FILE), and none is set"
+            )
+        if self._rrsa is None:
+            endpoint = self._rrsa_settings.sts_endpoint
+            self._rrsa = AlibabaOidcCredentials(self._client(endpoint), self._rrsa_settings)
+        return self._rrsa
 
     def _client(self, endpoint: str, origin: Origin | None = None) -> httpx.AsyncClient:
         client = self._http.get(endpoint)
@@ -179,17 +210,31 @@ class ProviderRegistry:
         origin = self.policy.check(config.provider, endpoint)
         # Looked up on every call: a changed rateLimit applies to the account's bucket.
         limiter = self.limiter(config, secret)
-        key = (config.provider, endpoint, config.project_id or "", config.region, _digest(secret))
+        identity = "rrsa" if config.credentials_source == "RRSA" else _digest(secret)
+        key = (config.provider, endpoint, config.project_id or "", config.region, identity)
         cached = self._providers.get(key)
         if cached is not None:
             return cached
         if config.provider == "huawei-nat":
             assert config.project_id is not None  # the model requires it for huawei-nat
+            credentials: HuaweiCredentials | HuaweiCredentialSource
+            if HuaweiPasswordCredentials.wanted(secret):
+                iam = huawei_iam_endpoint(config.region, self._iam_endpoint)
+                credentials = HuaweiPasswordCredentials(
+                    self._client(iam),
+                    iam_endpoint=iam,
+                    user=secret.get("userName", ""),
+                    password=secret.get("password", ""),
+                    domain=secret.get("domainName", ""),
+                    project_id=config.project_id,
+                )
+            else:
+                credentials = HuaweiCredentials.from_secret_data(secret)
             client = HuaweiNatClient(
                 self._client(endpoint, origin),
                 endpoint=endpoint,
                 project_id=config.project_id,
-                credentials=HuaweiCredentials.from_secret_data(secret),
+                credentials=credentials,
                 rate_limiter=limiter,
                 observer=self._observer_for(config.provider),
             )
@@ -200,7 +245,11 @@ class ProviderRegistry:
                 AlibabaRpcClient(
                     self._client(endpoint, origin),
                     endpoint=endpoint,
-                    credentials=AlibabaCredentials.from_secret_data(secret),
+                    credentials=(
+                        self.rrsa()
+                        if config.credentials_source == "RRSA"
+                        else AlibabaCredentials.from_secret_data(secret)
+                    ),
                     version=version,
                     errors=errors,
                     rate_limiter=limiter,

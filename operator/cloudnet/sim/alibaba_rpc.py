@@ -39,6 +39,15 @@ SignatureNonceUsed                    400     the nonce of a valid request was s
                                               skew window (replay)
 ====================================  ======  ==============================================
 
+STS keys (issued by ``AssumeRoleWithOIDC``, ``sim/alibaba_sts.py``) also
+need their token, checked right after the key is found (v1: the
+``SecurityToken`` parameter; ACS3: the ``x-acs-security-token`` header, which
+must be signed with ``x-acs-accesskey-id``): ``MissingSecurityToken`` (400)
+without it, ``InvalidSecurityToken.MismatchWithAccessKey`` (400) with
+another key's token (or any token with a long-lived key),
+``InvalidSecurityToken.Malformed`` (400) with one STS never issued,
+``InvalidSecurityToken.Expired`` (400) once the key's Expiration has passed.
+
 Then dispatch errors (after authentication, so an unsigned probe learns
 nothing): ``MissingAction`` (400), ``InvalidVersion`` (400) for a version no
 product serves, ``InvalidAction.NotFound`` (404) for an action the product
@@ -98,6 +107,8 @@ _ACS3_MUST_SIGN = (
     "x-acs-signature-nonce",
     "x-acs-content-sha256",
 )
+#: ... and with an STS key, its id and token (the SDK signs both; a replay may not swap them)
+_ACS3_TOKEN_HEADERS = ("x-acs-accesskey-id", "x-acs-security-token")
 _FORM = "application/x-www-form-urlencoded"
 
 Access = Literal["read", "write"]
@@ -193,6 +204,7 @@ class AlibabaGateway:
 
     def _v1(self, request: Request, params: Mapping[str, str], now: float) -> Principal:
         key = self._key(params["AccessKeyId"])
+        self._check_token(key, params.get("SecurityToken"), now)
         signature = params.get("Signature")
         if not signature:
             raise rpc_error("IncompleteSignature", "The request signature is missing.")
@@ -224,7 +236,10 @@ class AlibabaGateway:
             )
         access_key_id, signed_headers, signature = parsed
         key = self._key(access_key_id)
-        unsigned = [h for h in _ACS3_MUST_SIGN if h not in signed_headers]
+        token = request.headers.get("x-acs-security-token")
+        self._check_token(key, token, now)
+        must_sign = _ACS3_MUST_SIGN + (_ACS3_TOKEN_HEADERS if token is not None else ())
+        unsigned = [h for h in must_sign if h not in signed_headers]
         if unsigned:
             raise rpc_error(
                 "IncompleteSignature", f"Header(s) {', '.join(unsigned)} must be signed."
@@ -262,6 +277,31 @@ class AlibabaGateway:
         if not key.enabled:
             raise rpc_error("InvalidAccessKeyId.Inactive", "Specified access key is disabled.")
         return key
+
+    def _check_token(self, key: AlibabaAccessKey, token: str | None, now: float) -> None:
+        """An STS key needs its own, unexpired token; a long-lived key takes none."""
+        if key.security_token is None:
+            if token is not None:
+                raise rpc_error(
+                    "InvalidSecurityToken.MismatchWithAccessKey",
+                    "The SecurityToken does not match the AccessKeyId.",
+                )
+            return
+        if not token:
+            raise rpc_error("MissingSecurityToken", "SecurityToken is mandatory for this key.")
+        if not hmac.compare_digest(token, key.security_token):
+            issued = any(
+                hmac.compare_digest(token, k.security_token or "")
+                for k in self.store.inventory.credentials.alibaba.sts_keys
+            )
+            if issued:
+                raise rpc_error(
+                    "InvalidSecurityToken.MismatchWithAccessKey",
+                    "The SecurityToken does not match the AccessKeyId.",
+                )
+            raise rpc_error("InvalidSecurityToken.Malformed", "The SecurityToken is malformed.")
+        if key.expiration is not None and now >= key.expiration:
+            raise rpc_error("InvalidSecurityToken.Expired", "The SecurityToken has expired.")
 
     def _check_time(self, value: str | None, name: str, now: float) -> None:
         if not value:

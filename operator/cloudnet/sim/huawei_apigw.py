@@ -19,6 +19,9 @@ https://support.huaweicloud.com/intl/en-us/sis_faq/sis_04_0087.html):
 - ``APIGW.0301`` (401) "Incorrect IAM authentication information": no or
   unparsable credentials, unknown AK or token, bad signature, X-Sdk-Date
   missing, malformed or more than 15 minutes off.
+- ``APIGW.0307`` (401) "The token must be updated": an issued X-Auth-Token
+  or a temporary AK/SK past its ``expires_at``. A temporary AK/SK needs its
+  ``X-Security-Token``, signed; a missing, unsigned or wrong one is APIGW.0301.
 - ``APIGW.0302`` (403) "The IAM user is not authorized to access the API":
   valid credentials of one project used on another project's path (or a
   mismatching ``X-Project-Id`` header). Chosen over 401 because the
@@ -48,13 +51,18 @@ from cloudnet.sim.core import Principal, SimError, retry_after_header
 from cloudnet.sim.state import Store
 
 AUTH_FAILED = "APIGW.0301"
+TOKEN_EXPIRED = "APIGW.0307"
 NOT_AUTHORIZED = "APIGW.0302"
 THROTTLED = "APIGW.0308"
 NO_SUCH_API = "APIGW.0101"
 
 
-def _auth_error(detail: str) -> SimError:
+def auth_error(detail: str) -> SimError:
     return SimError(401, AUTH_FAILED, f"Incorrect IAM authentication information: {detail}")
+
+
+def expired(what: str) -> SimError:
+    return SimError(401, TOKEN_EXPIRED, f"The token must be updated: {what} has expired")
 
 
 def token_caller(name: str, token: str) -> str:
@@ -72,14 +80,16 @@ def authenticate(
     if token is not None and authorization is None:
         match = next((t for t in creds.tokens if hmac.compare_digest(t.token, token)), None)
         if match is None:
-            raise _auth_error("verify token fail")
+            raise auth_error("verify token fail")
+        if match.expires_at is not None and now >= match.expires_at:
+            raise expired("the X-Auth-Token")
         principal = Principal(
             key=token_caller(match.name, match.token), project_id=match.project_id, method="token"
         )
     elif authorization is not None:
         principal = _locked_out(store, request, body, authorization, now=now)
     else:
-        raise _auth_error("Authorization or X-Auth-Token header is missing")
+        raise auth_error("Authorization or X-Auth-Token header is missing")
 
     header_project = request.headers.get("x-project-id")
     if not _may_act_on(store, principal, project_id) or header_project not in (None, project_id):
@@ -120,7 +130,7 @@ def _locked_out(
     settings = store.inventory.settings
     failures, locked_until = store.aksk_failures.get(access_key, (0, 0.0))
     if now < locked_until:
-        raise _auth_error("AK access failed to reach the limit,forbidden.")
+        raise auth_error("AK access failed to reach the limit,forbidden.")
     try:
         principal = _verify_signature(store, request, body, authorization, now=now)
     except SimError:
@@ -138,25 +148,25 @@ def _verify_signature(
 ) -> Principal:
     parsed = parse_huawei_authorization(authorization)
     if parsed is None:
-        raise _auth_error("unsupported or malformed Authorization header")
+        raise auth_error("unsupported or malformed Authorization header")
     access_key, signed_headers, signature = parsed
     key = next(
         (k for k in store.inventory.credentials.huawei.access_keys if k.access_key == access_key),
         None,
     )
     if key is None:
-        raise _auth_error(f"access key {access_key} does not exist")
+        raise auth_error(f"access key {access_key} does not exist")
     sdk_date = request.headers.get("x-sdk-date")
     if sdk_date is None:
-        raise _auth_error("X-Sdk-Date header is missing")
+        raise auth_error("X-Sdk-Date header is missing")
     try:
         signed_at = dt.datetime.strptime(sdk_date, HUAWEI_DATE_FORMAT).replace(tzinfo=dt.UTC)
     except ValueError:
-        raise _auth_error(f"X-Sdk-Date {sdk_date!r} is not yyyymmddThhmmssZ") from None
+        raise auth_error(f"X-Sdk-Date {sdk_date!r} is not yyyymmddThhmmssZ") from None
     if abs(signed_at.timestamp() - now) > store.inventory.settings.huawei_max_clock_skew:
-        raise _auth_error("X-Sdk-Date is more than 15 minutes away from the server time")
+        raise auth_error("X-Sdk-Date is more than 15 minutes away from the server time")
     if "x-sdk-date" not in signed_headers:
-        raise _auth_error("X-Sdk-Date is not among the signed headers")
+        raise auth_error("X-Sdk-Date is not among the signed headers")
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
     expected = huawei_signature(
         method=request.method,
@@ -168,7 +178,17 @@ def _verify_signature(
         secret_key=key.secret_key,
     )
     if not hmac.compare_digest(expected, signature):
-        raise _auth_error("verify aksk signature fail")
+        raise auth_error("verify aksk signature fail")
+    token = request.headers.get("x-security-token")
+    if key.security_token is not None or token is not None:
+        if key.security_token is None or token is None:
+            raise auth_error("verify security token fail")
+        if "x-security-token" not in signed_headers:
+            raise auth_error("X-Security-Token is not among the signed headers")
+        if not hmac.compare_digest(token, key.security_token):
+            raise auth_error("verify security token fail")
+        if key.expires_at is not None and now >= key.expires_at:
+            raise expired("the security token")
     return Principal(
         key=key.access_key, project_id=key.project_id or "", method="aksk", account=key.account
     )

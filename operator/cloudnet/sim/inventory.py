@@ -88,6 +88,12 @@ class Settings(_Strict):
     alibaba_sag_internal_error: bool = False
     #: accepted |Timestamp or x-acs-date - now| in seconds (Alibaba's POP gateway: 15 minutes)
     alibaba_max_clock_skew: float = Field(default=900.0, ge=0)
+    #: shortest DurationSeconds STS grants (the real STS: 900); tests lower it to see a refresh
+    alibaba_sts_min_duration: int = Field(default=900, ge=1)
+    #: lifetime of a Huawei IAM token from POST /v3/auth/tokens (the real IAM: 24 hours)
+    huawei_token_lifetime: float = Field(default=86400.0, gt=0)
+    #: shortest duration_seconds of a Huawei temporary AK/SK (the real IAM: 900)
+    huawei_security_token_min_duration: int = Field(default=900, ge=1)
 
 
 class HuaweiAccessKey(_Strict):
@@ -96,6 +102,8 @@ class HuaweiAccessKey(_Strict):
     ``project_id`` stands for an IAM policy granted in one project only (a
     sub-user's key meant for one region); None lets the key act in every
     project whose ``account`` is the key's. Elsewhere it answers APIGW.0302.
+    A temporary pair (issued by IAM ``OS-CREDENTIAL/securitytokens``) has a
+    ``security_token`` that must come in ``X-Security-Token``, and an expiry.
     """
 
     access_key: str
@@ -103,6 +111,9 @@ class HuaweiAccessKey(_Strict):
     account: str = ""
     project_id: str | None = None
     name: str = ""
+    security_token: str | None = None
+    #: epoch seconds after which the pair is refused (temporary pairs only)
+    expires_at: float | None = None
 
 
 class HuaweiToken(_Strict):
@@ -111,11 +122,23 @@ class HuaweiToken(_Strict):
     token: str
     project_id: str
     name: str = ""
+    #: epoch seconds after which the token is refused (issued tokens; None: never)
+    expires_at: float | None = None
+
+
+class HuaweiUser(_Strict):
+    """An IAM user who may get project-scoped tokens with a password (POST /v3/auth/tokens)."""
+
+    name: str
+    password: str
+    domain_name: str
+    project_ids: list[str] = Field(default_factory=list)
 
 
 class HuaweiCredentials(_Strict):
     access_keys: list[HuaweiAccessKey] = Field(default_factory=list)
     tokens: list[HuaweiToken] = Field(default_factory=list)
+    users: list[HuaweiUser] = Field(default_factory=list)
 
 
 class AlibabaAccessKey(_Strict):
@@ -136,10 +159,30 @@ class AlibabaAccessKey(_Strict):
     enabled: bool = True
     products: list[str] | None = None
     read_only: bool = False
+    #: STS credentials (issued by AssumeRoleWithOIDC) carry their token and expiry
+    security_token: str | None = None
+    expiration: float | None = None
+
+
+class AlibabaOidcRole(_Strict):
+    """A RAM role that trusts an OIDC provider (RRSA): AssumeRoleWithOIDC may assume it.
+
+    The temporary keys it yields carry the role's ``products`` / ``read_only``.
+    """
+
+    role_arn: str
+    oidc_provider_arn: str
+    products: list[str] | None = None
+    read_only: bool = False
+    #: the role's MaxSessionDuration (RAM: 3600 unless raised, up to 43200)
+    max_session_duration: int = Field(default=3600, ge=1)
 
 
 class AlibabaCredentials(_Strict):
     access_keys: list[AlibabaAccessKey] = Field(default_factory=list)
+    oidc_roles: list[AlibabaOidcRole] = Field(default_factory=list)
+    #: temporary keys STS issued (kept, with the state file, until they expire)
+    sts_keys: list[AlibabaAccessKey] = Field(default_factory=list)
 
 
 class Credentials(BaseModel):

@@ -40,6 +40,7 @@ from cloudnet.sim.alibaba_ecs import AlibabaEcs
 from cloudnet.sim.alibaba_ens import AlibabaEns
 from cloudnet.sim.alibaba_rpc import AlibabaGateway, UnknownRpc
 from cloudnet.sim.alibaba_sag import AlibabaSag
+from cloudnet.sim.alibaba_sts import AlibabaSts
 from cloudnet.sim.core import (
     ApiFamily,
     Call,
@@ -51,6 +52,7 @@ from cloudnet.sim.core import (
     TokenBuckets,
 )
 from cloudnet.sim.faults import FaultBook, FaultRule
+from cloudnet.sim.huawei_iam import HuaweiIam
 from cloudnet.sim.huawei_nat import HuaweiNat
 from cloudnet.sim.inventory import Settings
 from cloudnet.sim.state import Store
@@ -88,9 +90,11 @@ class Simulator:
         alibaba = AlibabaGateway(store)
         self.families: list[ApiFamily] = [
             HuaweiNat(store),
+            HuaweiIam(store),
             AlibabaEns(alibaba),
             AlibabaSag(alibaba),
             AlibabaEcs(alibaba),
+            AlibabaSts(alibaba),
             UnknownRpc(alibaba),  # last on "/": versions no Alibaba product serves
         ]
         self.buckets = TokenBuckets(clock)

@@ -196,8 +196,13 @@ class Store:
     # -- Alibaba lookups ------------------------------------------------------------------
 
     def alibaba_access_key(self, access_key_id: str) -> AlibabaAccessKey | None:
-        keys = self.inventory.credentials.alibaba.access_keys
-        return next((k for k in keys if k.access_key_id == access_key_id), None)
+        """A long-lived key of the inventory or a temporary one STS issued (expired or not)."""
+        creds = self.inventory.credentials.alibaba
+        for keys in (creds.access_keys, creds.sts_keys):
+            found = next((k for k in keys if k.access_key_id == access_key_id), None)
+            if found is not None:
+                return found
+        return None
 
     def ens_nat_gateway(self, gateway_id: str) -> EnsNatGateway | None:
         gateways = self.inventory.alibaba.ens.nat_gateways
