@@ -62,7 +62,7 @@ class Kube:
 def context(rrsa_namespaces: frozenset[str], rrsa: RrsaSettings | None) -> OperatorContext:
     return OperatorContext(
         kube=Kube(),  # type: ignore[arg-type]
-        providers=ProviderRegistry(rrsa=rrsa),
+        providers=ProviderRegistry(rrsa=rrsa, allowed=["http://127.0.0.1:9"]),
         watch_cache=WatchCache(),
         rrsa_namespaces=rrsa_namespaces,
     )
