@@ -52,6 +52,8 @@ class Observed(Cluster):
         super().__init__(kubectl, tmp, sim)
         self.ops = f"http://127.0.0.1:{free_port()}"
         self.liveness = f"http://127.0.0.1:{free_port()}/healthz"
+        #: a loopback port nothing listens on, allowed so that the operator does call it
+        self.dead = f"http://127.0.0.1:{free_port()}"
         self.operator = Process(
             [
                 "run",
@@ -67,6 +69,9 @@ class Observed(Cluster):
                 self.liveness,
                 "--readiness",
                 f"{self.ops}/readyz",
+                *self.allow_sim(),
+                "--allow-endpoint",
+                self.dead,
             ],
             tmp / "operator.log",
             env={**os.environ, "KUBECONFIG": kubectl.kubeconfig},
@@ -183,7 +188,7 @@ def test_metrics_health_and_json_logs(observed: Observed) -> None:
     assert ALI_AK not in text  # the v1 query (AccessKeyId) is never logged either
 
     # An endpoint that stops answering makes the operator unready, naming it.
-    dead = f"http://127.0.0.1:{free_port()}"
+    dead = c.dead
     broken = [m for m in c.base_manifests() if m["metadata"]["name"] == "ens"]
     broken[0]["metadata"]["name"] = "ens-dead"
     broken[0]["spec"]["endpoint"] = dead

@@ -53,7 +53,7 @@ def sim(tmp_path: Path) -> Iterator[Simulator]:
 def undrifted(kubectl: Kubectl, tmp_path: Path, sim: Simulator) -> Iterator[Cluster]:
     """The cluster fixture's parts with the drift pass off: only the refresh can notice."""
     c = Cluster(kubectl, tmp_path, sim)
-    c.operator.argv = ["run", "--verbose", "--drift-interval", "0"]
+    c.operator.argv = ["run", "--verbose", "--drift-interval", "0", *c.allow_sim()]
     c.install()
     with running(c.operator):
         yield c

@@ -67,6 +67,8 @@ def rrsa_cluster(kubectl: Kubectl, tmp_path: Path, sim: Simulator) -> Iterator[C
             "demo",
             "--alibaba-sts-endpoint",
             sim.url,
+            "--allow-endpoint",
+            sim.url,
         ],
         tmp_path / "operator.log",
         env=env,

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from cloudnet.api.errors import CloudError, CloudTransportError, ErrorClass
+from cloudnet.clouds.egress import EndpointPolicy
 from cloudnet.handlers import credentials
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.kube import NotFoundError
@@ -29,7 +30,7 @@ SPEC = {
     "provider": "huawei-nat",
     "region": "cn-north-4",
     "projectId": "p1",
-    "endpoint": "https://nat.example.com",
+    "endpoint": "https://nat.cn-north-4.myhuaweicloud.com",
     "credentialsSecretRef": {"name": "creds"},
 }
 
@@ -81,10 +82,13 @@ class Cloud:
 class Providers:
     def __init__(self) -> None:
         self.refuse: str | None = None
+        self.policy = EndpointPolicy(())
 
     def get(self, config: Any, secret: Mapping[str, str]) -> object:
         if self.refuse:
             raise ValueError(self.refuse)
+        # the real registry's first step: the endpoint policy, before any client exists
+        self.policy.check(config.provider, config.public_endpoint())
         return object()
 
 
@@ -226,6 +230,20 @@ async def test_a_request_refused_as_invalid_waits_for_a_change(
     assert (ready(kube)["status"], ready(kube)["reason"]) == ("False", "InvalidSpec")
     assert ready(kube)["message"] == "APIGW.0101: refused"
     assert cloud.calls == 1
+
+
+async def test_a_refused_endpoint_is_invalid_spec_and_never_called(
+    kube: FakeKube, protection: Protection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cloud = answer(monkeypatch, None)
+    kube.config["spec"]["endpoint"] = "http://169.254.169.254"
+    seen(protection, kube)
+    await until(lambda: ready(kube).get("reason") == "InvalidSpec", "refused")
+    assert ready(kube)["message"].startswith("spec.endpoint is refused: ")
+    assert "--allow-endpoint" in ready(kube)["message"]
+    assert cloud.calls == 0
+    # not memoised: another operator (other --allow-endpoint flags) judges again
+    assert not (kube.config.get("status") or {}).get("checkedWith")
 
 
 async def test_a_missing_secret_and_unusable_data_make_no_cloud_call(

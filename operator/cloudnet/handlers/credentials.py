@@ -51,7 +51,7 @@ from cloudnet.handlers.common import validation_message
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.kube import NotFoundError
 from cloudnet.providers.check import check_credentials
-from cloudnet.providers.registry import UnsupportedProvider
+from cloudnet.providers.registry import EndpointRefused, UnsupportedProvider
 
 logger = logging.getLogger(__name__)
 
@@ -214,6 +214,10 @@ class CredentialCheck:
             provider = self.ctx.providers.get(spec, data)
         except UnsupportedProvider as exc:
             return Verdict("False", "InvalidSpec", str(exc), checked_with=checked_with)
+        except EndpointRefused as exc:
+            # Not memoised in checkedWith: the allow-list is the operator's (its flags), so
+            # a restart with another --allow-endpoint must judge again.
+            return Verdict("False", "InvalidSpec", f"spec.endpoint is refused: {exc.message}")
         except ValueError as exc:
             # Only the kind of problem, never the values: they are credentials.
             return Verdict(
