@@ -37,6 +37,26 @@ def _parser() -> argparse.ArgumentParser:
         "0 turns them off",
     )
 
+    ha = run.add_argument_group(
+        "leader election",
+        "a coordination.k8s.io/v1 Lease; only its holder acts (durations in seconds, "
+        "client-go's defaults)",
+    )
+    ha.add_argument(
+        "--leader-elect",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="act only while holding the Lease (default: off; the chart turns it on)",
+    )
+    ha.add_argument(
+        "--leader-election-namespace",
+        help="namespace of the Lease (default: POD_NAMESPACE, else the service account's)",
+    )
+    ha.add_argument("--leader-election-id", default="cloudnet-operator", help="name of the Lease")
+    ha.add_argument("--leader-election-lease-duration", type=float, default=15.0)
+    ha.add_argument("--leader-election-renew-deadline", type=float, default=10.0)
+    ha.add_argument("--leader-election-retry-period", type=float, default=2.0)
+
     sim = sub.add_parser("sim", help="run the cloud simulator")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=18900)
@@ -82,7 +102,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             if value is not None
         }
-        return run_operator(namespaces=args.namespace, verbose=args.verbose, **tuning)
+        election = None
+        if args.leader_elect:
+            from cloudnet.handlers.leader import ElectionSettings, default_namespace
+
+            try:
+                election = ElectionSettings(
+                    namespace=args.leader_election_namespace or default_namespace(),
+                    name=args.leader_election_id,
+                    lease_duration=args.leader_election_lease_duration,
+                    renew_deadline=args.leader_election_renew_deadline,
+                    retry_period=args.leader_election_retry_period,
+                )
+            except ValueError as exc:
+                _parser().error(str(exc))
+        return run_operator(
+            namespaces=args.namespace, verbose=args.verbose, leader_election=election, **tuning
+        )
     if args.command == "demo":
         from cloudnet.demo import run_demo
 

@@ -13,6 +13,10 @@ Settings and why:
 * ``queueing.idle_timeout = 1``: workers of quiet objects go away sooner,
   which measured -30% memory at 10,000 objects; ``worker_limit`` is left
   unset on purpose (it caps throughput at worker_limit / idle_timeout).
+
+With ``--leader-elect`` nothing of the above is built before this process
+holds the Lease (:mod:`cloudnet.handlers.leader`): a standby makes no cloud
+call and no Kubernetes write but to that Lease.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import signal
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any
 
 import kopf
@@ -31,6 +37,7 @@ from cloudnet.handlers.common import Kind, register
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.drift import DEFAULT_INTERVAL, drift_loop
 from cloudnet.handlers.kube import KubeClient, load_config
+from cloudnet.handlers.leader import ElectionSettings, LeaseAPI, LeaseElector
 from cloudnet.handlers.watch import Waker, WatchCache
 from cloudnet.providers.registry import DEFAULT_RATE, ProviderRegistry
 
@@ -135,6 +142,7 @@ def run_operator(
     verbose: bool = False,
     drift_interval: float = DEFAULT_INTERVAL,
     cloud_rate: float = DEFAULT_RATE,
+    leader_election: ElectionSettings | None = None,
 ) -> int:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
@@ -147,17 +155,50 @@ def run_operator(
         handler.addFilter(RoutinePollFilter())
     if not verbose:
         logging.getLogger("kopf.objects").addFilter(QuietEventHandlers())
+    elector: LeaseElector | None = None
+    if leader_election is not None:
+        # Its own ApiClient (pool of 2): renewals never wait for the operator's calls.
+        elector = LeaseElector(leader_election, LeaseAPI(load_config(pool_size=2), leader_election))
+        if not _stand_by(elector):
+            return 0
     ctx = OperatorContext(
         kube=KubeClient(load_config(pool_size=KUBE_THREADS)),
         providers=ProviderRegistry(rate=cloud_rate, burst=max(1, int(cloud_rate))),
         watch_cache=WatchCache(),
     )
     build_registry(ctx, drift_interval=drift_interval)
-    asyncio.run(
-        kopf.operator(
-            clusterwide=not namespaces,
-            namespaces=list(namespaces),
-            standalone=True,
+    try:
+        asyncio.run(
+            kopf.operator(
+                clusterwide=not namespaces,
+                namespaces=list(namespaces),
+                standalone=True,
+            )
         )
-    )
+    finally:
+        if elector is not None:
+            elector.release()  # kopf has stopped: nothing of ours acts any more
     return 0
+
+
+class _Stopped(Exception):
+    """SIGTERM or SIGINT while standing by."""
+
+
+def _stand_by(elector: LeaseElector) -> bool:
+    """Wait for the Lease; False if told to stop first (nothing was started, nothing to undo)."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise _Stopped(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        elector.acquire()
+    except _Stopped as why:
+        logger.info("leader election: stopped by %s while standing by", why)
+        return False
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    elector.start_renewing()
+    return True
