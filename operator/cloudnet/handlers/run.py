@@ -14,9 +14,9 @@ Settings and why:
   which measured -30% memory at 10,000 objects; ``worker_limit`` is left
   unset on purpose (it caps throughput at worker_limit / idle_timeout).
 
-With ``--leader-elect`` nothing of the above is built before this process
-holds the Lease (:mod:`cloudnet.handlers.leader`): a standby makes no cloud
-call and no Kubernetes write but to that Lease.
+With ``--leader-elect`` kopf is not started before this process holds the
+Lease (:mod:`cloudnet.handlers.leader`): a standby makes no cloud call and no
+Kubernetes call but to that Lease.
 """
 
 from __future__ import annotations
@@ -155,18 +155,20 @@ def run_operator(
         handler.addFilter(RoutinePollFilter())
     if not verbose:
         logging.getLogger("kopf.objects").addFilter(QuietEventHandlers())
-    elector: LeaseElector | None = None
-    if leader_election is not None:
-        # Its own ApiClient (pool of 2): renewals never wait for the operator's calls.
-        elector = LeaseElector(leader_election, LeaseAPI(load_config(pool_size=2), leader_election))
-        if not _stand_by(elector):
-            return 0
+    # Built before the election (construction makes no call): a standby that wins the
+    # Lease only has to start kopf, not import and build the operator first.
     ctx = OperatorContext(
         kube=KubeClient(load_config(pool_size=KUBE_THREADS)),
         providers=ProviderRegistry(rate=cloud_rate, burst=max(1, int(cloud_rate))),
         watch_cache=WatchCache(),
     )
     build_registry(ctx, drift_interval=drift_interval)
+    elector: LeaseElector | None = None
+    if leader_election is not None:
+        # Its own ApiClient (pool of 2): renewals never wait for the operator's calls.
+        elector = LeaseElector(leader_election, LeaseAPI(load_config(pool_size=2), leader_election))
+        if not _stand_by(elector):
+            return 0
     try:
         asyncio.run(
             kopf.operator(
@@ -175,6 +177,8 @@ def run_operator(
                 standalone=True,
             )
         )
+    except _Stopped as why:  # before kopf had put its own signal handlers in place
+        logger.info("stopped by %s while starting", why)
     finally:
         if elector is not None:
             elector.release()  # kopf has stopped: nothing of ours acts any more
@@ -182,23 +186,25 @@ def run_operator(
 
 
 class _Stopped(Exception):
-    """SIGTERM or SIGINT while standing by."""
+    """SIGTERM or SIGINT while standing by, or after winning but before kopf handles them."""
+
+
+def _raise_stopped(signum: int, frame: FrameType | None) -> None:
+    raise _Stopped(signal.Signals(signum).name)
 
 
 def _stand_by(elector: LeaseElector) -> bool:
-    """Wait for the Lease; False if told to stop first (nothing was started, nothing to undo)."""
+    """Wait for the Lease; False if told to stop first (nothing was started, nothing to undo).
 
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise _Stopped(signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    The handlers stay after a win, until kopf replaces them with its own: a
+    SIGTERM in between still ends in a release rather than a bare exit.
+    """
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _raise_stopped)
     try:
         elector.acquire()
     except _Stopped as why:
         logger.info("leader election: stopped by %s while standing by", why)
         return False
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     elector.start_renewing()
     return True
