@@ -179,3 +179,53 @@ def test_cloudnet_run_refuses_a_renew_deadline_past_the_lease(
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert "--leader-election-lease-duration: must be greater than" in err
+
+
+def test_a_standby_answers_the_probe_urls_until_it_wins_then_frees_the_port(
+    client: kubernetes.client.ApiClient,
+) -> None:
+    import socket
+
+    import httpx
+
+    from cloudnet.handlers.leader import StandbyHealth
+
+    quick = {"lease_duration": 60, "renew_deadline": 0.5, "retry_period": 0.1}
+    a = LeaseElector(settings("a", **quick), LeaseAPI(client, settings("a")), on_lost=lambda: None)
+    b = LeaseElector(settings("b", **quick), LeaseAPI(client, settings("b")), on_lost=lambda: None)
+    a.acquire()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/healthz"
+    won = threading.Event()
+
+    def stand_by() -> None:
+        with StandbyHealth([url], b):
+            b.acquire()
+        won.set()
+
+    thread = threading.Thread(target=stand_by, daemon=True)
+    thread.start()
+    answer = None
+    for _ in range(100):  # until the standby has read the Lease once
+        try:
+            answer = httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.02)
+            continue
+        if answer.json()["holder"]:
+            break
+        time.sleep(0.02)
+    assert answer is not None and answer.status_code == 200
+    assert answer.json() == {"standby": True, "holder": "a"}
+    assert httpx.get(f"http://127.0.0.1:{port}/other", timeout=2).status_code == 404
+    assert not won.is_set()
+
+    a.release()
+    assert won.wait(5)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(url, timeout=2)
+    with socket.socket() as sock:  # free for kopf's own liveness server
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))

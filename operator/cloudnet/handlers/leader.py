@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
+import http.server
 import json
 import logging
 import math
@@ -46,7 +48,8 @@ import string
 import sys
 import threading
 import time
-from collections.abc import Callable
+import urllib.parse
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,6 +204,11 @@ class LeaseElector:
         self._leading = False
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    @property
+    def observed_holder(self) -> str | None:
+        """The holder this process last saw (for the standby's health answer)."""
+        return str(self._observed[0]) if self._observed and self._observed[0] else None
 
     # -- one attempt, as client-go's tryAcquireOrRenew ------------------------------------
 
@@ -370,3 +378,59 @@ class LeaseElector:
                 logger.info("leader election: released the Lease")
         except Exception as exc:  # the Lease then expires on its own
             logger.info("leader election: release failed (%s); it expires", type(exc).__name__)
+
+
+class StandbyHealth:
+    """Answers the health URLs while this process stands by; closed before kopf starts.
+
+    kopf serves its liveness endpoint only after its startup, which a standby
+    never reaches: without this, a liveness probe would restart every standby
+    pod, and a readiness probe would hold a rolling update forever (the surge
+    pod stands by until the old pod goes, and ``maxUnavailable: 0`` waits for
+    it to be Ready first). The answer says ``standby``; the ports are free
+    again when kopf binds them. The stdlib server suffices: one GET per probe.
+    """
+
+    def __init__(self, urls: Sequence[str], elector: LeaseElector) -> None:
+        self.servers: list[http.server.ThreadingHTTPServer] = []
+        for url in urls:
+            parsed = urllib.parse.urlsplit(url)
+            if not parsed.hostname or not parsed.port:
+                raise ValueError(f"{url!r}: expected http://HOST:PORT/PATH")
+            path = parsed.path or "/"
+            handler = _standby_handler(path, elector)
+            server = http.server.ThreadingHTTPServer((parsed.hostname, parsed.port), handler)
+            server.daemon_threads = True
+            self.servers.append(server)
+
+    def __enter__(self) -> StandbyHealth:
+        for server in self.servers:
+            # a short poll: closing the server is on the take-over path
+            serve = functools.partial(server.serve_forever, poll_interval=0.05)
+            threading.Thread(target=serve, name="standby-health", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+
+
+def _standby_handler(path: str, elector: LeaseElector) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if urllib.parse.urlsplit(self.path).path != path:
+                self.send_error(404)
+                return
+            holder = elector.observed_holder
+            body = json.dumps({"standby": True, "holder": holder}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # one line per probe would drown the log
+
+    return Handler

@@ -37,7 +37,7 @@ from cloudnet.handlers.common import Kind, register
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.drift import DEFAULT_INTERVAL, drift_loop
 from cloudnet.handlers.kube import KubeClient, load_config
-from cloudnet.handlers.leader import ElectionSettings, LeaseAPI, LeaseElector
+from cloudnet.handlers.leader import ElectionSettings, LeaseAPI, LeaseElector, StandbyHealth
 from cloudnet.handlers.watch import Waker, WatchCache
 from cloudnet.providers.registry import DEFAULT_RATE, ProviderRegistry
 
@@ -143,7 +143,10 @@ def run_operator(
     drift_interval: float = DEFAULT_INTERVAL,
     cloud_rate: float = DEFAULT_RATE,
     leader_election: ElectionSettings | None = None,
+    standby_health: Sequence[str] = (),
 ) -> int:
+    """``standby_health``: the probe URLs (``http://HOST:PORT/PATH``) a standby answers
+    until it wins, so that probes meant for kopf do not restart or hold it back."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -167,7 +170,7 @@ def run_operator(
     if leader_election is not None:
         # Its own ApiClient (pool of 2): renewals never wait for the operator's calls.
         elector = LeaseElector(leader_election, LeaseAPI(load_config(pool_size=2), leader_election))
-        if not _stand_by(elector):
+        if not _stand_by(elector, standby_health):
             return 0
     try:
         asyncio.run(
@@ -193,7 +196,7 @@ def _raise_stopped(signum: int, frame: FrameType | None) -> None:
     raise _Stopped(signal.Signals(signum).name)
 
 
-def _stand_by(elector: LeaseElector) -> bool:
+def _stand_by(elector: LeaseElector, health: Sequence[str]) -> bool:
     """Wait for the Lease; False if told to stop first (nothing was started, nothing to undo).
 
     The handlers stay after a win, until kopf replaces them with its own: a
@@ -202,7 +205,8 @@ def _stand_by(elector: LeaseElector) -> bool:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _raise_stopped)
     try:
-        elector.acquire()
+        with StandbyHealth(health, elector):
+            elector.acquire()
     except _Stopped as why:
         logger.info("leader election: stopped by %s while standing by", why)
         return False
