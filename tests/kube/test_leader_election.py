@@ -229,3 +229,22 @@ def test_a_standby_answers_the_probe_urls_until_it_wins_then_frees_the_port(
     with socket.socket() as sock:  # free for kopf's own liveness server
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
+
+
+def test_a_leader_that_finds_another_holder_stops_at_once(
+    client: kubernetes.client.ApiClient,
+) -> None:
+    s = settings("a", lease_duration=30, renew_deadline=20, retry_period=0.05)
+    lost = threading.Event()
+    a = LeaseElector(s, LeaseAPI(client, s), on_lost=lost.set)
+    a.acquire()
+    a.start_renewing()
+    api = LeaseAPI(client, s)
+    _, lease = api.get(5)
+    lease["spec"]["holderIdentity"] = "intruder"
+    assert api.replace(lease, 5)[0] == 200
+    started = time.monotonic()
+    assert lost.wait(2), "the leader went on after another took the Lease"
+    assert time.monotonic() - started < 1  # not the 20 s renew deadline
+    a.release()
+    assert spec(client)["holderIdentity"] == "intruder"  # a release never clears another's

@@ -335,6 +335,12 @@ class LeaseElector:
                 return  # the watchdog ends the process
             if self._attempt(remaining):
                 self._renewed_at = started
+            elif self.observed_holder not in (None, s.identity) and not self._stop.is_set():
+                # Someone else holds it (an edit, a deleted and re-created Lease): no
+                # point waiting out the deadline while that holder may already act.
+                logger.warning("leader election: the Lease is held by %r", self.observed_holder)
+                self.on_lost()
+                return
             elif not self._stop.is_set():
                 logger.warning(
                     "leader election: renewal failed; %.1fs left before giving up", remaining
