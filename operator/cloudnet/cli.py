@@ -124,6 +124,26 @@ def _parser() -> argparse.ArgumentParser:
         "HUAWEICLOUD_SDK_IAM_ENDPOINT, else https://iam.REGION.myhuaweicloud.com)",
     )
 
+    ha = run.add_argument_group(
+        "leader election",
+        "a coordination.k8s.io/v1 Lease; only its holder acts (durations in seconds, "
+        "client-go's defaults)",
+    )
+    ha.add_argument(
+        "--leader-elect",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="act only while holding the Lease (default: off; the chart turns it on)",
+    )
+    ha.add_argument(
+        "--leader-election-namespace",
+        help="namespace of the Lease (default: POD_NAMESPACE, else the service account's)",
+    )
+    ha.add_argument("--leader-election-id", default="cloudnet-operator", help="name of the Lease")
+    ha.add_argument("--leader-election-lease-duration", type=float, default=15.0)
+    ha.add_argument("--leader-election-renew-deadline", type=float, default=10.0)
+    ha.add_argument("--leader-election-retry-period", type=float, default=2.0)
+
     sim = sub.add_parser("sim", help="run the cloud simulator")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=18900)
@@ -187,6 +207,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if readiness and args.liveness and parse_url(args.liveness)[0] == readiness[0]:
             # kopf binds --liveness's port itself; a second server cannot share it.
             _parser().error("--readiness needs another HOST:PORT than --liveness")
+        election = None
+        if args.leader_elect:
+            from cloudnet.handlers.leader import ElectionSettings, default_namespace
+
+            try:
+                election = ElectionSettings(
+                    namespace=args.leader_election_namespace or default_namespace(),
+                    name=args.leader_election_id,
+                    lease_duration=args.leader_election_lease_duration,
+                    renew_deadline=args.leader_election_renew_deadline,
+                    retry_period=args.leader_election_retry_period,
+                )
+            except ValueError as exc:
+                _parser().error(str(exc))
         return run_operator(
             namespaces=args.namespace,
             verbose=args.verbose,
@@ -196,6 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             liveness=args.liveness,
             readiness_at=readiness,
             allowed_endpoints=allowed,
+            leader_election=election,
+            # a standby answers the probes kopf and the readiness server answer once it acts
+            standby_health=[url for url in (args.liveness, args.readiness) if url],
             **tuning,
         )
     if args.command == "demo":

@@ -120,6 +120,17 @@ EXPECTED_GRANTS = {
 }
 
 
+# What the chart passes by default: leader election on the release's Lease.
+LEADER_ARGS = [
+    "--leader-elect",
+    f"--leader-election-namespace={NAMESPACE}",
+    f"--leader-election-id={FULLNAME}",
+    "--leader-election-lease-duration=15",
+    "--leader-election-renew-deadline=10",
+    "--leader-election-retry-period=2",
+]
+
+
 def grants(role: Doc) -> set[tuple[str, str, str]]:
     out: set[tuple[str, str, str]] = set()
     for rule in role["rules"]:
@@ -148,8 +159,18 @@ def grants(role: Doc) -> set[tuple[str, str, str]]:
             "--set",
             "allowEndpoints={https://ecs-vpc.cn-hangzhou.aliyuncs.com}",
         ],
+        ["--set", "replicaCount=1,leaderElection.enabled=false"],
+        ["--set", "replicaCount=3"],
     ],
-    ids=["default", "namespaced", "simulator", "metrics-probes-nocrds", "egress"],
+    ids=[
+        "default",
+        "namespaced",
+        "simulator",
+        "metrics-probes-nocrds",
+        "egress",
+        "standalone",
+        "three",
+    ],
 )
 def test_helm_lint_strict_is_clean(sets: list[str]) -> None:
     result = helm("lint", "--strict", str(CHART), *sets)
@@ -160,9 +181,31 @@ def test_helm_lint_strict_is_clean(sets: list[str]) -> None:
 
 @needs_helm
 def test_values_schema_rejects_mistakes() -> None:
-    for bad in ("watchNamespaces=foo", "replicaCount=2", "image.pullPolicy=Sometimes"):
+    for bad in (
+        "watchNamespaces=foo",
+        "replicaCount=-1",
+        "image.pullPolicy=Sometimes",
+        "leaderElection.leaseDuratoin=30",  # misspelt: additionalProperties false
+        "podDisruptionBudget.minAvailable=2",
+    ):
         result = helm("template", RELEASE, str(CHART), "--set", bad)
         assert result.returncode != 0, f"{bad} was accepted"
+
+
+@needs_helm
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("replicaCount=2,leaderElection.enabled=false", "replicaCount above 1 needs"),
+        ("leaderElection.renewDeadline=15", "leaseDuration must be greater than"),
+        ("leaderElection.retryPeriod=9", "renewDeadline must be greater than 1.2 x"),
+    ],
+)
+def test_two_acting_replicas_or_a_fence_without_margin_fail_the_install(
+    bad: str, message: str
+) -> None:
+    result = helm("template", RELEASE, str(CHART), "--set", bad)
+    assert result.returncode != 0 and message in result.stderr, result.stderr
 
 
 # --- the operator Deployment --------------------------------------------------
@@ -174,6 +217,7 @@ def test_default_render_is_cluster_wide(render: Callable[..., list[Doc]]) -> Non
     crd_count = len(list(CRDS.glob("*.yaml")))
     assert kinds(docs) == sorted(
         ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment"]
+        + ["Role", "RoleBinding", "PodDisruptionBudget"]  # leader election, two replicas
         + ["CustomResourceDefinition"] * crd_count
     )
     for doc in docs:
@@ -191,8 +235,12 @@ def test_deployment_runs_cloudnet_run_as_non_root_read_only(
     docs = render()
     deployment = only(docs, "Deployment")
     spec = deployment["spec"]
-    assert spec["replicas"] == 1
-    assert spec["strategy"] == {"type": "Recreate"}
+    assert spec["replicas"] == 2
+    # the surge pod only stands by until the old one releases the Lease
+    assert spec["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+    }
     pod = spec["template"]["spec"]
     assert pod["serviceAccountName"] == only(docs, "ServiceAccount")["metadata"]["name"]
     pod_sc = pod["securityContext"]
@@ -202,7 +250,10 @@ def test_deployment_runs_cloudnet_run_as_non_root_read_only(
 
     [container] = pod["containers"]
     assert container["command"] == ["cloudnet"]
-    assert container["args"] == ["run"]
+    assert container["args"] == ["run", *LEADER_ARGS]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["POD_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+    assert env["POD_NAMESPACE"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
     assert container["image"] == "cloudnet-operator:0.1.0"  # tag defaults to appVersion
     sc = container["securityContext"]
     assert sc["readOnlyRootFilesystem"] is True
@@ -237,7 +288,7 @@ def test_verbose_image_and_scheduling_values(render: Callable[..., list[Doc]]) -
     )
     pod = only(docs, "Deployment")["spec"]["template"]["spec"]
     [container] = pod["containers"]
-    assert container["args"] == ["run", "--verbose"]
+    assert container["args"] == ["run", "--verbose", *LEADER_ARGS]
     assert container["image"] == "registry.example/cloudnet:dev"
     assert {"name": "HTTPS_PROXY", "value": "http://proxy:3128"} in container["env"]
     assert pod["nodeSelector"] == {"kubernetes.io/os": "linux"}
@@ -318,8 +369,16 @@ def test_watch_namespaces_gives_roles_not_a_cluster_role(
 ) -> None:
     docs = render({"watchNamespaces": ["a", "b"]})
     assert not [d for d in docs if d["kind"] in ("ClusterRole", "ClusterRoleBinding")]
-    roles = {d["metadata"]["namespace"]: d for d in docs if d["kind"] == "Role"}
-    bindings = {d["metadata"]["namespace"]: d for d in docs if d["kind"] == "RoleBinding"}
+    roles = {
+        d["metadata"]["namespace"]: d
+        for d in docs
+        if d["kind"] == "Role" and d["metadata"]["name"] == FULLNAME
+    }
+    bindings = {
+        d["metadata"]["namespace"]: d
+        for d in docs
+        if d["kind"] == "RoleBinding" and d["metadata"]["name"] == FULLNAME
+    }
     assert set(roles) == set(bindings) == {"a", "b"}
     for ns in ("a", "b"):
         assert grants(roles[ns]) == EXPECTED_GRANTS
@@ -330,7 +389,7 @@ def test_watch_namespaces_gives_roles_not_a_cluster_role(
             {"kind": "ServiceAccount", "name": FULLNAME, "namespace": NAMESPACE}
         ]
     [container] = only(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
-    assert container["args"] == ["run", "--namespace", "a", "--namespace", "b"]
+    assert container["args"] == ["run", "--namespace", "a", "--namespace", "b", *LEADER_ARGS]
 
 
 @needs_helm
@@ -340,6 +399,95 @@ def test_rbac_create_false_renders_no_rbac(render: Callable[..., list[Doc]]) -> 
         d["kind"] for d in docs
     }
     assert only(docs, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"] == "x"
+
+
+# --- high availability ------------------------------------------------------
+
+
+def lease_grants(role: Doc) -> set[tuple[str, str, str, tuple[str, ...]]]:
+    return {
+        (group, resource, verb, tuple(rule.get("resourceNames", ())))
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+
+
+@needs_helm
+@pytest.mark.parametrize("watch", [[], ["a", NAMESPACE]], ids=["cluster-wide", "namespaced"])
+def test_leader_election_role_grants_exactly_the_lease_calls_in_the_release_namespace(
+    render: Callable[..., list[Doc]], watch: list[str]
+) -> None:
+    docs = render({"watchNamespaces": watch})
+    name = f"{FULLNAME}-leader-election"
+    role = only(docs, "Role", name)
+    assert role["metadata"]["namespace"] == NAMESPACE
+    # get/update of the one Lease by name; create cannot be narrowed by name in RBAC
+    assert lease_grants(role) == {
+        ("coordination.k8s.io", "leases", "get", (FULLNAME,)),
+        ("coordination.k8s.io", "leases", "update", (FULLNAME,)),
+        ("coordination.k8s.io", "leases", "create", ()),
+    }
+    binding = only(docs, "RoleBinding", name)
+    assert binding["metadata"]["namespace"] == NAMESPACE
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": name,
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": FULLNAME, "namespace": NAMESPACE}
+    ]
+    # the Lease the operator is told to use is the one the Role names
+    [container] = only(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    assert f"--leader-election-id={FULLNAME}" in container["args"]
+    assert f"--leader-election-namespace={NAMESPACE}" in container["args"]
+
+
+def test_the_lease_calls_of_the_operator_are_the_granted_ones() -> None:
+    """The elector uses GET, POST (create) and PUT (update) only: no patch, list or watch."""
+    import inspect
+
+    from cloudnet.handlers import leader
+
+    source = inspect.getsource(leader.LeaseAPI)
+    methods = set(re.findall(r'self\.call\("([A-Z]+)"', source))
+    assert methods == {"GET", "POST", "PUT"}
+
+
+@needs_helm
+def test_pod_disruption_budget_keeps_one_replica(render: Callable[..., list[Doc]]) -> None:
+    docs = render()
+    pdb = only(docs, "PodDisruptionBudget")
+    assert pdb["spec"]["minAvailable"] == 1
+    pod_labels = only(docs, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    # one replica: a PDB of minAvailable 1 would block every node drain
+    assert not [d for d in render({"replicaCount": 1}) if d["kind"] == "PodDisruptionBudget"]
+
+
+@needs_helm
+def test_leader_election_off_is_one_replica_with_recreate(
+    render: Callable[..., list[Doc]],
+) -> None:
+    docs = render({"replicaCount": 1, "leaderElection": {"enabled": False}})
+    spec = only(docs, "Deployment")["spec"]
+    assert spec["strategy"] == {"type": "Recreate"}
+    [container] = spec["template"]["spec"]["containers"]
+    assert container["args"] == ["run"]
+    assert not [d for d in docs if d["kind"] in ("Role", "RoleBinding", "PodDisruptionBudget")]
+
+
+@needs_helm
+def test_leader_election_durations_reach_the_operator(render: Callable[..., list[Doc]]) -> None:
+    docs = render({"leaderElection": {"leaseDuration": 30, "renewDeadline": 20, "retryPeriod": 4}})
+    [container] = only(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    assert container["args"][-3:] == [
+        "--leader-election-lease-duration=30",
+        "--leader-election-renew-deadline=20",
+        "--leader-election-retry-period=4",
+    ]
 
 
 # --- the simulator ------------------------------------------------------------
@@ -395,9 +543,14 @@ def test_allow_endpoints_and_the_simulator_become_allow_endpoint_args(
 
     assert "--allow-endpoint" not in args({})
     vpc = "https://ecs-vpc.cn-hangzhou.aliyuncs.com"
-    assert args({"allowEndpoints": [vpc, vpc]}) == ["run", "--allow-endpoint", vpc]
+    assert args({"allowEndpoints": [vpc, vpc]}) == ["run", "--allow-endpoint", vpc, *LEADER_ARGS]
     sim = f"http://{FULLNAME}-simulator.{NAMESPACE}.svc:18900"
-    assert args({"simulator": {"enabled": True}}) == ["run", "--allow-endpoint", sim]
+    assert args({"simulator": {"enabled": True}}) == [
+        "run",
+        "--allow-endpoint",
+        sim,
+        *LEADER_ARGS,
+    ]
 
 
 @needs_helm

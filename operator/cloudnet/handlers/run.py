@@ -17,6 +17,10 @@ Settings and why:
 Observability (``--metrics-bind-address``, ``--liveness``, ``--readiness``,
 ``--log-format``, ``--log-level``) is wired here: :mod:`~cloudnet.handlers.metrics`,
 :mod:`~cloudnet.handlers.health`, :mod:`~cloudnet.handlers.logs`.
+
+With ``--leader-elect`` kopf is not started before this process holds the
+Lease (:mod:`cloudnet.handlers.leader`): a standby makes no cloud call and no
+Kubernetes call but to that Lease.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import signal
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any
 
 import kopf
@@ -39,6 +45,7 @@ from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.drift import DEFAULT_INTERVAL, drift_loop
 from cloudnet.handlers.health import Address, Handler, OpsServer, Readiness
 from cloudnet.handlers.kube import KubeClient, load_config
+from cloudnet.handlers.leader import ElectionSettings, LeaseAPI, LeaseElector, StandbyHealth
 from cloudnet.handlers.logs import LogFormat, LogLevel, configure_logging
 from cloudnet.handlers.metrics import Metrics
 from cloudnet.handlers.watch import Waker, WatchCache
@@ -184,14 +191,20 @@ def run_operator(
     rrsa_namespaces: Sequence[str] = (),
     alibaba_sts_endpoint: str | None = None,
     huawei_iam_endpoint: str | None = None,
+    leader_election: ElectionSettings | None = None,
+    standby_health: Sequence[str] = (),
 ) -> int:
-    """``verbose`` is ``log_level=debug`` under its old name."""
+    """``verbose`` is ``log_level=debug`` under its old name; ``standby_health``: the
+    probe URLs (``http://HOST:PORT/PATH``) a standby answers until it wins, so that
+    probes meant for kopf do not restart or hold it back."""
     if verbose:
         log_level = LogLevel.DEBUG
     handler = configure_logging(log_format=log_format, level=log_level)
     handler.addFilter(RoutinePollFilter())
     if log_level is not LogLevel.DEBUG:
         logging.getLogger("kopf.objects").addFilter(QuietEventHandlers())
+    # Built before the election (construction makes no call): a standby that wins the
+    # Lease only has to start kopf, not import and build the operator first.
     watch_cache = WatchCache()
     metrics = Metrics(kinds=KINDS, bodies=lambda: watch_cache.bodies.values(), process=True)
     readiness = Readiness()
@@ -224,13 +237,51 @@ def run_operator(
             "endpoints allowed beyond the clouds' public API hosts: %s",
             ", ".join(sorted(str(o) for o in allowed_endpoints)),
         )
-    asyncio.run(
-        kopf.operator(
-            clusterwide=not namespaces,
-            namespaces=list(namespaces),
-            standalone=True,
-            liveness_endpoint=liveness,
-            ready_flag=readiness.watching,
+    elector: LeaseElector | None = None
+    if leader_election is not None:
+        # Its own ApiClient (pool of 2): renewals never wait for the operator's calls.
+        elector = LeaseElector(leader_election, LeaseAPI(load_config(pool_size=2), leader_election))
+        if not _stand_by(elector, standby_health):
+            return 0
+    try:
+        asyncio.run(
+            kopf.operator(
+                clusterwide=not namespaces,
+                namespaces=list(namespaces),
+                standalone=True,
+                liveness_endpoint=liveness,
+                ready_flag=readiness.watching,
+            )
         )
-    )
+    except _Stopped as why:  # before kopf had put its own signal handlers in place
+        logger.info("stopped by %s while starting", why)
+    finally:
+        if elector is not None:
+            elector.release()  # kopf has stopped: nothing of ours acts any more
     return 0
+
+
+class _Stopped(Exception):
+    """SIGTERM or SIGINT while standing by, or after winning but before kopf handles them."""
+
+
+def _raise_stopped(signum: int, frame: FrameType | None) -> None:
+    raise _Stopped(signal.Signals(signum).name)
+
+
+def _stand_by(elector: LeaseElector, health: Sequence[str]) -> bool:
+    """Wait for the Lease; False if told to stop first (nothing was started, nothing to undo).
+
+    The handlers stay after a win, until kopf replaces them with its own: a
+    SIGTERM in between still ends in a release rather than a bare exit.
+    """
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _raise_stopped)
+    try:
+        with StandbyHealth(health, elector):
+            elector.acquire()
+    except _Stopped as why:
+        logger.info("leader election: stopped by %s while standing by", why)
+        return False
+    elector.start_renewing()
+    return True
