@@ -70,6 +70,7 @@ def operator(cluster: Cluster, pod: str, *extra: str) -> Process:
         str(RENEW),
         "--leader-election-retry-period",
         str(RETRY),
+        *cluster.allow_sim(),
         *extra,
     ]
     return Process(argv, cluster.tmp / f"operator-{pod}.log", env=env)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import io
 import json
@@ -155,7 +156,10 @@ def body(uid: str, *, ready: bool, synced: bool = True, phase: str = "ACTIVE") -
 
 def test_time_to_first_ready_only_for_resources_seen_before_they_were_ready() -> None:
     bodies: dict[str, dict[str, Any]] = {}
-    metrics = Metrics(kinds=["DnatRule", "NetworkInterfaceConfig"], bodies=bodies.values)
+    seen = datetime.datetime(2026, 1, 1, 0, 0, 12, 500000, tzinfo=datetime.UTC)
+    metrics = Metrics(
+        kinds=["DnatRule", "NetworkInterfaceConfig"], bodies=bodies.values, clock=lambda: seen
+    )
     metrics.on_event("DnatRule", None, body("old", ready=True))  # ready before we started
     metrics.on_event("DnatRule", "ADDED", body("new", ready=False, phase="PENDING_CREATE"))
     metrics.on_event("DnatRule", "MODIFIED", body("new", ready=True))
@@ -163,7 +167,8 @@ def test_time_to_first_ready_only_for_resources_seen_before_they_were_ready() ->
     metrics.on_event("DnatRule", "MODIFIED", body("new", ready=True))  # not a first Ready
     sample = metrics.registry.get_sample_value
     assert sample("cloudnet_time_to_ready_seconds_count", {"kind": "DnatRule"}) == 1
-    assert sample("cloudnet_time_to_ready_seconds_sum", {"kind": "DnatRule"}) == 12
+    # seen at 12.5 s: not the condition's whole-second lastTransitionTime
+    assert sample("cloudnet_time_to_ready_seconds_sum", {"kind": "DnatRule"}) == 12.5
 
     bodies.update(a=body("a", ready=True), b=body("b", ready=False, phase="ERROR"))
     assert sample("cloudnet_resources", {"kind": "DnatRule", "phase": "ACTIVE"}) == 1

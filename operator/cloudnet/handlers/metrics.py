@@ -136,12 +136,16 @@ class Metrics:
         kinds: Iterable[str] = (),
         bodies: Callable[[], Iterable[Mapping[str, Any]]] = lambda: (),
         process: bool = False,
+        clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
     ) -> None:
         """``bodies``: the watched resources (the watch cache's), read at each scrape.
+
+        ``clock``: when a first Ready is seen (time to Ready ends there).
 
         ``process``: add the library's process and platform collectors (CPU,
         memory, file descriptors, Python version); only one per process.
         """
+        self._clock = clock
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         if process:
@@ -277,7 +281,10 @@ class Metrics:
         elif is_ready and uid in self._awaiting_ready:
             self._awaiting_ready.discard(uid)
             created = _time(meta.get("creationTimestamp"))
-            when = _time(ready.get("lastTransitionTime")) or datetime.datetime.now(datetime.UTC)
+            # Now, not the condition's lastTransitionTime: both Kubernetes timestamps
+            # have whole seconds, so a Ready within the creation's second would read
+            # 0 s; the watch event arrives milliseconds after the status write.
+            when = self._clock()
             if created is not None:
                 self.time_to_ready.labels(kind).observe(max(0.0, (when - created).total_seconds()))
         if (
