@@ -12,8 +12,9 @@ Sources: ``huaweicloudsdknat/v2/region/nat_region.py`` (Huawei Cloud Python SDK
 v3; the Go SDK's ``services/nat/v2/region/region.go`` is the same map);
 "Smart Access Gateway: Endpoints" (SAG API reference; the SDK's endpoint rule
 is ``regional``, ``smartag.<region>.aliyuncs.com``); ENS has one central
-endpoint (the SDK's default, ``ens.aliyuncs.com``); ECS is
-``ecs.<region>.aliyuncs.com`` in every region ("Endpoints", ECS API reference).
+endpoint (the SDK's map gives ``ens.aliyuncs.com`` for every region it names);
+ECS is ``ecs.<region>.aliyuncs.com`` ("Endpoints", ECS API reference) except
+where the SDK's endpoint map names a central host (``alibabacloud_ecs20140526``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-__all__ = ["ENS_ENDPOINT", "HUAWEI_NAT_ENDPOINTS", "SAG_ENDPOINTS", "ecs_endpoint"]
+__all__ = [
+    "ECS_DEFAULT_HOSTS",
+    "ENS_ENDPOINT",
+    "HUAWEI_NAT_ENDPOINTS",
+    "SAG_ENDPOINTS",
+    "ecs_endpoint",
+]
 
 _HUAWEI_COM_REGIONS = (
     "af-south-1",
@@ -88,6 +95,60 @@ SAG_ENDPOINTS: Mapping[str, str] = MappingProxyType(
 ENS_ENDPOINT = "https://ens.aliyuncs.com"
 
 
+#: ECS regions the SDK's endpoint map sends elsewhere than ``ecs.<region>.aliyuncs.com``
+#: (``alibabacloud_ecs20140526.client.Client._endpoint_map``): cn-hangzhou and the
+#: finance regions to the central ``ecs-cn-hangzhou`` host, government and internal
+#: regions to ``ecs.aliyuncs.com`` or their own cluster's host.
+_ECS_HOSTS: Mapping[str, str] = MappingProxyType(
+    {
+        "cn-hangzhou": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-shanghai-finance-1": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-shenzhen-finance-1": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-north-2-gov-1": "ecs.aliyuncs.com",
+        "ap-northeast-2-pop": "ecs.aliyuncs.com",
+        "cn-beijing-finance-pop": "ecs.aliyuncs.com",
+        "cn-beijing-gov-1": "ecs.aliyuncs.com",
+        "cn-beijing-nu16-b01": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-edge-1": "ecs.cn-qingdao-nebula.aliyuncs.com",
+        "cn-fujian": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-haidian-cm12-c01": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-hangzhou-bj-b01": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-hangzhou-finance": "ecs.aliyuncs.com",
+        "cn-hangzhou-internal-prod-1": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-hangzhou-internal-test-1": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-hangzhou-internal-test-2": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-hangzhou-internal-test-3": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-hangzhou-test-306": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-hongkong-finance-pop": "ecs.aliyuncs.com",
+        "cn-huhehaote-nebula-1": "ecs.cn-qingdao-nebula.aliyuncs.com",
+        "cn-shanghai-et15-b01": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-shanghai-et2-b01": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-shanghai-inner": "ecs.aliyuncs.com",
+        "cn-shanghai-internal-test-1": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-shenzhen-inner": "ecs.aliyuncs.com",
+        "cn-shenzhen-st4-d01": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-shenzhen-su18-b01": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-wuhan": "ecs.aliyuncs.com",
+        "cn-yushanfang": "ecs.aliyuncs.com",
+        "cn-zhangbei": "ecs.aliyuncs.com",
+        "cn-zhangbei-na61-b01": "ecs-cn-hangzhou.aliyuncs.com",
+        "cn-zhangjiakou-na62-a01": "ecs.cn-zhangjiakou.aliyuncs.com",
+        "cn-zhengzhou-nebula-1": "ecs.cn-qingdao-nebula.aliyuncs.com",
+        "eu-west-1-oxs": "ecs.cn-shenzhen-cloudstone.aliyuncs.com",
+        "rus-west-1-pop": "ecs.aliyuncs.com",
+    }
+)
+
+
 def ecs_endpoint(region: str) -> str:
-    """ECS: ``ecs.<region>.aliyuncs.com`` in every region, as the ECS endpoint page lists."""
-    return f"https://ecs.{region}.aliyuncs.com"
+    """The SDK's endpoint for the region: its map first, else ``ecs.<region>.aliyuncs.com``.
+
+    The map's central hosts serve the regions they name (the request carries
+    ``RegionId``); every other region has its own regional host, the SDK's
+    ``regional`` rule and the ECS endpoint page's table.
+    """
+    return f"https://{_ECS_HOSTS.get(region, f'ecs.{region}.aliyuncs.com')}"
+
+
+#: Every host the ECS defaults can name (the egress allow-list accepts each exactly).
+ECS_DEFAULT_HOSTS = frozenset(_ECS_HOSTS.values())

@@ -40,7 +40,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from cloudnet.api.endpoints import ENS_ENDPOINT, HUAWEI_NAT_ENDPOINTS, SAG_ENDPOINTS, ecs_endpoint
+from cloudnet.api.endpoints import (
+    ECS_DEFAULT_HOSTS,
+    ENS_ENDPOINT,
+    HUAWEI_NAT_ENDPOINTS,
+    SAG_ENDPOINTS,
+    ecs_endpoint,
+)
 from cloudnet.api.errors import CloudException, ErrorClass
 
 __all__ = [
@@ -76,8 +82,16 @@ def _default_hosts() -> Mapping[str, tuple[str, ...]]:
         "huawei-nat": tuple(HUAWEI_NAT_ENDPOINTS.values()),
         "alibaba-sag": tuple(SAG_ENDPOINTS.values()),
         "alibaba-ens": (ENS_ENDPOINT,),
-        "alibaba-ecs": (ecs_endpoint("cn-hangzhou"),),
+        # the regional shape; the SDK map's central hosts are EXACT_HOSTS
+        "alibaba-ecs": (ecs_endpoint("eu-central-1"),),
     }
+
+
+#: Default hosts outside their product's regional shape (``ecs-cn-hangzhou``, ...): each
+#: allowed exactly, as the SDK's endpoint map names it.
+EXACT_HOSTS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {"alibaba-ecs": frozenset(ECS_DEFAULT_HOSTS)}
+)
 
 
 def _derive() -> tuple[Mapping[str, tuple[str, frozenset[str]]], frozenset[str]]:
@@ -278,6 +292,7 @@ class EndpointPolicy:
         shaped = labels[:1] == [product] and (
             len(labels) == 1 or (len(labels) == 2 and bool(_REGION_LABEL.match(labels[1])))
         )
+        shaped = shaped or origin.host in EXACT_HOSTS.get(provider, frozenset())
         if domain not in domains or not shaped:
             shapes = " or ".join(f"{product}[.<region>].{d}" for d in sorted(domains))
             raise EndpointRefused(
