@@ -1,9 +1,10 @@
-"""docs/configuration.md against the command line and the chart.
+"""docs/configuration.md and docs/deploy.md's values table against the code and the chart.
 
-The page is where an operator of the operator looks a flag up; these tests
-fail when a flag is added without a row, when a row names a chart value that
-values.yaml does not have (a rename such as verbose → logLevel), or when a
-row does not name the values that the chart's own test maps the flag to.
+The pages are where an operator of the operator looks a flag or a value up;
+these tests fail when a flag is added without a row, when a row names a
+chart value that values.yaml does not have (a rename such as verbose →
+logLevel), when a row does not name the values that the chart's own test
+maps the flag to, or when a value of values.yaml is missing from the table.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tests.unit.test_chart import CHART, FLAG_VALUES, MISSING, leaves, lookup, r
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "configuration.md"
+DEPLOY = ROOT / "docs" / "deploy.md"
 COLUMNS = ["flag", "default", "chart value", "chart default", "meaning"]
 VALUE_NAME = re.compile(r"^[a-z][A-Za-z]*(\.[a-z][A-Za-z]*)*$")
 
@@ -69,3 +71,33 @@ def test_each_row_names_the_values_the_chart_maps_its_flag_to() -> None:
     for flag, (values, _, _) in FLAG_VALUES.items():
         missing = value_paths(values) - named_values(table[flag]["chart value"])
         assert not missing, f"{flag}: the row does not name {sorted(missing)}"
+
+
+def deploy_table_names() -> set[str]:
+    """The values docs/deploy.md's table names; `a.b` / `.c` is a.b and a.c."""
+    text = DEPLOY.read_text()
+    section = text[text.index("### Values") : text.index("### What the operator may do")]
+    names: set[str] = set()
+    for line in section.splitlines():
+        if not line.startswith("| `"):
+            continue
+        parent = ""
+        for code in re.findall(r"`([^`]+)`", line.split("|")[1]):
+            name = parent + code if code.startswith(".") else code
+            parent = name.rsplit(".", 1)[0] if "." in name else ""
+            names.add(name)
+    return names
+
+
+def test_the_deploy_values_table_names_every_value() -> None:
+    defaults = yaml.safe_load((CHART / "values.yaml").read_text())
+    named = deploy_table_names()
+    missing = [
+        ".".join(path)
+        for path, _ in leaves(defaults)
+        # a row may name the whole of a group (`resources`)
+        if not any(".".join(path[:i]) in named for i in range(1, len(path) + 1))
+    ]
+    assert not missing, f"docs/deploy.md's values table lacks {missing}"
+    unknown = {n for n in named if lookup(defaults, tuple(n.split("."))) is MISSING}
+    assert not unknown, f"docs/deploy.md names values that values.yaml lacks: {unknown}"
