@@ -6,8 +6,9 @@ the facts that matter are asserted: what the operator runs as, the exact
 RBAC it gets, and that the CRDs it ships are the repository's ``crds/``.
 Without helm these tests skip with a message saying so.
 
-``kubectl apply --dry-run=client`` is not used: it needs an API server for
-discovery even in client mode.
+The manifests are checked against the Kubernetes API's own JSON schemas with
+``kubernetes-validate`` instead of ``kubectl apply --dry-run=client``, which
+needs an API server for discovery even in client mode.
 """
 
 from __future__ import annotations
