@@ -54,6 +54,14 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion | toString) }}
 {{- end }}
 
+{{/*
+The name of the container port at metrics.port: it serves /metrics and
+/readyz when metrics are on, /readyz alone when only the probes are.
+*/}}
+{{- define "cloudnet-operator.opsPortName" -}}
+{{- if .Values.metrics.enabled }}metrics{{ else }}readiness{{ end }}
+{{- end }}
+
 {{/* The simulator image: the operator image unless set. */}}
 {{- define "cloudnet-operator.simulatorImage" -}}
 {{- $repo := .Values.simulator.image.repository | default .Values.image.repository }}
