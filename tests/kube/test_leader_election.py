@@ -248,3 +248,72 @@ def test_a_leader_that_finds_another_holder_stops_at_once(
     assert time.monotonic() - started < 1  # not the 20 s renew deadline
     a.release()
     assert spec(client)["holderIdentity"] == "intruder"  # a release never clears another's
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_standby_serves_shared_ports_and_an_empty_metrics_page(
+    client: kubernetes.client.ApiClient,
+) -> None:
+    """The chart's layout: readiness on the metrics port, liveness on its own."""
+    import httpx
+
+    from cloudnet.handlers.leader import StandbyHealth
+
+    quick = {"lease_duration": 60, "renew_deadline": 0.5, "retry_period": 0.1}
+    a = LeaseElector(settings("a", **quick), LeaseAPI(client, settings("a")), on_lost=lambda: None)
+    b = LeaseElector(settings("b", **quick), LeaseAPI(client, settings("b")), on_lost=lambda: None)
+    a.acquire()
+    assert not b.try_acquire_or_renew(2)  # b has read the Lease: it knows the holder
+    metrics, live = _free_port(), _free_port()
+    urls = [
+        f"http://127.0.0.1:{live}/healthz",
+        f"http://127.0.0.1:{metrics}/readyz",
+        f"http://127.0.0.1:{metrics}/metrics",
+    ]
+    try:
+        with StandbyHealth(urls, b, metrics_port=metrics):
+            for url in urls[:2]:
+                answer = httpx.get(url, timeout=2)
+                assert (answer.status_code, answer.json()) == (
+                    200,
+                    {"standby": True, "holder": "a"},
+                )
+            scrape = httpx.get(urls[2], timeout=2)
+            assert scrape.status_code == 200 and scrape.headers["content-type"] == "text/plain"
+            assert all(line.startswith("#") for line in scrape.text.splitlines())  # no series
+            assert httpx.get(f"http://127.0.0.1:{live}/metrics", timeout=2).status_code == 404
+    finally:
+        a.release()
+
+
+def test_a_lease_that_cannot_be_created_is_said_and_fails_the_standbys_probes(
+    client: kubernetes.client.ApiClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A missing election namespace: the standby could never take over, so it must not look fine."""
+    import httpx
+
+    from cloudnet.handlers.leader import StandbyHealth
+
+    s = ElectionSettings(namespace="no-such-namespace", name=NAME, identity="b", retry_period=0.1)
+    b = LeaseElector(s, LeaseAPI(client, s), on_lost=lambda: None)
+    with caplog.at_level("WARNING", logger="cloudnet.handlers.leader"):
+        assert not b._attempt(2)
+        assert not b._attempt(2)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1, warnings  # said once, not at every retry
+    assert (
+        "namespace does not exist" in warnings[0] and "--leader-election-namespace" in warnings[0]
+    )
+    assert b.problem and "404" in b.problem
+    port = _free_port()
+    with StandbyHealth([f"http://127.0.0.1:{port}/healthz"], b):
+        answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+    assert answer.status_code == 503
+    assert "namespace does not exist" in answer.json()["problem"]

@@ -67,6 +67,18 @@ JITTER_FACTOR = 1.2
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 #: Exit status when the lease is lost (controller-runtime exits non-zero too).
 LOST_EXIT_CODE = 1
+#: What a refused Lease call most likely means, said where the operator's user reads it.
+_CREATE_HINTS = {
+    403: "creating the Lease is forbidden (HTTP 403): the service account needs create "
+    "on leases in the election namespace",
+    404: "cannot create the Lease (HTTP 404): its namespace does not exist "
+    "(--leader-election-namespace)",
+}
+_READ_HINTS = {
+    401: "reading the Lease is unauthorized (HTTP 401): the service account token is not accepted",
+    403: "reading the Lease is forbidden (HTTP 403): the service account needs get on leases "
+    "in the election namespace",
+}
 
 
 def default_identity() -> str:
@@ -202,6 +214,7 @@ class LeaseElector:
         self._observed_at = 0.0
         self._renewed_at = 0.0  # start of the last successful acquire/renew attempt
         self._leading = False
+        self._problem_text: str | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -234,10 +247,18 @@ class LeaseElector:
                 },
                 timeout,
             )
-            return created in (200, 201)
-        if status != 200:
-            logger.info("leader election: reading the Lease answered HTTP %s", status)
+            if created in (200, 201):
+                self._problem(None)
+                return True
+            if created != 409:  # 409: another candidate created it first
+                self._problem(
+                    _CREATE_HINTS.get(created, f"creating the Lease answered HTTP {created}")
+                )
             return False
+        if status != 200:
+            self._problem(_READ_HINTS.get(status, f"reading the Lease answered HTTP {status}"))
+            return False
+        self._problem(None)
         spec = dict(lease.get("spec") or {})
         record = tuple(
             spec.get(k)
@@ -284,8 +305,24 @@ class LeaseElector:
         try:
             return self.try_acquire_or_renew(timeout)
         except Exception as exc:  # any failure is one failed attempt
-            logger.info("leader election: %s", type(exc).__name__)
+            self._problem(f"the Lease call failed: {type(exc).__name__}")
             return False
+
+    @property
+    def problem(self) -> str | None:
+        """Why the last attempt could not even compete (None: it could, win or lose)."""
+        return self._problem_text
+
+    def _problem(self, text: str | None) -> None:
+        """Log a new reason once, as a warning: a standby that cannot write the Lease
+        never takes over, and retrying quietly would hide it until the leader dies."""
+        if text and text != self._problem_text:
+            logger.warning(
+                "leader election: %s; retrying every %.1fs", text, self.settings.retry_period
+            )
+        elif not text and self._problem_text:
+            logger.info("leader election: the Lease answers again")
+        self._problem_text = text
 
     # -- the standby ------------------------------------------------------------------------
 
@@ -393,19 +430,28 @@ class StandbyHealth:
     never reaches: without this, a liveness probe would restart every standby
     pod, and a readiness probe would hold a rolling update forever (the surge
     pod stands by until the old pod goes, and ``maxUnavailable: 0`` waits for
-    it to be Ready first). The answer says ``standby``; the ports are free
-    again when kopf binds them. The stdlib server suffices: one GET per probe.
+    it to be Ready first). The answer says ``standby`` (200), or 503 with the
+    reason while the Lease cannot even be competed for (its namespace missing,
+    RBAC), so that a standby that could never take over does not look healthy.
+    ``/metrics`` on the metrics port answers an empty exposition: a scraper
+    then sees a standby as up with no series, not as a failing target. The
+    ports are free again when kopf binds them. The stdlib server suffices:
+    one GET per probe.
     """
 
-    def __init__(self, urls: Sequence[str], elector: LeaseElector) -> None:
+    def __init__(
+        self, urls: Sequence[str], elector: LeaseElector, *, metrics_port: int | None = None
+    ) -> None:
         self.servers: list[http.server.ThreadingHTTPServer] = []
+        paths: dict[tuple[str, int], set[str]] = {}
         for url in urls:
             parsed = urllib.parse.urlsplit(url)
             if not parsed.hostname or not parsed.port:
                 raise ValueError(f"{url!r}: expected http://HOST:PORT/PATH")
-            path = parsed.path or "/"
-            handler = _standby_handler(path, elector)
-            server = http.server.ThreadingHTTPServer((parsed.hostname, parsed.port), handler)
+            paths.setdefault((parsed.hostname, parsed.port), set()).add(parsed.path or "/")
+        for (host, port), served in paths.items():
+            handler = _standby_handler(frozenset(served), elector, metrics=port == metrics_port)
+            server = http.server.ThreadingHTTPServer((host, port), handler)
             server.daemon_threads = True
             self.servers.append(server)
 
@@ -422,16 +468,27 @@ class StandbyHealth:
             server.server_close()
 
 
-def _standby_handler(path: str, elector: LeaseElector) -> type[http.server.BaseHTTPRequestHandler]:
+def _standby_handler(
+    paths: frozenset[str], elector: LeaseElector, *, metrics: bool
+) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if urllib.parse.urlsplit(self.path).path != path:
+            path = urllib.parse.urlsplit(self.path).path
+            if metrics and path == "/metrics":
+                self._answer(200, b"# standby: the Lease holder serves the metrics\n", "text/plain")
+                return
+            if path not in paths:
                 self.send_error(404)
                 return
-            holder = elector.observed_holder
-            body = json.dumps({"standby": True, "holder": holder}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
+            problem = elector.problem
+            answer = {"standby": True, "holder": elector.observed_holder}
+            if problem:
+                answer["problem"] = problem
+            self._answer(503 if problem else 200, json.dumps(answer).encode(), "application/json")
+
+        def _answer(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

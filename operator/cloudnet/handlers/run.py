@@ -241,7 +241,11 @@ def run_operator(
     if leader_election is not None:
         # Its own ApiClient (pool of 2): renewals never wait for the operator's calls.
         elector = LeaseElector(leader_election, LeaseAPI(load_config(pool_size=2), leader_election))
-        if not _stand_by(elector, standby_health):
+        health = list(standby_health)
+        if metrics_address is not None:
+            health.append(f"http://{metrics_address}/metrics")
+        metrics_port = metrics_address.port if metrics_address is not None else None
+        if not _stand_by(elector, health, metrics_port):
             return 0
     try:
         asyncio.run(
@@ -269,7 +273,7 @@ def _raise_stopped(signum: int, frame: FrameType | None) -> None:
     raise _Stopped(signal.Signals(signum).name)
 
 
-def _stand_by(elector: LeaseElector, health: Sequence[str]) -> bool:
+def _stand_by(elector: LeaseElector, health: Sequence[str], metrics_port: int | None) -> bool:
     """Wait for the Lease; False if told to stop first (nothing was started, nothing to undo).
 
     The handlers stay after a win, until kopf replaces them with its own: a
@@ -278,7 +282,7 @@ def _stand_by(elector: LeaseElector, health: Sequence[str]) -> bool:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _raise_stopped)
     try:
-        with StandbyHealth(health, elector):
+        with StandbyHealth(health, elector, metrics_port=metrics_port):
             elector.acquire()
     except _Stopped as why:
         logger.info("leader election: stopped by %s while standing by", why)
