@@ -29,6 +29,7 @@ keeps the store and the simulator.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import random
@@ -41,6 +42,7 @@ import httpx
 
 from cloudnet.api.errors import ErrorClass
 from cloudnet.clouds.egress import Origin
+from cloudnet.clouds.ratelimit import RateLimiterRegistry
 from cloudnet.handlers import dnat, nic
 from cloudnet.handlers.common import Kind, Resolver
 from cloudnet.handlers.context import OperatorContext
@@ -501,6 +503,18 @@ class SimRegistry(ProviderRegistry):
     def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
         super().__init__(rate=1e9, burst=10**9, allowed=[ENDPOINT])
         self._transport = transport
+        # A throttling answer pauses its bucket (seconds, doubling): on virtual time
+        # the pause is taken in full without a real wait, as the simulator's own clock.
+        self.pacing_time = 0.0
+        self._limiters = RateLimiterRegistry(
+            1e9, 10**9, clock=lambda: self.pacing_time, sleep=self._pace
+        )
+
+    async def _pace(self, seconds: float) -> None:
+        # At least a microsecond: ``t + (deadline - t)`` can fall short of ``deadline`` by
+        # one ulp, and a bucket waiting out the rest would then never see time move.
+        self.pacing_time += max(1e-6, seconds)
+        await asyncio.sleep(0)
 
     def _client(self, endpoint: str, origin: Origin | None = None) -> httpx.AsyncClient:
         client = self._http.get(endpoint)

@@ -193,9 +193,19 @@ class RateLimiterRegistry:
     ProviderConfig's own limits, or its provider's defaults, apply below it.
     """
 
-    def __init__(self, rate: float, burst: int = 1) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: int = 1,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """``clock`` / ``sleep``: every bucket's, so that a test can run on virtual time."""
         self.rate = rate
         self.burst = burst
+        self._clock = clock
+        self._sleep = sleep
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
 
     def for_account(
@@ -215,7 +225,9 @@ class RateLimiterRegistry:
         key = (endpoint.rstrip("/").lower(), account)
         bucket = self._buckets.get(key)
         if bucket is None:
-            bucket = self._buckets[key] = TokenBucket(capped_rate, capped_burst)
+            bucket = self._buckets[key] = TokenBucket(
+                capped_rate, capped_burst, clock=self._clock, sleep=self._sleep
+            )
         elif (bucket.base_rate, bucket.burst) != (capped_rate, capped_burst):
             bucket.configure(capped_rate, capped_burst)
         return bucket
