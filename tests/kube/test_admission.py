@@ -194,6 +194,46 @@ def test_the_refusal_is_the_api_servers_status(kube_server, kubectl, crds):
     }
 
 
+def test_put_and_every_patch_type_are_checked_after_they_apply(kube_server, kubectl, crds):
+    kubectl.apply(dnat())
+    url = f"{DNAT_PATH}/web"
+    bad_port = {"spec": {"huaweiNat": {"externalServicePort": 70000}}}
+    with httpx.Client(base_url=kube_server.url, timeout=10) as http:
+        stored = http.get(url).json()
+        replaced = dict(stored, spec=dnat(externalServicePort=70000)["spec"])
+        answers = {
+            "PUT": http.put(url, json=replaced),
+            "merge": http.patch(
+                url, json=bad_port, headers={"Content-Type": "application/merge-patch+json"}
+            ),
+            "strategic": http.patch(
+                url,
+                json=bad_port,
+                headers={"Content-Type": "application/strategic-merge-patch+json"},
+            ),
+            "json": http.patch(
+                url,
+                json=[{"op": "replace", "path": "/spec/huaweiNat/externalServicePort", "value": 0}],
+                headers={"Content-Type": "application/json-patch+json"},
+            ),
+            "apply": http.patch(
+                f"{DNAT_PATH}/other?fieldManager=test",
+                content=yaml.safe_dump(dnat("other", externalServicePort=70000)),
+                headers={"Content-Type": "application/apply-patch+yaml"},
+            ),
+        }
+        for how, answer in answers.items():
+            assert answer.status_code == 422, (how, answer.text)
+        # port 0 is in the schema's range: a rule of the patched object refuses it
+        [cause] = answers["json"].json()["details"]["causes"]
+        assert cause["field"] == "spec.huaweiNat"
+        assert cause["message"].endswith(
+            "port 0 means all ports: internalServicePort and externalServicePort must both be 0"
+        )
+        assert http.get(url).json() == stored
+        assert http.get(f"{DNAT_PATH}/other").status_code == 404
+
+
 def test_a_crd_whose_rule_does_not_compile_is_refused(kube_server, manifests):
     crd = yaml.safe_load((manifests / "widget-crd.yaml").read_text())
     spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
