@@ -135,6 +135,14 @@ CASES = [
             NOT_CHECKED,
         ],
     ),
+    (
+        {"mode": None},
+        [
+            'spec.mode: Invalid value: "null": spec.mode in body must be of type string: "null"',
+            'spec.mode: Unsupported value: "null": supported values: "A", "B"',
+            NOT_CHECKED,
+        ],
+    ),
     # The API server does not check formats its registry lacks (date-time is "datetime").
     ({"when": "yesterday"}, []),
     ({"note": None}, []),

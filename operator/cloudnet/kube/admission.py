@@ -36,11 +36,18 @@ syntax; for anyOf, the errors of the branch whose type matches the value are
 reported (the API server picks the branch that passed most checks); CEL is
 cel-python with Kubernetes' ``split`` added, so rules using other Kubernetes
 CEL libraries (quantity, url, ip, the list and string extensions) fail as
-evaluation errors; there is no cost budget; a rule uses oldSelf if it names
-it; list items are never matched with the old list's items, which a real
-server does for lists of type map and set (their rules see no oldSelf, their
-errors do not ratchet). Not done: pruning of unknown fields, defaulting,
-metadata and embedded-resource validation.
+evaluation errors, syntax cel-python does not parse (optional fields) refuses
+the CRD, and the messages of evaluation errors are cel-python's; there is no
+cost budget and no type checking of rules at CRD creation; a rule uses oldSelf
+if it names it; schema patterns and ``matches`` use Python's regular
+expressions, not RE2 (a CRD's patterns must compile in RE2 to be admitted); list
+items are never matched with the old list's items, which a real server does
+for lists of type map and set (their rules see no oldSelf, their errors do not
+ratchet); ``Too long`` reads ``may not be longer than N``, as apimachinery
+long wrote it (newer releases may word it otherwise).
+Not done: pruning of unknown fields (they are stored, where the API server
+drops them or, with kubectl's strict field validation, refuses them),
+defaulting, metadata and embedded-resource validation.
 
 jsonschema, cel-python and google-re2 are development extras, absent from the
 runtime image: they are imported only when a validator is first built, and
@@ -164,7 +171,7 @@ def _go_number(value: float | int) -> str:
         return str(value)
     if math.isfinite(value) and value == int(value) and abs(value) < 1e21:
         return str(int(value))
-    return repr(value).replace("e+0", "e+").replace("e-0", "e-")
+    return repr(value)
 
 
 @dataclass(frozen=True)
@@ -222,7 +229,10 @@ Path = tuple[str | int, ...]
 
 
 def _path(parts: Sequence[str | int], prefix: str = "") -> str:
-    """A field path as field.Path prints it: ``spec.items[0].name``, map keys in brackets."""
+    """A field path as kube-openapi names it: ``spec.items[0].name``, map keys after dots.
+
+    (A real server's CEL errors put map keys in brackets; these keep the dots.)
+    """
     out = prefix
     for part in parts:
         if isinstance(part, int):
@@ -281,7 +291,7 @@ def _to_draft7(schema: Any) -> Any:
 
 def _json_type(value: Any) -> str:
     if value is None:
-        return '"null"'  # Go replaces a nil value by the string "null", then quotes it
+        return "null"
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
