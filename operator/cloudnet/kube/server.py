@@ -976,7 +976,10 @@ class KubeAPI(kmock.KubernetesEmulator):
     # ---- admission
 
     def _admit(self, target: Target, info: kmock.ResourceInfo, new: Obj, old: Obj | None) -> None:
-        """Refuse, as 422 Invalid, a custom resource its CRD refuses (or a CRD that cannot be)."""
+        """What a cluster refuses is refused here too, so kubectl and the operator meet it.
+
+        Custom resources against their CRD; CRDs whose rules or patterns do not compile.
+        """
         if not self.admission:
             return
         if target.key == ("apiextensions.k8s.io", "customresourcedefinitions"):
@@ -1010,7 +1013,11 @@ class KubeAPI(kmock.KubernetesEmulator):
         raise KubeError(422, "Invalid", status["message"], status["details"])
 
     def _validator(self, target: Target) -> validation.Validator | None:
-        """The compiled schema of the requested version, built on its first write."""
+        """The requested version's compiled schema.
+
+        Built on the version's first write, not on the CRD's apply: a version nobody
+        writes costs nothing.
+        """
         key = (target.group, target.plural, target.version)
         if key in self._validators:
             return self._validators[key]
@@ -1020,8 +1027,7 @@ class KubeAPI(kmock.KubernetesEmulator):
             try:
                 validator = validation.Validator(schema)
             except validation.Unavailable as exc:
-                self._admission_off(exc)
-                return None
+                self._admission_off(exc)  # and remembered: a failed import is slow to repeat
         self._validators[key] = validator
         return validator
 
