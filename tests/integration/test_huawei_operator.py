@@ -111,8 +111,17 @@ def test_cloud_invalid_spec_costs_one_call_per_generation(cluster: Cluster) -> N
 
 def test_spec_refused_by_the_model_makes_no_cloud_call(cluster: Cluster) -> None:
     cluster.settle_credentials_checks()
-    # The test API has no admission, like a cluster whose CRD is older than the operator.
-    cluster.kubectl.apply(dnat_rule("angle", description="<script>"))
+    rule = dnat_rule("angle", description="<script>")
+    refused = cluster.kubectl.apply(rule, check=False)
+    assert "spec.huaweiNat.description: Invalid value" in refused.stderr  # admission, first
+    # A cluster whose CRD is older than the operator: no description pattern to admit by.
+    crd = cluster.kubectl.json("get", "crd", "dnatrules.cloudnet.dev")
+    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    del schema["properties"]["spec"]["properties"]["huaweiNat"]["properties"]["description"][
+        "pattern"
+    ]
+    cluster.kubectl("replace", "-f", "-", input=json.dumps(crd))
+    cluster.kubectl.apply(rule)
     status = cluster.wait_phase("angle", "ERROR")
     message = {c["type"]: c for c in status["conditions"]}["Ready"]["message"]
     assert "spec.huaweiNat.description" in message

@@ -47,7 +47,8 @@ def sdk_authorization(
     )
 
 
-# --- the documented vectors (shared/CLOUD_APIS.md) -------------------------------------------
+# --- Alibaba's documented examples: the V1 (RPC) signature of ECS DescribeRegions and the ---
+# --- V3 (ACS3-HMAC-SHA256) signature of ECS RunInstances ---------------------------------
 
 V1_VECTOR = {
     "AccessKeyId": "testid",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,42 @@ def test_cel_strings_and_lists_are_bounded(name: str) -> None:
             check(node["items"], f"{path}[]", under_rule)
 
     check(schema["properties"]["spec"], ".spec", False)
+
+
+def _descriptions(node: Any, path: str = "") -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str):
+                found.append((path, value))
+            else:
+                found += _descriptions(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _descriptions(value, f"{path}[{i}]")
+    return found
+
+
+#: What `kubectl explain` readers cannot follow: files outside the repository or
+#: inside its source, Markdown or reST markup, and the project's internal names.
+NOT_PLAIN = {
+    "a file outside the repository": re.compile(r"shared/"),
+    "markup (backticks)": re.compile(r"`"),
+    "a Python file": re.compile(r"\.py\b"),
+    "a Markdown link": re.compile(r"\[[^\]]*\]\([^)]*\)"),
+    "a source path": re.compile(r"\b(handlers|core|providers|clouds|api|tests)/"),
+    "a seed document": re.compile(r"\bseed \d"),
+    "the README": re.compile(r"README"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(build_crds()))
+def test_descriptions_are_plain_text(name: str) -> None:
+    descriptions = _descriptions(build_crds()[name])
+    assert len(descriptions) > 20
+    for path, text in descriptions:
+        for what, pattern in NOT_PLAIN.items():
+            assert not pattern.search(text), f"{name} {path}: {what} in {text!r}"
 
 
 def test_names_and_printer_columns() -> None:

@@ -15,7 +15,8 @@ from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 from cloudnet.api.common import Model, cel, immutable, rules
 from cloudnet.api.types import IPv4
 
-#: The most ports one ENS range may hold (seed 000: "The maximum port range is 1000").
+#: The most ports one ENS range may hold (the ModifyForwardEntry reference: "The maximum port
+#: range is 1000").
 MAX_RANGE_PORTS = 1000
 _PORT_RE = r"^[0-9]{1,5}(/[0-9]{1,5})?$"
 

@@ -1,4 +1,4 @@
-"""The ``alibabaSag`` block of a DnatRule: a DNAT entry on a Smart Access Gateway (seed 002).
+"""The ``alibabaSag`` block of a DnatRule: a DNAT entry on a Smart Access Gateway.
 
 SAG has AddDnatEntry and DeleteDnatEntry but no Modify call, so every field
 but the scope (``regionId``, ``sagId``) may change in the spec and the

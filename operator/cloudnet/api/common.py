@@ -1,6 +1,6 @@
 """Pieces shared by every kind: references, policies, and the one status shape.
 
-The status vocabulary is Huawei's (seed 003) for every provider; other
+The status vocabulary is Huawei NAT v2's (a DNAT rule's status) for every provider; other
 clouds' states are mapped onto it by their providers.
 """
 
@@ -104,7 +104,7 @@ class StatusModel(BaseModel):
 
 
 class Condition(StatusModel):
-    """A Kubernetes API-conventions condition; ``reason`` is an error class or a stable code."""
+    """A Kubernetes API-conventions condition; its reason is an error class or a stable code."""
 
     type: str = Field(description="Ready or Synced.", max_length=64)
     status: str = Field(description="True, False or Unknown.", pattern="^(True|False|Unknown)$")

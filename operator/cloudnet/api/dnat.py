@@ -68,7 +68,7 @@ HUAWEI_RULES: list[dict[str, str]] = [
 
 
 class HuaweiNatSpec(Model):
-    """A DNAT rule on a Huawei Cloud public NAT gateway (NAT Gateway API v2, seed 003)."""
+    """A DNAT rule on a Huawei Cloud public NAT gateway (NAT Gateway API v2)."""
 
     cel_rules: ClassVar[list[dict[str, str]]] = HUAWEI_RULES
 

@@ -1,4 +1,4 @@
-"""The ``NetworkInterfaceConfig`` kind: the attributes of an existing Alibaba ECS ENI (seed 004).
+"""The ``NetworkInterfaceConfig`` kind: the attributes of an existing Alibaba ECS ENI.
 
 The ENI itself is never created or deleted by the operator: the resource
 declares attributes of an interface that exists, and the operator keeps them
@@ -181,7 +181,7 @@ NIC_RULES = [
 
 
 class NetworkInterfaceConfigSpec(Model):
-    """The ENI and the attributes to keep on it (ModifyNetworkInterfaceAttribute, seed 004)."""
+    """The ENI and the attributes to keep on it (set with ECS ModifyNetworkInterfaceAttribute)."""
 
     cel_rules: ClassVar[list[dict[str, str]]] = NIC_RULES
 
@@ -343,7 +343,7 @@ def _pascal_tree(value: Any) -> Any:
 
 
 class NicStatus(ResourceStatus):
-    """ResourceStatus plus the ENI's attributes before the operator changed them."""
+    """The status every cloudnet kind reports, plus the ENI's attributes before any change."""
 
     original: dict[str, Any] | None = Field(
         default=None,

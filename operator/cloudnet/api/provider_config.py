@@ -136,7 +136,8 @@ class ProviderConfigSpec(Model):
         default=None,
         description=(
             "Client-side rate limit for this account at this endpoint. Absent: the provider's "
-            "default (see the README, Rate limits). Never above the operator's --cloud-rate."
+            "default, 10 calls per second with bursts of 10. Never above the operator's "
+            "--cloud-rate."
         ),
     )
     credentials_source: Literal["Secret", "RRSA"] = Field(

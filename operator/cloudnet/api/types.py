@@ -2,8 +2,8 @@
 
 Each type carries its admission rule (OpenAPI ``format``/``pattern`` or a
 CEL rule) *and* the same check as a pydantic validator, so an object that
-reached the operator without admission (a test API, an old CRD) is refused
-with the same words before any cloud call.
+reached the operator without admission (an older CRD, admission turned off)
+is refused with the same words before any cloud call.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def _hyphen_range(value: str) -> str:
     # The pattern has already guaranteed digits on both sides.
     low, high = parse_range(value, "-")
     if not (1 <= low < high <= 65535):
-        raise ValueError(f"{value!r} must be x-y with 1 <= x < y <= 65535 (seed 003)")
+        raise ValueError(f"{value!r} must be x-y with 1 <= x < y <= 65535")
     return value
 
 

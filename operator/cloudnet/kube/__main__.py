@@ -27,11 +27,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="accept objects in namespaces that do not exist",
     )
+    parser.add_argument(
+        "--no-admission",
+        action="store_true",
+        help="store custom resources without checking them against their CRD",
+    )
     return parser.parse_args(argv)
 
 
 async def amain(args: argparse.Namespace) -> None:
-    api = KubeAPI(strict_namespaces=not args.lenient_namespaces)
+    api = KubeAPI(strict_namespaces=not args.lenient_namespaces, admission=not args.no_admission)
     async with running(api, args.host, args.port) as server:
         if args.kubeconfig:
             server.write_kubeconfig(args.kubeconfig)
