@@ -5,6 +5,8 @@
 
 PYTHON ?= python3
 VENV := .venv
+# pytest-xdist workers: the integration modules wait on processes, so one more than cores
+TEST_WORKERS ?= 3
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
@@ -31,7 +33,7 @@ lint: install
 	$(BIN)/lint-imports
 
 test: install tools lint
-	$(BIN)/pytest -q -ra
+	$(BIN)/pytest -q -ra -n $(TEST_WORKERS)
 
 crds: install
 	$(BIN)/cloudnet crds --output crds
