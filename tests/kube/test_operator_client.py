@@ -18,7 +18,7 @@ from kubernetes.client.exceptions import ApiException
 
 from cloudnet.core.resource import Resource
 from cloudnet.handlers.kube_client import KubeClient, KubeRefused, NotFoundError, load_config
-from cloudnet.kube.testing import ServerHandle
+from cloudnet_devkit.kubeapi import ServerHandle
 
 DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
 

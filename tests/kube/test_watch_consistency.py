@@ -19,7 +19,7 @@ import aiohttp
 import aiohttp.web
 import pytest
 
-from cloudnet.kube import KubeAPI, running, server
+from cloudnet_devkit.kubeapi import TestKubeAPI, running, server
 
 CMS = "/api/v1/namespaces/default/configmaps"
 MERGE = {"Content-Type": "application/merge-patch+json"}
@@ -34,7 +34,7 @@ Event = dict[str, Any]
 
 @pytest.fixture()
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with running(KubeAPI()) as srv, aiohttp.ClientSession(srv.url) as session:
+    async with running(TestKubeAPI()) as srv, aiohttp.ClientSession(srv.url) as session:
         yield session
 
 
@@ -269,7 +269,7 @@ class _WriteAfterTimeout:
 
 
 async def test_a_bookmark_never_overtakes_a_queued_event(monkeypatch):
-    api = KubeAPI()
+    api = TestKubeAPI()
     target = server.Target("", "v1", "configmaps", "default")
 
     def write_as_another_handler() -> None:
@@ -321,7 +321,7 @@ async def test_chunked_list_is_one_snapshot_that_a_watch_continues(http):
 
 async def test_chunked_list_continued_past_the_backlog_is_410():
     async with (
-        running(KubeAPI(watch_backlog=2)) as api,
+        running(TestKubeAPI(watch_backlog=2)) as api,
         aiohttp.ClientSession(api.url) as http,
     ):
         for name in ("a", "b", "c"):

@@ -7,7 +7,7 @@ guards finalizer edits with a JSON-patch ``test`` of
 status through ``/status``; kubectl needs discovery, OpenAPI, Tables, typed
 lists, strategic merge patches and watches by field selector.
 
-``KubeAPI`` subclasses ``kmock.KubernetesEmulator`` and keeps kmock's parts
+``TestKubeAPI`` subclasses ``kmock.KubernetesEmulator`` and keeps kmock's parts
 that work (request parsing, bundled discovery data, the ``resources`` array,
 the DSL for user-defined reactions such as fault injection) while serving the
 Kubernetes semantics itself:
@@ -31,7 +31,7 @@ Kubernetes semantics itself:
   with the old object, and refused with the API server's 422 Invalid Status
   (``details.causes`` with each field and message), so kubectl prints what it
   prints against a cluster; a CRD whose rules do not compile is refused. The
-  engine is ``cloudnet.kube.admission`` (what it approximates is listed
+  engine is ``cloudnet_devkit.kubeapi.admission`` (what it approximates is listed
   there). Its libraries are development extras: without them (the runtime
   image) the API logs one warning and admits every object unchecked, so the
   demo still runs. ``admission=False`` turns it off on purpose.
@@ -64,8 +64,8 @@ import kmock
 import yaml
 from kmock import ReactionMismatchError  # type: ignore[attr-defined]
 
-from cloudnet.kube import admission as validation
-from cloudnet.kube import openapi, patching, selectors, tables
+from cloudnet_devkit.kubeapi import admission as validation
+from cloudnet_devkit.kubeapi import openapi, patching, selectors, tables
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ BOOKMARK_INTERVAL = 30.0
 CONNECTION_CHECK_INTERVAL = 2.0
 
 
-class KubeError(Exception):
+class StatusError(Exception):
     """An API error rendered as a ``v1/Status`` with the given HTTP code and reason."""
 
     def __init__(
@@ -176,7 +176,7 @@ class _Watcher:
 
 
 @attrs.define(kw_only=True)
-class KubeAPI(kmock.KubernetesEmulator):
+class TestKubeAPI(kmock.KubernetesEmulator):
     """A Kubernetes API server in memory; see the module docstring.
 
     ``history_limit`` bounds the request history kept for kmock assertions;
@@ -186,6 +186,9 @@ class KubeAPI(kmock.KubernetesEmulator):
     resources against their CRD's schema and rules (when its libraries are
     installed).
     """
+
+    #: pytest collects classes named Test* from every test module that imports one
+    __test__ = False
 
     history_limit: int = 1000
     strict_namespaces: bool = True
@@ -299,11 +302,11 @@ class KubeAPI(kmock.KubernetesEmulator):
                 if reaction is not None:
                     return reaction
             return await self._route(call, target)
-        except KubeError as exc:
+        except StatusError as exc:
             return self._json(exc.status(), exc.code)
         except Exception as exc:
             logger.exception("test Kubernetes API failed on %s %s", raw.method, raw.path_qs)
-            error = KubeError(
+            error = StatusError(
                 500, "InternalError", repr(exc), {"traceback": traceback.format_exc()}
             )
             return self._json(error.status(), 500)
@@ -355,7 +358,7 @@ class KubeAPI(kmock.KubernetesEmulator):
             if static is not None:
                 return static
         if target is None:
-            raise KubeError(
+            raise StatusError(
                 404,
                 "NotFound",
                 f"the server could not find the requested resource ({call.method} {call.path})",
@@ -434,11 +437,15 @@ class KubeAPI(kmock.KubernetesEmulator):
             return self._json(self._resource_list("", "v1"))
         if parts[0] == "apis" and len(parts) == 2:
             if parts[1] not in self._groups():
-                raise KubeError(404, "NotFound", "the server could not find the requested resource")
+                raise StatusError(
+                    404, "NotFound", "the server could not find the requested resource"
+                )
             return self._json(self._api_group(parts[1]))
         if parts[0] == "apis" and len(parts) == 3:
             if parts[2] not in self._groups().get(parts[1], []):
-                raise KubeError(404, "NotFound", "the server could not find the requested resource")
+                raise StatusError(
+                    404, "NotFound", "the server could not find the requested resource"
+                )
             return self._json(self._resource_list(parts[1], parts[2]))
         if parts == ["openapi", "v2"]:
             # kubectl asks for protobuf; an empty message is a valid, empty document.
@@ -520,7 +527,7 @@ class KubeAPI(kmock.KubernetesEmulator):
                     }
                 )
         if not entries and group:
-            raise KubeError(404, "NotFound", "the server could not find the requested resource")
+            raise StatusError(404, "NotFound", "the server could not find the requested resource")
         return {
             "kind": "APIResourceList",
             "apiVersion": "v1",
@@ -550,7 +557,7 @@ class KubeAPI(kmock.KubernetesEmulator):
             return cached
         res = kmock.resource(target.group, target.version, target.plural)
         if res not in self.resources:
-            raise KubeError(
+            raise StatusError(
                 404,
                 "NotFound",
                 "the server could not find the requested resource",
@@ -642,14 +649,14 @@ class KubeAPI(kmock.KubernetesEmulator):
             return
         ns = self._store.get(("", "namespaces"), {}).get((None, namespace))
         if ns is None:
-            raise KubeError(
+            raise StatusError(
                 404,
                 "NotFound",
                 f'namespaces "{namespace}" not found',
                 {"name": namespace, "kind": "namespaces"},
             )
         if ns["metadata"].get("deletionTimestamp"):
-            raise KubeError(
+            raise StatusError(
                 403,
                 "Forbidden",
                 f"unable to create new content in namespace {namespace} because it is being "
@@ -658,9 +665,9 @@ class KubeAPI(kmock.KubernetesEmulator):
             )
 
     @staticmethod
-    def _not_found(target: Target, name: str) -> KubeError:
+    def _not_found(target: Target, name: str) -> StatusError:
         what = f"{target.plural}.{target.group}" if target.group else target.plural
-        return KubeError(
+        return StatusError(
             404,
             "NotFound",
             f'{what} "{name}" not found',
@@ -681,12 +688,12 @@ class KubeAPI(kmock.KubernetesEmulator):
     async def _serve_resource(self, target: Target, call: Call) -> aiohttp.web.StreamResponse:
         info = self._info(target)
         if target.namespace is not None and not info.namespaced:
-            raise KubeError(404, "NotFound", "the server could not find the requested resource")
+            raise StatusError(404, "NotFound", "the server could not find the requested resource")
         method, watch = call.method, call.params.get("watch") in ("true", "1")
         if target.subresource is not None and target.subresource not in info.subresources:
-            raise KubeError(404, "NotFound", "the server could not find the requested resource")
+            raise StatusError(404, "NotFound", "the server could not find the requested resource")
         if target.subresource not in (None, "status", "finalize"):
-            raise KubeError(405, "MethodNotAllowed", f"{target.subresource} is not supported")
+            raise StatusError(405, "MethodNotAllowed", f"{target.subresource} is not supported")
         if method == "GET" and watch:
             return await self._watch(target, info, call)
         if target.name is None:
@@ -710,7 +717,7 @@ class KubeAPI(kmock.KubernetesEmulator):
                 return self._json(*self._patch(target, info, call))
             if method == "DELETE":
                 return self._json(self._delete(target, info, call))
-        raise KubeError(405, "MethodNotAllowed", f"{method} is not supported on {call.path}")
+        raise StatusError(405, "MethodNotAllowed", f"{method} is not supported on {call.path}")
 
     def _table(
         self,
@@ -759,7 +766,7 @@ class KubeAPI(kmock.KubernetesEmulator):
         try:
             items = self._select(target, call, bucket=self._state_at(target.key, version))
         except selectors.SelectorError as exc:
-            raise KubeError(400, "BadRequest", str(exc)) from exc
+            raise StatusError(400, "BadRequest", str(exc)) from exc
         limit = int(call.params.get("limit") or 0)
         token: str | None = None
         if offset:
@@ -800,7 +807,7 @@ class KubeAPI(kmock.KubernetesEmulator):
             parsed = json.loads(base64.urlsafe_b64decode(token.encode()))
             return int(parsed["rv"]), int(parsed["start"])
         except (ValueError, TypeError, KeyError) as exc:
-            raise KubeError(400, "BadRequest", f"invalid continue token {token!r}") from exc
+            raise StatusError(400, "BadRequest", f"invalid continue token {token!r}") from exc
 
     def _state_at(self, key: StoreKey, version: int) -> Mapping[ObjKey, Obj]:
         """Undoing the backlog is what lets later pages show the first page's moment.
@@ -812,7 +819,7 @@ class KubeAPI(kmock.KubernetesEmulator):
         if version >= self._rv:
             return bucket
         if version < self._evicted_rv.get(key, 0):
-            raise KubeError(
+            raise StatusError(
                 410,
                 "Expired",
                 "The provided continue parameter is too old to display a consistent list "
@@ -837,15 +844,15 @@ class KubeAPI(kmock.KubernetesEmulator):
             try:
                 data = yaml.safe_load(call.text)
             except yaml.YAMLError as exc:
-                raise KubeError(400, "BadRequest", f"cannot parse the body: {exc}") from exc
+                raise StatusError(400, "BadRequest", f"cannot parse the body: {exc}") from exc
         if "protobuf" in call.headers.get("Content-Type", ""):
-            raise KubeError(
+            raise StatusError(
                 415,
                 "UnsupportedMediaType",
                 "protobuf is not supported by the test API: send JSON (manifests)",
             )
         if not isinstance(data, dict):
-            raise KubeError(400, "BadRequest", "the body must be a JSON object")
+            raise StatusError(400, "BadRequest", "the body must be a JSON object")
         return data
 
     def _create(self, target: Target, info: kmock.ResourceInfo, call: Call) -> tuple[Obj, int]:
@@ -857,10 +864,10 @@ class KubeAPI(kmock.KubernetesEmulator):
     ) -> Obj:
         meta = body.setdefault("metadata", {})
         if not isinstance(meta, dict):
-            raise KubeError(400, "BadRequest", "metadata must be an object")
+            raise StatusError(400, "BadRequest", "metadata must be an object")
         if not meta.get("name"):
             if not meta.get("generateName"):
-                raise KubeError(
+                raise StatusError(
                     422,
                     "Invalid",
                     "metadata.name: Required value: name or generateName is required",
@@ -873,7 +880,7 @@ class KubeAPI(kmock.KubernetesEmulator):
         if info.namespaced:
             body_ns = meta.get("namespace")
             if target.namespace and body_ns and body_ns != target.namespace:
-                raise KubeError(
+                raise StatusError(
                     400,
                     "BadRequest",
                     "the namespace of the provided object does "
@@ -887,7 +894,7 @@ class KubeAPI(kmock.KubernetesEmulator):
         if target.key in _CHECKED_NAMES and not (
             isinstance(name, str) and len(name) <= 253 and _DNS_SUBDOMAIN.fullmatch(name)
         ):
-            raise KubeError(
+            raise StatusError(
                 422,
                 "Invalid",
                 f"metadata.name: Invalid value: {str(name)[:300]!r}: a lowercase RFC 1123 "
@@ -895,7 +902,7 @@ class KubeAPI(kmock.KubernetesEmulator):
             )
         if (namespace, name) in self._store.get(target.key, {}):
             what = f"{target.plural}.{target.group}" if target.group else target.plural
-            raise KubeError(
+            raise StatusError(
                 409,
                 "AlreadyExists",
                 f'{what} "{name}" already exists',
@@ -1010,7 +1017,7 @@ class KubeAPI(kmock.KubernetesEmulator):
     def _refuse(group: str, kind: str, obj: Obj, errors: list[validation.FieldError]) -> None:
         name = str(obj.get("metadata", {}).get("name", ""))
         status = validation.invalid_status(group, kind, name, errors)
-        raise KubeError(422, "Invalid", status["message"], status["details"])
+        raise StatusError(422, "Invalid", status["message"], status["details"])
 
     def _validator(self, target: Target) -> validation.Validator | None:
         """The requested version's compiled schema.
@@ -1078,19 +1085,19 @@ class KubeAPI(kmock.KubernetesEmulator):
                 elif content_type == "application/strategic-merge-patch+json":
                     new = patching.strategic_merge_patch(existing, self._body(call))
                 else:
-                    raise KubeError(
+                    raise StatusError(
                         415,
                         "UnsupportedMediaType",
                         f"the patch type {content_type!r} is not supported",
                     )
             except patching.PatchError as exc:
-                raise KubeError(
+                raise StatusError(
                     422,
                     "Invalid",
                     f"the server rejected our request due to an error in our request: {exc}",
                 ) from exc
         if not isinstance(new, dict):
-            raise KubeError(422, "Invalid", "the patched object is not an object")
+            raise StatusError(422, "Invalid", "the patched object is not an object")
         return self._commit_update(target, info, existing, new, dry_run=call.dry_run), 200
 
     def _commit_update(
@@ -1099,12 +1106,12 @@ class KubeAPI(kmock.KubernetesEmulator):
         assert target.name is not None
         new_meta = new.setdefault("metadata", {})
         if not isinstance(new_meta, dict):
-            raise KubeError(400, "BadRequest", "metadata must be an object")
+            raise StatusError(400, "BadRequest", "metadata must be an object")
         old_meta = old["metadata"]
         sent_rv = new_meta.get("resourceVersion")
         if sent_rv and sent_rv != old_meta["resourceVersion"]:
             what = f"{target.plural}.{target.group}" if target.group else target.plural
-            raise KubeError(
+            raise StatusError(
                 409,
                 "Conflict",
                 f'Operation cannot be fulfilled on {what} "{target.name}": the object has been '
@@ -1112,7 +1119,7 @@ class KubeAPI(kmock.KubernetesEmulator):
                 {"name": target.name, "group": target.group, "kind": target.plural},
             )
         if new_meta.get("name", target.name) != target.name:
-            raise KubeError(400, "BadRequest", "the name of the object does not match the URL")
+            raise StatusError(400, "BadRequest", "the name of the object does not match the URL")
         # Identity and server-owned fields never come from the client.
         new["apiVersion"], new["kind"] = old["apiVersion"], old["kind"]
         new_meta["name"] = target.name
@@ -1147,7 +1154,7 @@ class KubeAPI(kmock.KubernetesEmulator):
         if deleting:
             added = set(new_meta.get("finalizers") or []) - set(old_meta.get("finalizers") or [])
             if added:
-                raise KubeError(
+                raise StatusError(
                     422,
                     "Invalid",
                     "metadata.finalizers: Forbidden: no new "
@@ -1185,7 +1192,7 @@ class KubeAPI(kmock.KubernetesEmulator):
         for field_name in ("uid", "resourceVersion"):
             wanted = preconditions.get(field_name)
             if wanted and wanted != meta.get(field_name):
-                raise KubeError(
+                raise StatusError(
                     409,
                     "Conflict",
                     f"Precondition failed: {field_name} in "
@@ -1268,7 +1275,7 @@ class KubeAPI(kmock.KubernetesEmulator):
             labels = selectors.label_selector(call.params.get("labelSelector"))
             fields = selectors.field_selector(call.params.get("fieldSelector"))
         except selectors.SelectorError as exc:
-            raise KubeError(400, "BadRequest", str(exc)) from exc
+            raise StatusError(400, "BadRequest", str(exc)) from exc
         pinned = target.name
 
         def matches(obj: Mapping[str, Any]) -> bool:
@@ -1334,11 +1341,11 @@ class KubeAPI(kmock.KubernetesEmulator):
                 try:
                     since = int(since_raw)
                 except ValueError as exc:
-                    raise KubeError(
+                    raise StatusError(
                         400, "BadRequest", f"invalid resourceVersion {since_raw!r}"
                     ) from exc
                 if since < self._evicted_rv.get(target.key, 0):
-                    gone = KubeError(410, "Expired", f"too old resource version: {since}")
+                    gone = StatusError(410, "Expired", f"too old resource version: {since}")
                     chunks.append(
                         json.dumps({"type": "ERROR", "object": gone.status()}).encode() + b"\n"
                     )

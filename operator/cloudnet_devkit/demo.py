@@ -94,7 +94,7 @@ def run_demo(manifests: Path | None = None) -> int:
         raise SystemExit(f"{manifests} not found: run the demo from a clone of the repository")
     if not _port_free(SIM_PORT):
         raise SystemExit(f"127.0.0.1:{SIM_PORT} is taken; the examples' simulator needs it")
-    from cloudnet.kube.runner import serve as serve_kube
+    from cloudnet_devkit.kubeapi.runner import serve as serve_kube
 
     workdir = Path(tempfile.mkdtemp(prefix="cloudnet-demo-"))
     kubeconfig = workdir / "kubeconfig"
