@@ -71,7 +71,8 @@ sys.path.insert(0, str(ROOT))
 from bench.svgplot import downsample  # noqa: E402
 from cloudnet.sim.inventory import Inventory, default_inventory_text  # noqa: E402
 from cloudnet_devkit.kubeapi.runner import ServerHandle, serve  # noqa: E402
-from cloudnet_devkit.kubeapi.server import Obj, StoreKey, TestKubeAPI  # noqa: E402
+from cloudnet_devkit.kubeapi.server import TestKubeAPI  # noqa: E402
+from cloudnet_devkit.kubeapi.wire import Obj, StoreKey  # noqa: E402
 from cloudnet_devkit.kubectl import Kubectl  # noqa: E402
 
 FLOOR_SCRIPT = ROOT / "bench" / "floor_operator.py"
@@ -463,7 +464,7 @@ class World:
         assert isinstance(kube.api, ProbedKubeAPI)
         if not callable(getattr(TestKubeAPI, "_emit", None)):
             raise SystemExit(
-                "cloudnet_devkit.kubeapi.server.TestKubeAPI._emit is gone: update ProbedKubeAPI"
+                "cloudnet_devkit.kubeapi.store.Store._emit is gone: update ProbedKubeAPI"
             )
         self.probe: Probe = kube.api.probe
         self.kubeconfig = kube.kubeconfig(tmp / "kubeconfig")

@@ -263,10 +263,12 @@ def test_admission_can_be_turned_off():
 
 def test_without_its_libraries_admission_warns_once_and_admits(monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "jsonschema", None)  # import jsonschema raises ImportError
-    with caplog.at_level(logging.WARNING, logger="cloudnet_devkit.kubeapi.server"):
+    with caplog.at_level(logging.WARNING, logger="cloudnet_devkit.kubeapi.admission_control"):
         assert _post_invalid_rule(TestKubeAPI()).status_code == 201
     warnings = [
-        r.getMessage() for r in caplog.records if r.name == "cloudnet_devkit.kubeapi.server"
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "cloudnet_devkit.kubeapi.admission_control"
     ]
     assert len(warnings) == 1
     assert "admits custom resources unchecked" in warnings[0]

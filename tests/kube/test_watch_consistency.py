@@ -19,7 +19,8 @@ import aiohttp
 import aiohttp.web
 import pytest
 
-from cloudnet_devkit.kubeapi import TestKubeAPI, running, server
+from cloudnet_devkit.kubeapi import TestKubeAPI, running, wire
+from cloudnet_devkit.kubeapi import watch as watch_module
 
 CMS = "/api/v1/namespaces/default/configmaps"
 MERGE = {"Content-Type": "application/merge-patch+json"}
@@ -247,7 +248,7 @@ async def test_a_watch_from_a_future_resource_version_starts_after_it(http):
 
 
 class _WriteAfterTimeout:
-    """The server module's ``asyncio``, but a write lands right after a wait times out.
+    """The watch module's ``asyncio``, but a write lands right after a wait times out.
 
     That is the moment after the timer fired and before the watch's task
     resumes: a request handler scheduled in between can commit a write and
@@ -270,15 +271,15 @@ class _WriteAfterTimeout:
 
 async def test_a_bookmark_never_overtakes_a_queued_event(monkeypatch):
     api = TestKubeAPI()
-    target = server.Target("", "v1", "configmaps", "default")
+    target = wire.Target("", "v1", "configmaps", "default")
 
     def write_as_another_handler() -> None:
         body = {"metadata": {"name": "slipped-in"}}
         api._create_object(target, api._info(target), body, dry_run=False)
 
-    monkeypatch.setattr(server, "CONNECTION_CHECK_INTERVAL", 0.01)
-    monkeypatch.setattr(server, "BOOKMARK_INTERVAL", 0.0)
-    monkeypatch.setattr(server, "asyncio", _WriteAfterTimeout(write_as_another_handler))
+    monkeypatch.setattr(watch_module, "CONNECTION_CHECK_INTERVAL", 0.01)
+    monkeypatch.setattr(watch_module, "BOOKMARK_INTERVAL", 0.0)
+    monkeypatch.setattr(watch_module, "asyncio", _WriteAfterTimeout(write_as_another_handler))
     async with running(api) as srv, aiohttp.ClientSession(srv.url) as http:
         async with http.get(CMS) as response:
             listed = (await response.json())["metadata"]["resourceVersion"]

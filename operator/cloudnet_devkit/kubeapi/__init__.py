@@ -17,7 +17,8 @@ from cloudnet_devkit.kubeapi.runner import (
     start,
     write_kubeconfig,
 )
-from cloudnet_devkit.kubeapi.server import StatusError, TestKubeAPI
+from cloudnet_devkit.kubeapi.server import TestKubeAPI
+from cloudnet_devkit.kubeapi.wire import StatusError
 
 __all__ = [
     "AsyncServer",
