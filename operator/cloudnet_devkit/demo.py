@@ -6,6 +6,9 @@ the operator as a real ``cloudnet run`` process; it then applies the CRDs and
 ``examples/manifests/`` with real kubectl and prints every phase change with
 the time since apply, until interrupted. A second terminal can use kubectl
 with the kubeconfig it prints.
+
+It lives in the devkit because it runs the test Kubernetes API, which the
+runtime image does not have; ``cloudnet demo`` finds it here at run time.
 """
 
 from __future__ import annotations
