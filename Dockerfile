@@ -4,8 +4,12 @@
 #
 #   docker build -t cloudnet-operator:dev .
 #
-# Stage 1 builds the project's wheel (and wheels of its dependencies); stage 2
-# installs them into a venv, without compilers, caches or the source tree.
+# Stage 1 builds the project's wheel (and wheels of its dependencies, the sim
+# extra's included); stage 2 installs them into a venv, without compilers,
+# caches or the source tree. Only operator/cloudnet is copied: the devkit
+# (operator/cloudnet_devkit: the test Kubernetes API, the demo, the pytest
+# fixtures) and the dev extra stay out of the image
+# (tests/unit/test_packaging.py checks both).
 # The Python minor version must satisfy pyproject.toml's requires-python
 # (tests/unit/test_chart.py checks it).
 
@@ -17,8 +21,8 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 WORKDIR /src
 # Only what the wheel needs (README.md: pyproject's `readme`).
 COPY pyproject.toml README.md ./
-COPY operator ./operator
-RUN pip wheel --wheel-dir /wheels .
+COPY operator/cloudnet ./operator/cloudnet
+RUN pip wheel --wheel-dir /wheels '.[sim]'
 
 FROM ${PYTHON_IMAGE}
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -30,7 +34,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 # The wheels are bind-mounted from the build stage, so no layer keeps them.
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-index --find-links=/wheels cloudnet-operator \
+    && /opt/venv/bin/pip install --no-index --find-links=/wheels 'cloudnet-operator[sim]' \
     && /opt/venv/bin/pip uninstall --yes pip \
     && /opt/venv/bin/cloudnet --help >/dev/null
 # A fixed non-root uid/gid (the chart's securityContext uses the same numbers).

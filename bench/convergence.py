@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.integration.harness import EIPS, Cluster, Simulator, dnat_rule
 
-from cloudnet.kube.runner import serve
-from cloudnet.kube.testing import Kubectl
+from cloudnet_devkit.kubeapi.runner import serve
+from cloudnet_devkit.kubectl import Kubectl
 
 
 def rss_mb(pid: int) -> float:

@@ -2,7 +2,7 @@
 
 kmock 0.8 alone rescans its whole request history on every request (~0.6 ms
 times requests served), so a few thousand objects stall it; this checks that the
-``cloudnet.kube`` API stays flat. Run: ``python bench/kube_api_scale.py 10000``.
+``cloudnet_devkit.kubeapi`` API stays flat. Run: ``python bench/kube_api_scale.py 10000``.
 """
 
 import asyncio
@@ -13,7 +13,7 @@ import time
 import aiohttp
 import httpx
 
-from cloudnet.kube import serve
+from cloudnet_devkit.kubeapi import serve
 
 PATH = "/api/v1/namespaces/default/configmaps"
 

@@ -69,10 +69,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.svgplot import downsample  # noqa: E402
-from cloudnet.kube.runner import ServerHandle, serve  # noqa: E402
-from cloudnet.kube.server import KubeAPI, Obj, StoreKey  # noqa: E402
-from cloudnet.kube.testing import Kubectl  # noqa: E402
 from cloudnet.sim.inventory import Inventory, default_inventory_text  # noqa: E402
+from cloudnet_devkit.kubeapi.runner import ServerHandle, serve  # noqa: E402
+from cloudnet_devkit.kubeapi.server import TestKubeAPI  # noqa: E402
+from cloudnet_devkit.kubeapi.wire import Obj, StoreKey  # noqa: E402
+from cloudnet_devkit.kubectl import Kubectl  # noqa: E402
 
 FLOOR_SCRIPT = ROOT / "bench" / "floor_operator.py"
 DNAT_KEY: StoreKey = ("cloudnet.dev", "dnatrules")
@@ -193,7 +194,7 @@ class Probe:
 
 
 @attrs.define(kw_only=True)
-class ProbedKubeAPI(KubeAPI):
+class ProbedKubeAPI(TestKubeAPI):
     """The project's test Kubernetes API, with a :class:`Probe` on requests and changes."""
 
     probe: Probe = attrs.field(factory=Probe)
@@ -461,8 +462,10 @@ class World:
         self.kube = kube
         self.creds = creds
         assert isinstance(kube.api, ProbedKubeAPI)
-        if not callable(getattr(KubeAPI, "_emit", None)):
-            raise SystemExit("cloudnet.kube.server.KubeAPI._emit is gone: update ProbedKubeAPI")
+        if not callable(getattr(TestKubeAPI, "_emit", None)):
+            raise SystemExit(
+                "cloudnet_devkit.kubeapi.store.Store._emit is gone: update ProbedKubeAPI"
+            )
         self.probe: Probe = kube.api.probe
         self.kubeconfig = kube.kubeconfig(tmp / "kubeconfig")
         self.kubectl = Kubectl(self.kubeconfig, tmp / "kubectl-cache")

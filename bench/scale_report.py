@@ -451,7 +451,7 @@ def machine_table(results: Sequence[Result]) -> list[str]:
 
 METHOD = """\
 Both operators run as real processes against the same test Kubernetes API
-(`cloudnet.kube`, served inside the benchmark process, which records every
+(`cloudnet_devkit.kubeapi`, served inside the benchmark process, which records every
 request and the moment each DnatRule first shows `status.phase: ACTIVE`) and
 the same `cloudnet sim` process (Huawei NAT v2; no create, update or delete
 delay; no throttling except in the rate-limited runs; an inventory generated

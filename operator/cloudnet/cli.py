@@ -7,6 +7,7 @@ pay for kopf and ``cloudnet sim`` does not pay for the Kubernetes client.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -39,6 +40,26 @@ def _url(value: str) -> Any:
 
     parse_url(value)
     return value
+
+
+def _demo() -> int:
+    """Run the demo from the devkit, which the runtime image does not ship.
+
+    The devkit is looked up by name at run time rather than imported: the
+    operator's code must not depend on it (an import-linter contract says so), and
+    without it this subcommand says how to get it instead of failing on an import.
+    """
+    try:
+        demo = importlib.import_module("cloudnet_devkit.demo")
+    except ModuleNotFoundError as exc:
+        print(
+            f"cloudnet demo: {exc.name or exc} is not installed; the demo needs the "
+            "development tools: pip install -e '.[dev]' (or make demo)",
+            file=sys.stderr,
+        )
+        return 2
+    result: int = demo.run_demo()
+    return result
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -167,8 +188,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(path)
         return 0
     if args.command == "sim":
-        from cloudnet.sim.server import serve
-
+        try:
+            from cloudnet.sim.server import serve
+        except ModuleNotFoundError as exc:
+            print(
+                f"cloudnet sim: {exc.name or exc} is not installed; the simulator needs "
+                "the sim extra: pip install 'cloudnet-operator[sim]'",
+                file=sys.stderr,
+            )
+            return 2
         serve(
             host=args.host,
             port=args.port,
@@ -236,9 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             **tuning,
         )
     if args.command == "demo":
-        from cloudnet.demo import run_demo
-
-        return run_demo()
+        return _demo()
     raise AssertionError(args.command)  # argparse enforces the choices
 
 

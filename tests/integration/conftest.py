@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cloudnet.kube.testing import Kubectl, kube_server, kubeconfig, kubectl  # noqa: F401
+from cloudnet_devkit.fixtures import kube_server, kubeconfig, kubectl  # noqa: F401
+from cloudnet_devkit.kubectl import Kubectl
 from tests.integration.harness import Cluster, Simulator
 
 

@@ -1,7 +1,7 @@
 """Real parts for the operator integration tests.
 
 A test gets: the cloud simulator as a real ``cloudnet sim`` process on a
-loopback port (admin on), the test Kubernetes API (``cloudnet.kube``) in a
+loopback port (admin on), the test Kubernetes API (``cloudnet_devkit.kubeapi``) in a
 background thread, the CRDs applied with real kubectl, and the operator as a
 real ``cloudnet run`` process that can be SIGKILLed and started again.
 """
@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import yaml
 
-from cloudnet.kube.testing import Kubectl
+from cloudnet_devkit.kubectl import Kubectl
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "2993a37f1765d55d2a6526b764ae47e5"

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from cloudnet.kube.testing import Kubectl
+from cloudnet_devkit.kubectl import Kubectl
 from tests.integration.chaos import Chaos
 from tests.integration.harness import (
     EIPS,

@@ -25,7 +25,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from cloudnet.kube.testing import Kubectl
+from cloudnet_devkit.kubectl import Kubectl
 from tests.integration.harness import Cluster, Process, Simulator, free_port, wait_for
 from tests.unit.test_chart import CHART, FULLNAME, HELM, NAMESPACE, RELEASE, needs_helm
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from cloudnet.kube import ServerHandle
+from cloudnet_devkit.kubeapi import ServerHandle
 from tests.integration.harness import AK, EIPS, SK, Cluster, dnat_rule, wait_for
 
 pytestmark = pytest.mark.integration

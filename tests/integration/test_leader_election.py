@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from cloudnet.kube.runner import ServerHandle
-from cloudnet.kube.testing import Kubectl
+from cloudnet_devkit.kubeapi.runner import ServerHandle
+from cloudnet_devkit.kubectl import Kubectl
 from tests.integration.harness import Cluster, Process, Simulator, dnat_rule, wait_for
 
 pytestmark = pytest.mark.integration

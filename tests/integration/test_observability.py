@@ -18,7 +18,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from cloudnet.kube.testing import Kubectl
+from cloudnet_devkit.kubectl import Kubectl
 from tests.integration.harness import (
     ALI_AK,
     ALI_SK,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cloudnet.kube.testing import Kubectl
+from cloudnet_devkit.kubectl import Kubectl
 from tests.integration.harness import (
     EIPS,
     ENI_DEMO,

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from cloudnet.kube.testing import Kubectl
+from cloudnet_devkit.kubectl import Kubectl
 from tests.integration.harness import Cluster, Process, Simulator, ens_rule, wait_for
 
 pytestmark = pytest.mark.integration

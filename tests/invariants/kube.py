@@ -29,7 +29,7 @@ from typing import Any
 
 from cloudnet.api.common import GROUP, VERSION
 from cloudnet.core.resource import FINALIZER, KubeError, KubeGone, Resource
-from cloudnet.handlers.kube import NotFoundError
+from cloudnet.handlers.kube_client import NotFoundError
 
 Key = tuple[str, str, str]
 

@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 
-from cloudnet.kube.testing import kube_server, kubeconfig, kubectl  # noqa: F401
+from cloudnet_devkit.fixtures import kube_server, kubeconfig, kubectl  # noqa: F401
 
 MANIFESTS = pathlib.Path(__file__).parent / "manifests"
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import yaml
 
-from cloudnet.kube import KubeAPI, serve
+from cloudnet_devkit.kubeapi import TestKubeAPI, serve
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DNAT_PATH = "/apis/cloudnet.dev/v1alpha1/namespaces/default/dnatrules"
@@ -258,14 +258,18 @@ def _post_invalid_rule(api):
 
 
 def test_admission_can_be_turned_off():
-    assert _post_invalid_rule(KubeAPI(admission=False)).status_code == 201
+    assert _post_invalid_rule(TestKubeAPI(admission=False)).status_code == 201
 
 
 def test_without_its_libraries_admission_warns_once_and_admits(monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "jsonschema", None)  # import jsonschema raises ImportError
-    with caplog.at_level(logging.WARNING, logger="cloudnet.kube.server"):
-        assert _post_invalid_rule(KubeAPI()).status_code == 201
-    warnings = [r.getMessage() for r in caplog.records if r.name == "cloudnet.kube.server"]
+    with caplog.at_level(logging.WARNING, logger="cloudnet_devkit.kubeapi.admission_control"):
+        assert _post_invalid_rule(TestKubeAPI()).status_code == 201
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "cloudnet_devkit.kubeapi.admission_control"
+    ]
     assert len(warnings) == 1
     assert "admits custom resources unchecked" in warnings[0]
     assert "'jsonschema'" in warnings[0] and "cloudnet-operator[dev]" in warnings[0]
@@ -273,7 +277,7 @@ def test_without_its_libraries_admission_warns_once_and_admits(monkeypatch, capl
 
 def test_importing_the_test_api_needs_no_admission_library():
     code = (
-        "import sys, cloudnet.kube, cloudnet.kube.admission; "
+        "import sys, cloudnet_devkit.kubeapi, cloudnet_devkit.kubeapi.admission; "
         "print(sorted(m for m in ('jsonschema', 'celpy', 're2') if m in sys.modules))"
     )
     result = subprocess.run(

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import yaml
 
-from cloudnet.kube import KubeAPI, serve
+from cloudnet_devkit.kubeapi import TestKubeAPI, serve
 
 CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 WIDGETS = "/apis/test.cloudnet.dev/v1/namespaces/default/widgets"
@@ -347,7 +347,7 @@ def test_watch_initial_events_and_live_changes(client, kube_server):
 
 
 def test_watch_too_old_is_410():
-    api = KubeAPI(watch_backlog=2)
+    api = TestKubeAPI(watch_backlog=2)
     handle = serve(api=api)
     try:
         with httpx.Client(base_url=handle.url) as http:

@@ -2,11 +2,11 @@
 
 import aiohttp
 
-from cloudnet.kube import KubeAPI, running
+from cloudnet_devkit.kubeapi import TestKubeAPI, running
 
 
 async def test_running_in_the_current_loop(tmp_path):
-    api = KubeAPI(strict_namespaces=False)
+    api = TestKubeAPI(strict_namespaces=False)
     async with running(api) as server, aiohttp.ClientSession(server.url) as http:
         async with http.post(
             "/api/v1/namespaces/anywhere/configmaps", json={"metadata": {"name": "cm"}}

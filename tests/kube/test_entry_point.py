@@ -1,16 +1,24 @@
-"""``python -m cloudnet.kube`` as the demo and subprocess-operator tests start it."""
+"""``python -m cloudnet_devkit.kubeapi`` as the demo and subprocess-operator tests start it."""
 
 import signal
 import subprocess
 import sys
 
-from cloudnet.kube.testing import Kubectl
+from cloudnet_devkit.kubectl import Kubectl
 
 
 def test_module_serves_until_interrupted(tmp_path):
     kubeconfig = tmp_path / "kubeconfig"
     process = subprocess.Popen(
-        [sys.executable, "-m", "cloudnet.kube", "--port", "0", "--kubeconfig", str(kubeconfig)],
+        [
+            sys.executable,
+            "-m",
+            "cloudnet_devkit.kubeapi",
+            "--port",
+            "0",
+            "--kubeconfig",
+            str(kubeconfig),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

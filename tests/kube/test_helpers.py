@@ -2,7 +2,7 @@
 
 import pytest
 
-from cloudnet.kube import patching, selectors, tables
+from cloudnet_devkit.kubeapi import patching, selectors, tables
 
 
 def test_merge_patch():

@@ -6,7 +6,7 @@ import kopf
 import pytest
 from kopf.testing import KopfRunner
 
-from cloudnet.kube import ServerHandle
+from cloudnet_devkit.kubeapi import ServerHandle
 
 FINALIZER = "test.cloudnet.dev/finalizer"
 

@@ -15,7 +15,7 @@ import kubernetes
 import pytest
 
 from cloudnet.handlers.leader import ElectionSettings, LeaseAPI, LeaseElector
-from cloudnet.kube.runner import ServerHandle
+from cloudnet_devkit.kubeapi.runner import ServerHandle
 
 NS, NAME = "default", "cloudnet-operator"
 

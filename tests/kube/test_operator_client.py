@@ -1,4 +1,4 @@
-"""The operator's Kubernetes client (handlers/kube.py) against the test Kubernetes API.
+"""The operator's Kubernetes client (handlers/kube_client.py) against the test Kubernetes API.
 
 Over real HTTP with the official client's ApiClient: the core-group calls
 (Secret read and metadata patch, Event post) that go around ``CoreV1Api``,
@@ -17,8 +17,8 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from cloudnet.core.resource import Resource
-from cloudnet.handlers.kube import KubeClient, KubeRefused, NotFoundError, load_config
-from cloudnet.kube.testing import ServerHandle
+from cloudnet.handlers.kube_client import KubeClient, KubeRefused, NotFoundError, load_config
+from cloudnet_devkit.kubeapi import ServerHandle
 
 DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
 

@@ -19,7 +19,8 @@ import aiohttp
 import aiohttp.web
 import pytest
 
-from cloudnet.kube import KubeAPI, running, server
+from cloudnet_devkit.kubeapi import TestKubeAPI, running, wire
+from cloudnet_devkit.kubeapi import watch as watch_module
 
 CMS = "/api/v1/namespaces/default/configmaps"
 MERGE = {"Content-Type": "application/merge-patch+json"}
@@ -34,7 +35,7 @@ Event = dict[str, Any]
 
 @pytest.fixture()
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with running(KubeAPI()) as srv, aiohttp.ClientSession(srv.url) as session:
+    async with running(TestKubeAPI()) as srv, aiohttp.ClientSession(srv.url) as session:
         yield session
 
 
@@ -247,7 +248,7 @@ async def test_a_watch_from_a_future_resource_version_starts_after_it(http):
 
 
 class _WriteAfterTimeout:
-    """The server module's ``asyncio``, but a write lands right after a wait times out.
+    """The watch module's ``asyncio``, but a write lands right after a wait times out.
 
     That is the moment after the timer fired and before the watch's task
     resumes: a request handler scheduled in between can commit a write and
@@ -269,16 +270,16 @@ class _WriteAfterTimeout:
 
 
 async def test_a_bookmark_never_overtakes_a_queued_event(monkeypatch):
-    api = KubeAPI()
-    target = server.Target("", "v1", "configmaps", "default")
+    api = TestKubeAPI()
+    target = wire.Target("", "v1", "configmaps", "default")
 
     def write_as_another_handler() -> None:
         body = {"metadata": {"name": "slipped-in"}}
         api._create_object(target, api._info(target), body, dry_run=False)
 
-    monkeypatch.setattr(server, "CONNECTION_CHECK_INTERVAL", 0.01)
-    monkeypatch.setattr(server, "BOOKMARK_INTERVAL", 0.0)
-    monkeypatch.setattr(server, "asyncio", _WriteAfterTimeout(write_as_another_handler))
+    monkeypatch.setattr(watch_module, "CONNECTION_CHECK_INTERVAL", 0.01)
+    monkeypatch.setattr(watch_module, "BOOKMARK_INTERVAL", 0.0)
+    monkeypatch.setattr(watch_module, "asyncio", _WriteAfterTimeout(write_as_another_handler))
     async with running(api) as srv, aiohttp.ClientSession(srv.url) as http:
         async with http.get(CMS) as response:
             listed = (await response.json())["metadata"]["resourceVersion"]
@@ -321,7 +322,7 @@ async def test_chunked_list_is_one_snapshot_that_a_watch_continues(http):
 
 async def test_chunked_list_continued_past_the_backlog_is_410():
     async with (
-        running(KubeAPI(watch_backlog=2)) as api,
+        running(TestKubeAPI(watch_backlog=2)) as api,
         aiohttp.ClientSession(api.url) as http,
     ):
         for name in ("a", "b", "c"):

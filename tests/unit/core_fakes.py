@@ -8,7 +8,7 @@ compared value, so a row only writes the function its situation is about
 (a create that loses its answer, a delete the cloud refuses, ...).
 
 :class:`FakeCluster` is the Kubernetes side, for the core (it implements the
-:class:`cloudnet.core.resource.Kube` protocol on stored bodies, applying
+:class:`cloudnet.core.resource.KubePort` protocol on stored bodies, applying
 merge patches as the API server does) and for the handlers (the reads
 ``ctx.kube`` offers: objects, ProviderConfigs, Secrets). Every provider call
 and every Kubernetes write goes into one :class:`Journal`, in order, so a test
@@ -353,7 +353,7 @@ Key = tuple[str, str, str]
 
 @dataclass
 class FakeCluster:
-    """Bodies by (kind, namespace, name), ProviderConfigs and Secrets; the core's Kube."""
+    """Bodies by (kind, namespace, name), ProviderConfigs and Secrets; the core's KubePort."""
 
     journal: Journal = field(default_factory=Journal)
     bodies: dict[Key, dict[str, Any]] = field(default_factory=dict)
@@ -400,7 +400,7 @@ class FakeCluster:
             raise KubeGone(f"{resource.ref}: not found")
         return body
 
-    # -- the Kube protocol -----------------------------------------------------------
+    # -- the KubePort protocol -------------------------------------------------------
 
     async def patch_status(self, resource: Resource, status: Mapping[str, Any]) -> None:
         body = self._stored(resource)
@@ -443,7 +443,7 @@ class FakeCluster:
         return copy.deepcopy(body) if body is not None else None
 
     async def get_provider_config(self, namespace: str, name: str) -> dict[str, Any]:
-        from cloudnet.handlers.kube import NotFoundError
+        from cloudnet.handlers.kube_client import NotFoundError
 
         self.reads[f"ProviderConfig/{namespace}/{name}"] += 1
         if namespace in self.fail_provider_config_reads:
@@ -454,7 +454,7 @@ class FakeCluster:
         return copy.deepcopy(body)
 
     async def get_secret(self, namespace: str, name: str) -> tuple[dict[str, str], str]:
-        from cloudnet.handlers.kube import NotFoundError
+        from cloudnet.handlers.kube_client import NotFoundError
 
         self.reads[f"Secret/{namespace}/{name}"] += 1
         found = self.secrets.get((namespace, name))

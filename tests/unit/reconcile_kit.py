@@ -99,7 +99,7 @@ def merge_patch(target: dict[str, Any], patch: Mapping[str, Any]) -> None:
 
 
 class RecordingKube:
-    """The Kube protocol on dicts: what the API server would hold, and every call made."""
+    """The KubePort protocol on dicts: what the API server would hold, and every call made."""
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
@@ -164,7 +164,7 @@ class Tap(httpx.AsyncBaseTransport):
 
 @dataclass
 class World:
-    """One simulator, the real client and provider on it, and a recording Kube."""
+    """One simulator, the real client and provider on it, and a recording KubePort."""
 
     app: Starlette
     clock: FakeClock
@@ -235,13 +235,13 @@ class World:
         generation: int = 1,
         deleting: bool = False,
     ) -> Resource:
-        """The DnatRule as a handler would read it; Kube starts out holding the same."""
+        """The DnatRule as a handler would read it; KubePort starts out holding the same."""
         self.kube.status = copy.deepcopy(dict(status or {}))
         self.kube.annotations = dict(annotations or {})
         return self.again(generation=generation, deleting=deleting)
 
     def again(self, *, generation: int = 1, deleting: bool = False) -> Resource:
-        """The DnatRule re-read from what Kube holds now (the next handler call)."""
+        """The DnatRule re-read from what the recording port holds now (the next handler call)."""
         resource = Resource(
             kind="DnatRule",
             namespace="demo",

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cloudnet.kube.admission import FieldError, Validator, crd_errors, invalid_status
+from cloudnet_devkit.kubeapi.admission import FieldError, Validator, crd_errors, invalid_status
 
 NOT_CHECKED = (
     '<nil>: Invalid value: "null": some validation rules were not checked because the '

@@ -912,7 +912,7 @@ def test_cluster_role_grants_exactly_what_the_operator_needs(
 def test_rbac_covers_every_crd_and_every_kind_the_code_patches(
     render: Callable[..., list[Doc]],
 ) -> None:
-    from cloudnet.handlers.kube import PLURALS
+    from cloudnet.handlers.kube_client import PLURALS
 
     granted = grants(only(render(), "ClusterRole"))
     for plural in crd_plurals() | set(PLURALS.values()):

@@ -20,7 +20,7 @@ from cloudnet.api.errors import CloudError, CloudTransportError, ErrorClass
 from cloudnet.clouds.egress import EndpointPolicy
 from cloudnet.handlers import credentials
 from cloudnet.handlers.context import OperatorContext
-from cloudnet.handlers.kube import NotFoundError
+from cloudnet.handlers.kube_client import NotFoundError
 from cloudnet.handlers.provider_config import Protection
 from cloudnet.handlers.watch import WatchCache
 from cloudnet.providers.check import Accepted

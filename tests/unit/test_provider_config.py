@@ -22,7 +22,7 @@ from cloudnet.api.errors import ErrorClass
 from cloudnet.core.reconciler import ConfigError
 from cloudnet.core.resource import FINALIZER, KubeError
 from cloudnet.handlers.context import OperatorContext
-from cloudnet.handlers.kube import KubeRefused
+from cloudnet.handlers.kube_client import KubeRefused
 from cloudnet.handlers.provider_config import IN_USE_FINALIZER, IN_USE_LABEL, Protection
 from cloudnet.handlers.watch import WatchCache
 

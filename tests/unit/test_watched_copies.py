@@ -21,7 +21,7 @@ from cloudnet.api.errors import ErrorClass
 from cloudnet.core.reconciler import ConfigError
 from cloudnet.handlers.common import Resolver
 from cloudnet.handlers.context import OperatorContext
-from cloudnet.handlers.kube import NotFoundError
+from cloudnet.handlers.kube_client import NotFoundError
 from cloudnet.handlers.watch import WatchCache, WatchedCopies
 from cloudnet.providers.registry import ProviderRegistry
 

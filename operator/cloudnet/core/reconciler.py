@@ -56,9 +56,9 @@ from cloudnet.core.resource import (
     ANN_CREATE_PENDING,
     ANN_EXTERNAL_ID,
     ANN_REFRESH,
-    Kube,
     KubeError,
     KubeGone,
+    KubePort,
     Resource,
     StatusWriter,
     now,
@@ -153,7 +153,7 @@ class Reconciler(Generic[SpecT]):
         self,
         *,
         resource: Resource,
-        kube: Kube,
+        kube: KubePort,
         provider: Provider[SpecT],
         spec: SpecT,
         policy: Policy,
@@ -832,7 +832,7 @@ class Reconciler(Generic[SpecT]):
 
 
 async def report_config_error(
-    resource: Resource, kube: Kube, error: ConfigError, *, attempt: int, deleting: bool = False
+    resource: Resource, kube: KubePort, error: ConfigError, *, attempt: int, deleting: bool = False
 ) -> Outcome:
     """A problem on the Kubernetes side (ProviderConfig, Secret, spec): no cloud call made."""
     writer = StatusWriter(resource, kube)

@@ -1,6 +1,6 @@
 """The Kubernetes side as the core sees it: one resource, a few writes, no framework.
 
-:class:`Kube` is the whole of what the core asks of Kubernetes. Each write is
+:class:`KubePort` is the whole of what the core asks of Kubernetes. Each write is
 applied before it returns (the create-pending guard and "the id the moment
 the cloud returns it" depend on that), and a write that fails raises
 :class:`KubeError`, which stops the reconcile before any cloud write that
@@ -62,8 +62,12 @@ class Resource:
         return next((c for c in self.conditions() if c.get("type") == type_), {})
 
 
-class Kube(Protocol):
-    """The Kubernetes writes the core makes, each one applied before it returns."""
+class KubePort(Protocol):
+    """The Kubernetes writes the core makes, each one applied before it returns.
+
+    A port, not a client: the core names what it needs and the handlers' KubeClient
+    (or a test's fake) supplies it, so the core stays free of any Kubernetes library.
+    """
 
     async def patch_status(self, resource: Resource, status: Mapping[str, Any]) -> None: ...
 
@@ -85,7 +89,7 @@ class StatusWriter:
     """Accumulates status changes and keeps condition transition times honest."""
 
     resource: Resource
-    kube: Kube
+    kube: KubePort
     changes: dict[str, Any] = field(default_factory=dict)
 
     def set(self, **fields: Any) -> None:

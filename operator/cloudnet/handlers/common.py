@@ -30,7 +30,7 @@ from cloudnet.core.outcome import Blocked, Done, Outcome, Retry, backoff
 from cloudnet.core.reconciler import ConfigError, Policy, Reconciler, report_config_error
 from cloudnet.core.resource import ANN_CREATE_PENDING, ANN_EXTERNAL_ID, KubeError, Resource
 from cloudnet.handlers.context import OperatorContext
-from cloudnet.handlers.kube import NotFoundError
+from cloudnet.handlers.kube_client import NotFoundError
 from cloudnet.handlers.logs import about
 from cloudnet.handlers.metrics import outcome_label
 from cloudnet.handlers.watch import refresh_pending

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cloudnet.handlers.kube import KubeClient
+from cloudnet.handlers.kube_client import KubeClient
 from cloudnet.handlers.metrics import Metrics
 from cloudnet.providers.registry import ProviderRegistry
 

@@ -49,7 +49,7 @@ from cloudnet.core.outcome import backoff
 from cloudnet.core.resource import KubeError
 from cloudnet.handlers.common import validation_message
 from cloudnet.handlers.context import OperatorContext
-from cloudnet.handlers.kube import NotFoundError
+from cloudnet.handlers.kube_client import NotFoundError
 from cloudnet.providers.check import check_credentials
 from cloudnet.providers.registry import EndpointRefused, UnsupportedProvider
 

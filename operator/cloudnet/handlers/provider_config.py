@@ -62,7 +62,7 @@ from cloudnet.core.resource import ANN_CREATE_PENDING, FINALIZER, KubeError
 from cloudnet.handlers.common import provider_config_ref
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.credentials import CredentialCheck, ready_of
-from cloudnet.handlers.kube import KubeRefused
+from cloudnet.handlers.kube_client import KubeRefused
 from cloudnet.handlers.watch import WatchedCopies
 
 logger = logging.getLogger(__name__)

@@ -44,7 +44,7 @@ from cloudnet.handlers.common import Kind, register
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.drift import DEFAULT_INTERVAL, drift_loop
 from cloudnet.handlers.health import Address, Handler, OpsServer, Readiness
-from cloudnet.handlers.kube import KubeClient, load_config
+from cloudnet.handlers.kube_client import KubeClient, load_config
 from cloudnet.handlers.leader import ElectionSettings, LeaseAPI, LeaseElector, StandbyHealth
 from cloudnet.handlers.logs import LogFormat, LogLevel, configure_logging
 from cloudnet.handlers.metrics import Metrics

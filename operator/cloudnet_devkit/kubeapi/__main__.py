@@ -1,4 +1,4 @@
-"""``python -m cloudnet.kube``: the test Kubernetes API in the foreground.
+"""``python -m cloudnet_devkit.kubeapi``: the test Kubernetes API in the foreground.
 
 For the demo and for tests that run the operator as a subprocess: start the
 API, write a kubeconfig for it, serve until SIGINT/SIGTERM.
@@ -11,13 +11,14 @@ import asyncio
 import signal
 import sys
 
-from cloudnet.kube.runner import running
-from cloudnet.kube.server import KubeAPI
+from cloudnet_devkit.kubeapi.runner import running
+from cloudnet_devkit.kubeapi.server import TestKubeAPI
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m cloudnet.kube", description="Serve a test Kubernetes API in memory."
+        prog="python -m cloudnet_devkit.kubeapi",
+        description="Serve a test Kubernetes API in memory.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -36,7 +37,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 async def amain(args: argparse.Namespace) -> None:
-    api = KubeAPI(strict_namespaces=not args.lenient_namespaces, admission=not args.no_admission)
+    api = TestKubeAPI(
+        strict_namespaces=not args.lenient_namespaces, admission=not args.no_admission
+    )
     async with running(api, args.host, args.port) as server:
         if args.kubeconfig:
             server.write_kubeconfig(args.kubeconfig)

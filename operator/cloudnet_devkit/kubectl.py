@@ -1,18 +1,9 @@
-"""Pytest fixtures and helpers around the test Kubernetes API.
+"""Real kubectl against the test Kubernetes API, each run with its own cache.
 
-Tests drive real kubectl and a real operator against ``KubeAPI``; every test
-gets a fresh server (it starts in milliseconds), its own kubeconfig and its
-own kubectl ``--cache-dir`` (kubectl caches discovery, and a cache shared
-between servers would hide CRDs created by the test).
-
-Use it from a conftest.py::
-
-    from cloudnet.kube.testing import kube_server, kubeconfig, kubectl  # noqa: F401
-
-Fixtures: ``kube_server`` (a running ``ServerHandle``), ``kubeconfig`` (its
-path), ``kubectl`` (a ``Kubectl``: ``kubectl("get", "dnat")`` runs
-/usr/bin/kubectl and returns the CompletedProcess, ``kubectl.json(...)``
-parses ``-o json``, ``kubectl.apply(manifest_text_or_dict)``).
+kubectl caches discovery per server URL; a cache shared between the fresh
+servers of two tests would hide the CRDs the second one creates, so every
+``Kubectl`` carries its own ``--cache-dir``. Benchmarks use it as the tests
+do, which is why it lives apart from the pytest fixtures.
 """
 
 from __future__ import annotations
@@ -22,13 +13,10 @@ import os
 import pathlib
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import pytest
 import yaml
-
-from cloudnet.kube.runner import ServerHandle, serve
 
 KUBECTL = os.environ.get("KUBECTL", "/usr/bin/kubectl")
 
@@ -98,27 +86,3 @@ class Kubectl:
 
 def kubectl_available(binary: str = KUBECTL) -> bool:
     return pathlib.Path(binary).exists() or shutil.which(binary) is not None
-
-
-@pytest.fixture()
-def kube_server() -> Iterator[ServerHandle]:
-    """A fresh test Kubernetes API in a background thread (its own event loop)."""
-    handle = serve()
-    try:
-        yield handle
-    finally:
-        handle.stop()
-
-
-@pytest.fixture()
-def kubeconfig(kube_server: ServerHandle, tmp_path: pathlib.Path) -> pathlib.Path:
-    """A kubeconfig file for ``kube_server`` (plain http, no credentials)."""
-    return kube_server.kubeconfig(tmp_path / "kubeconfig")
-
-
-@pytest.fixture()
-def kubectl(kubeconfig: pathlib.Path, tmp_path: pathlib.Path) -> Kubectl:
-    """Real kubectl bound to ``kubeconfig``, with its own --cache-dir."""
-    if not kubectl_available():
-        pytest.skip(f"kubectl not found at {KUBECTL}")
-    return Kubectl(kubeconfig, tmp_path / "kubectl-cache")

@@ -2,13 +2,13 @@
 
 No kube-apiserver can run where the project is developed and tested, so
 this package serves one that real kubectl and a real kopf operator accept:
-``KubeAPI`` (a ``kmock.KubernetesEmulator`` subclass),
+``TestKubeAPI`` (a ``kmock.KubernetesEmulator`` subclass),
 ``serve()`` to run it in a background thread, ``running()`` to run it in the
-current event loop, ``write_kubeconfig()``, and ``python -m cloudnet.kube``.
-Pytest fixtures live in ``cloudnet.kube.testing``.
+current event loop, ``write_kubeconfig()``, and ``python -m cloudnet_devkit.kubeapi``.
+Pytest fixtures live in ``cloudnet_devkit.fixtures``.
 """
 
-from cloudnet.kube.runner import (
+from cloudnet_devkit.kubeapi.runner import (
     AsyncServer,
     ServerHandle,
     kubeconfig_dict,
@@ -17,13 +17,14 @@ from cloudnet.kube.runner import (
     start,
     write_kubeconfig,
 )
-from cloudnet.kube.server import KubeAPI, KubeError
+from cloudnet_devkit.kubeapi.server import TestKubeAPI
+from cloudnet_devkit.kubeapi.wire import StatusError
 
 __all__ = [
     "AsyncServer",
-    "KubeAPI",
-    "KubeError",
     "ServerHandle",
+    "StatusError",
+    "TestKubeAPI",
     "kubeconfig_dict",
     "running",
     "serve",

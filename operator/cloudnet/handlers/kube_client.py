@@ -99,7 +99,7 @@ def _failure(exc: ApiException, what: str) -> KubeError:
 
 
 class KubeClient:
-    """Implements :class:`cloudnet.core.resource.Kube` and the reads the handlers need."""
+    """Implements :class:`cloudnet.core.resource.KubePort` and the reads the handlers need."""
 
     def __init__(self, api: kubernetes.client.ApiClient) -> None:
         self.api = api

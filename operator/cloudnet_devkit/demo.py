@@ -6,6 +6,9 @@ the operator as a real ``cloudnet run`` process; it then applies the CRDs and
 ``examples/manifests/`` with real kubectl and prints every phase change with
 the time since apply, until interrupted. A second terminal can use kubectl
 with the kubeconfig it prints.
+
+It lives in the devkit because it runs the test Kubernetes API, which the
+runtime image does not have; ``cloudnet demo`` finds it here at run time.
 """
 
 from __future__ import annotations
@@ -94,7 +97,7 @@ def run_demo(manifests: Path | None = None) -> int:
         raise SystemExit(f"{manifests} not found: run the demo from a clone of the repository")
     if not _port_free(SIM_PORT):
         raise SystemExit(f"127.0.0.1:{SIM_PORT} is taken; the examples' simulator needs it")
-    from cloudnet.kube.runner import serve as serve_kube
+    from cloudnet_devkit.kubeapi.runner import serve as serve_kube
 
     workdir = Path(tempfile.mkdtemp(prefix="cloudnet-demo-"))
     kubeconfig = workdir / "kubeconfig"

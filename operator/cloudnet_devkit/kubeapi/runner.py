@@ -5,7 +5,7 @@ kubectl is a separate binary, so the API must listen on a real TCP port and
 be described by a kubeconfig file. Tests run it in a background thread with
 its own event loop (``serve()``), so that it keeps serving while a test
 blocks on a subprocess or stops a kopf runner; the demo and ad-hoc sessions
-run it in the foreground (``python -m cloudnet.kube``).
+run it in the foreground (``python -m cloudnet_devkit.kubeapi``).
 
 kmock's own ``Server`` is not used: it patches aiohttp's DNS resolution
 globally, which breaks when servers in different threads stop out of order.
@@ -25,15 +25,17 @@ from typing import Any, TypeVar
 import aiohttp.web
 import yaml
 
-from cloudnet.kube.server import KubeAPI
+from cloudnet_devkit.kubeapi.server import TestKubeAPI
 
 T = TypeVar("T")
 
 
 class AsyncServer:
-    """A KubeAPI listening on a TCP port inside the current event loop."""
+    """A TestKubeAPI listening on a TCP port inside the current event loop."""
 
-    def __init__(self, api: KubeAPI, runner: aiohttp.web.BaseRunner, host: str, port: int) -> None:
+    def __init__(
+        self, api: TestKubeAPI, runner: aiohttp.web.BaseRunner, host: str, port: int
+    ) -> None:
         self.api = api
         self.host = host
         self.port = port
@@ -52,9 +54,11 @@ class AsyncServer:
         await self.api.__aexit__(None, None, None)
 
 
-async def start(api: KubeAPI | None = None, host: str = "127.0.0.1", port: int = 0) -> AsyncServer:
-    """Start serving ``api`` (a fresh KubeAPI by default) in the running event loop."""
-    api = api if api is not None else KubeAPI()
+async def start(
+    api: TestKubeAPI | None = None, host: str = "127.0.0.1", port: int = 0
+) -> AsyncServer:
+    """Start serving ``api`` (a fresh TestKubeAPI by default) in the running event loop."""
+    api = api if api is not None else TestKubeAPI()
     await api.__aenter__()
     runner = aiohttp.web.ServerRunner(
         aiohttp.web.Server(api, access_log=None), handle_signals=False, shutdown_timeout=2.0
@@ -68,7 +72,7 @@ async def start(api: KubeAPI | None = None, host: str = "127.0.0.1", port: int =
 
 @contextlib.asynccontextmanager
 async def running(
-    api: KubeAPI | None = None, host: str = "127.0.0.1", port: int = 0
+    api: TestKubeAPI | None = None, host: str = "127.0.0.1", port: int = 0
 ) -> AsyncIterator[AsyncServer]:
     """``async with running() as server:`` — the API for the duration of the block."""
     server = await start(api, host, port)
@@ -79,14 +83,14 @@ async def running(
 
 
 class ServerHandle:
-    """A KubeAPI served from a background thread with its own event loop.
+    """A TestKubeAPI served from a background thread with its own event loop.
 
     ``url``, ``kubeconfig(path)``, ``call(fn)`` to run a function inside the
     server's loop (for consistent reads of ``api``), and ``stop()``.
     """
 
-    def __init__(self, api: KubeAPI | None, host: str, port: int) -> None:
-        self.api = api if api is not None else KubeAPI()
+    def __init__(self, api: TestKubeAPI | None, host: str, port: int) -> None:
+        self.api = api if api is not None else TestKubeAPI()
         self.loop = asyncio.new_event_loop()
         self._server: AsyncServer | None = None
         self._started: concurrent.futures.Future[AsyncServer] = concurrent.futures.Future()
@@ -127,7 +131,7 @@ class ServerHandle:
         """Write a kubeconfig pointing at this server; returns the path."""
         return write_kubeconfig(path, self.url)
 
-    def call(self, fn: Callable[[KubeAPI], T], timeout: float = 10.0) -> T:
+    def call(self, fn: Callable[[TestKubeAPI], T], timeout: float = 10.0) -> T:
         """Run ``fn(api)`` in the server's loop and return its result."""
 
         async def invoke() -> T:
@@ -147,7 +151,7 @@ class ServerHandle:
         self.stop()
 
 
-def serve(host: str = "127.0.0.1", port: int = 0, api: KubeAPI | None = None) -> ServerHandle:
+def serve(host: str = "127.0.0.1", port: int = 0, api: TestKubeAPI | None = None) -> ServerHandle:
     """Start the test Kubernetes API in a background thread; returns when it listens."""
     return ServerHandle(api, host, port)
 
