@@ -137,6 +137,9 @@ class Resolver:
     fresh: bool = False
     _configs: dict[tuple[str, str], Any] = field(default_factory=dict)
     _secrets: dict[tuple[str, str], Any] = field(default_factory=dict)
+    #: a Secret came from the API server, not the watched copies: the watch holds only
+    #: protected Secrets, so it may have been read before its protection moved its version
+    secret_from_api: bool = False
 
     async def _config(self, namespace: str, name: str) -> dict[str, Any]:
         copies = self.ctx.copies
@@ -155,6 +158,7 @@ class Resolver:
         if found is not None:
             return found
         data, version = await self.ctx.kube.get_secret(namespace, name)
+        self.secret_from_api = True
         if copies is not None:
             copies.saw("Secret", namespace, name, version.rpartition("/")[2])
         return data, version
@@ -316,10 +320,14 @@ async def _reconcile(
             logger.info("%s is paused; not reconciling", resource.ref)
             return Done("paused")
         try:
-            ready = await kind.prepare(ctx, body, resolver or Resolver(ctx))
+            own = resolver is None
+            resolver = resolver or Resolver(ctx)
+            ready = await kind.prepare(ctx, body, resolver)
             # The ProviderConfig and Secret are kept until the cloud object goes. Read them
-            # again after a first protection: its writes move the Secret's version.
-            if await ctx.protect(body):
+            # again after a first protection: its writes move the Secret's version (which a
+            # judgement records), also when another handler protected it after our read.
+            first = await ctx.protect(body)
+            if first or (own and resolver.secret_from_api and not resolver.fresh):
                 ready = await kind.prepare(ctx, body, Resolver(ctx, fresh=True))
         except ConfigError as exc:
             return await report_config_error(resource, ctx.kube, exc, attempt=attempt)
