@@ -94,7 +94,7 @@ def test_orphan_leaves_the_eni_and_nothing_differs_means_no_call(cluster: Cluste
     assert len(cluster.sim.requests(MODIFY)) == 1
 
 
-def test_primary_eni_with_security_groups_is_refused_with_the_seed_code(
+def test_primary_eni_with_security_groups_is_refused_with_the_reference_code(
     cluster: Cluster,
 ) -> None:
     cluster.kubectl.apply(nic("primary", ENI_PRIMARY, securityGroupIds=[SG_WEB, SG_DB]))

@@ -373,7 +373,7 @@ PROFILES: dict[str, Profile] = {
             delete="DeleteDnatEntry",
             reads=("DescribeDnatEntries",),
             own_faults={},
-            # SAG's table (seed 002) has no Conflict or DependencyNotFound code: those
+            # SAG's table (DescribeDnatEntries) has no Conflict or DependencyNotFound code: those
             # classes come from situations (a taken key, an adopted id that does not
             # exist); the injected stand-ins are an AuthFailed code and an unknown one.
             other_faults={

@@ -1,11 +1,12 @@
-"""ECS ENIs (seed 004 and its describe companions) through HTTP: every rule and error code.
+"""ECS ENIs (Modify and its describe companions) through HTTP: every rule and error code.
 
 Every test runs twice, signed with v1 (HMAC-SHA1) and with ACS3-HMAC-SHA256,
 through the project's own signers (:class:`tests.sim.test_alibaba_ens.Ali`).
 The ids are the default inventory's (examples/sim-inventory.yaml documents
-what each one models). :data:`SEED_004_CODES` is the seed's error table; a
-test checks that every code in it is produced here, by its cause or, where
-the cause lies outside the model, by fault injection.
+what each one models). :data:`MODIFY_CODES` is the error table of the
+ModifyNetworkInterfaceAttribute reference; a test checks that every code in
+it is produced here, by its cause or, where the cause lies outside the
+model, by fault injection.
 """
 
 from __future__ import annotations
@@ -74,8 +75,9 @@ TRAFFIC = "NetworkInterfaceTrafficConfig."
 TRACKING = "ConnectionTrackingConfiguration."
 ENHANCED = "EnhancedNetwork."
 
-#: seed 004's error table, every code once (InvalidOperation.InvalidEniState is there twice)
-SEED_004_CODES = frozenset(
+#: ModifyNetworkInterfaceAttribute's error table, every code once
+#: (InvalidOperation.InvalidEniState is there twice)
+MODIFY_CODES = frozenset(
     {
         "InvalidOperation.NotSupportModifyQueueNumber",
         "MissingParameter",
@@ -140,7 +142,7 @@ SEED_004_CODES = frozenset(
     }
 )
 
-#: codes whose cause lies outside the model: fault injection only, with the seed's status
+#: codes whose cause lies outside the model: fault injection only, with the reference's status
 FAULT_ONLY = {
     "InternalError": 500,
     "InvalidInstanceID.Malformed": 400,
@@ -543,7 +545,7 @@ async def test_a_member_of_a_full_group_may_stay(ecs: Ecs, admin: httpx.AsyncCli
     await ecs.err(MODIFY, mod(SPARE, **groups(SG_FULL)), "SecurityGroupInstanceLimitExceed", 403)
 
 
-# -- every error code of seed 004 -------------------------------------------------------------
+# -- every error code of ModifyNetworkInterfaceAttribute --------------------------------------
 
 
 def mod(eni: str | None = DEMO, region: str | None = REGION, **params: Any) -> dict[str, Any]:
@@ -797,7 +799,7 @@ async def test_key_without_ecs_is_forbidden(ecs: Ecs, app: Starlette) -> None:
     key = sim(app).store.alibaba_access_key(ecs.ali.ak)
     assert key is not None
     key.products = ["ens"]
-    # Modify: the seed's Forbidden.SubUser; reads: Forbidden.RAM naming the action
+    # Modify: its reference's Forbidden.SubUser; reads: Forbidden.RAM naming the action
     await ecs.err(MODIFY, mod(NetworkInterfaceName="x"), "Forbidden.SubUser", 403)
     body = await ecs.err(LIST, {"RegionId": REGION}, "Forbidden.RAM", 403)
     detail = body["AccessDeniedDetail"]
@@ -832,10 +834,10 @@ async def test_fault_only_codes(ecs: Ecs, admin: httpx.AsyncClient, code: str, s
     assert (await ecs.attribute(DEMO))["NetworkInterfaceName"] == "eni-demo"  # nothing changed
 
 
-def test_every_seed_004_code_is_produced_and_mapped() -> None:
+def test_every_modify_code_is_produced_and_mapped() -> None:
     produced = {code for code, _, _ in CASES} | set(FAULT_ONLY) | OWN_TESTS
-    assert produced == SEED_004_CODES
-    assert set(ECS_ERRORS) >= SEED_004_CODES
+    assert produced == MODIFY_CODES
+    assert set(ECS_ERRORS) >= MODIFY_CODES
 
 
 # -- atomicity, persistence, admin ------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""ENS forward entries (seeds 000 and 001) through HTTP: every rule and error code.
+"""ENS forward entries (Create/ModifyForwardEntry) through HTTP: every rule and error code.
 
 Every test runs twice, signed with v1 (HMAC-SHA1, parameters in the query)
 and with ACS3-HMAC-SHA256 (Action and Version in headers), through the

@@ -1,9 +1,10 @@
-"""SAG DNAT entries (seed 002 and its companions) through HTTP: every rule and error code.
+"""SAG DNAT entries (DescribeDnatEntries, companions) through HTTP: every rule and error code.
 
 Every test runs twice, signed with v1 (HMAC-SHA1, parameters in the query)
 and with ACS3-HMAC-SHA256 (Action and Version in headers), through the
 project's own signers (the ENS tests' :class:`Ali` helper, on SAG's version).
-Every error answers HTTP 403, as seed 002 lists all four of its codes.
+Every error answers HTTP 403, as the DescribeDnatEntries reference lists all
+four of its codes.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def sag(request: pytest.FixtureRequest, make_client: ClientFactory, clock: FakeC
 # -- shapes -----------------------------------------------------------------------------------
 
 
-async def test_add_then_describe_has_seed_002s_shape(sag: Sag) -> None:
+async def test_add_then_describe_has_the_reference_shape(sag: Sag) -> None:
     entry_id = await sag.add()
     assert entry_id.startswith("fwd-") and len(entry_id) == 22
     body = await sag.page()
@@ -131,7 +132,7 @@ async def test_add_then_describe_has_seed_002s_shape(sag: Sag) -> None:
         "SagId": SAG,
         "InternalIp": LAN1,
         "InternalPort": "80",
-        "IpProtocol": "tcp",  # seed 002's spelling, whatever the case sent
+        "IpProtocol": "tcp",  # Describe's spelling, whatever the case sent
         "ExternalPort": "8080",
         "DnatEntryId": entry_id,
         "ExternalIp": VIP,
@@ -176,7 +177,7 @@ async def test_integer_ports_are_strings_on_the_wire(sag: Sag) -> None:
 
 async def test_internet_entry_defaults_to_the_first_public_ip(sag: Sag) -> None:
     entry_id = await sag.add(Type="Internet", ExternalIp=None)
-    assert await sag.entries() == []  # Describe's Type defaults to Intranet (seed 002)
+    assert await sag.entries() == []  # Describe's Type defaults to Intranet (its reference)
     [shown] = await sag.entries(Type="Internet")
     assert (shown["DnatEntryId"], shown["Type"], shown["ExternalIp"]) == (
         entry_id,
@@ -220,7 +221,7 @@ async def test_type_filter(sag: Sag) -> None:
 @pytest.mark.parametrize(
     ("param", "code", "status"),
     [
-        # the seed's 403 pair for the call's scope, Add's own 400 code for the entry
+        # Describe's 403 pair for the call's scope, Add's own 400 code for the entry
         ("RegionId", "MissingParameter", 403),
         ("SagId", "MissingParameter", 403),
         ("ExternalPort", "MissingParam", 400),
@@ -239,7 +240,7 @@ async def test_add_missing_required_param(sag: Sag, param: str, code: str, statu
 async def test_add_in_a_region_without_sag(sag: Sag) -> None:
     body = await sag.err(ADD, dnat(RegionId="us-west-1"), "InvalidRegionID", 400)
     assert "us-west-1" in body["Message"]
-    # Describe has only the seed's four codes
+    # Describe has only its reference's four codes
     await sag.err(DESCRIBE, {"RegionId": "us-west-1", "SagId": SAG}, "InvalidParameter")
 
 

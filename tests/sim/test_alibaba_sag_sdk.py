@@ -3,8 +3,8 @@
 The SDK sends every SAG parameter in the query of a POST to ``/``, signs with
 ACS3-HMAC-SHA256 by default and with v1 HMAC-SHA1 when
 ``signature_algorithm='v2'``, and parses answers into its response models:
-the nested ``DnatEntries.DnatEntry`` list of seed 002 must land in
-``body.dnat_entries.dnat_entry``. Errors (HTTP 403 for all of seed 002's
+the nested ``DnatEntries.DnatEntry`` list of DescribeDnatEntries must land in
+``body.dnat_entries.dnat_entry``. Errors (HTTP 403 for all of its reference's
 codes) surface as the SDK's ClientException carrying our Code.
 """
 

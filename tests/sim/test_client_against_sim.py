@@ -2,7 +2,8 @@
 
 The other files here speak to the simulator with hand-built requests; this one
 proves that the client the operator uses agrees with it on the wire (signing,
-token auth, paging, error bodies) and classifies each answer as DESIGN.md says.
+token auth, paging, error bodies) and classifies each answer as the client's
+error table says (``cloudnet.clouds.huawei``, summed up in docs/fidelity.md).
 """
 
 from __future__ import annotations

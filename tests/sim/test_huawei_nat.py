@@ -1,7 +1,9 @@
 """Conformance of the simulated Huawei NAT v2 DNAT API, through HTTP.
 
-One test (or table row) per rule and error code of seed 003 and
-CLOUD_APIS.md, as implemented in cloudnet/sim/huawei_nat.py.
+One test (or table row) per rule and error code of the NAT Gateway API
+reference ("Querying Details of a DNAT Rule", its sibling DNAT pages and
+"Error Codes"; docs/fidelity.md names them), as implemented in
+cloudnet/sim/huawei_nat.py.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from tests.sim.simkit import (
     sim,
 )
 
-SEED_003_FIELDS = [
+SHOW_FIELDS = [
     "id",
     "tenant_id",
     "description",
@@ -66,16 +68,16 @@ def delete_path(rule_id: str, gateway: str = GW) -> str:
 # -- create / show: shapes ------------------------------------------------------------------
 
 
-async def test_create_answers_201_with_the_seed_shape(hw: httpx.AsyncClient) -> None:
+async def test_create_answers_201_with_the_show_shape(hw: httpx.AsyncClient) -> None:
     response = await hw.post(RULES, json=rule_body(description="web"))
     assert response.status_code == 201
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-Id"])
     rule = response.json()["dnat_rule"]
-    assert sorted(rule) == sorted(SEED_003_FIELDS)
+    assert sorted(rule) == sorted(SHOW_FIELDS)
     assert rule["status"] == "PENDING_CREATE"
     assert rule["tenant_id"] == PROJECT
     assert rule["floating_ip_address"] == EIP1_ADDRESS
-    assert rule["private_ip"] == ""  # seed 003: unset strings are ""
+    assert rule["private_ip"] == ""  # the show reference: unset strings are ""
     assert rule["global_eip_id"] == "" and rule["global_eip_address"] == ""
     assert rule["internal_service_port_range"] == ""
     assert rule["admin_state_up"] is True
@@ -83,13 +85,13 @@ async def test_create_answers_201_with_the_seed_shape(hw: httpx.AsyncClient) -> 
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", rule["created_at"])
 
 
-async def test_show_answers_the_exact_seed_shape(hw: httpx.AsyncClient) -> None:
+async def test_show_answers_the_exact_reference_shape(hw: httpx.AsyncClient) -> None:
     created = (await hw.post(RULES, json=rule_body())).json()["dnat_rule"]
     response = await hw.get(f"{RULES}/{created['id']}")
     assert response.status_code == 200
     assert response.headers["X-Request-Id"]
     rule = response.json()["dnat_rule"]
-    assert list(rule) == SEED_003_FIELDS
+    assert list(rule) == SHOW_FIELDS
     assert rule == created
     assert isinstance(rule["internal_service_port"], int)
     assert rule["port_id"] == PORT1 and rule["nat_gateway_id"] == GW
@@ -192,7 +194,7 @@ INVALID_CREATES: list[tuple[str, dict[str, Any] | bytes, str]] = [
         "NAT.0301",
     ),
     (
-        "range x == y (seed: x lower than y)",
+        "range x == y (reference: x lower than y)",
         rule_body(
             **NO_PORTS,
             internal_service_port_range="80-80",
@@ -740,7 +742,7 @@ async def test_update_changes_fields_in_place(hw: httpx.AsyncClient, clock: Fake
     assert (rule["description"], rule["port_id"], rule["floating_ip_id"]) == ("moved", PORT2, EIP2)
     assert rule["floating_ip_address"] == "100.85.216.12"
     assert (rule["internal_service_port"], rule["external_service_port"]) == (8443, 443)
-    assert list(rule) == SEED_003_FIELDS
+    assert list(rule) == SHOW_FIELDS
 
 
 async def test_update_to_port_ranges_drops_the_single_ports(
@@ -1048,7 +1050,7 @@ async def test_list_answers_only_dnat_rules(hw: httpx.AsyncClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert list(body) == ["dnat_rules"]  # the SDK's ListNatGatewayDnatRulesResponse
-    assert all(list(rule) == SEED_003_FIELDS for rule in body["dnat_rules"])
+    assert all(list(rule) == SHOW_FIELDS for rule in body["dnat_rules"])
 
 
 async def test_list_pages_with_limit_and_marker(hw: httpx.AsyncClient) -> None:

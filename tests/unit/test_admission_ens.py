@@ -1,4 +1,8 @@
-"""Every seed 000/001 rule for the alibabaEns block at admission, and the model's verdict."""
+"""Every ENS reference rule for the alibabaEns block at admission, and the model's verdict.
+
+The rules are those of the CreateForwardEntry and ModifyForwardEntry references
+(ENS API reference).
+"""
 
 from __future__ import annotations
 

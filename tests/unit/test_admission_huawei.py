@@ -1,7 +1,8 @@
-"""Every seed 003 rule at admission (schema + CEL), and the same verdict from the model.
+"""Every NAT reference rule at admission (schema + CEL), and the same verdict from the model.
 
-Each row is one situation: a change to a valid DnatRule, and either None
-(accepted) or a fragment of the message the user must see.
+The rules are those of "Querying Details of a DNAT Rule" (NAT Gateway API
+reference). Each row is one situation: a change to a valid DnatRule, and
+either None (accepted) or a fragment of the message the user must see.
 """
 
 from __future__ import annotations

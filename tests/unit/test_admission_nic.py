@@ -1,4 +1,7 @@
-"""Every seed 004 rule that admission can check for NetworkInterfaceConfig, and the model."""
+"""Every ECS reference rule admission can check for NetworkInterfaceConfig, and the model.
+
+The rules are those of the ModifyNetworkInterfaceAttribute reference (ECS API reference).
+"""
 
 from __future__ import annotations
 

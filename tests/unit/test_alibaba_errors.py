@@ -68,8 +68,9 @@ GATEWAY_ROWS = [
     ("InvalidVersion", 400, A),
 ]
 
-# The seeds' templates Missing%s, Invalid%s, InvalidParameter.%s (000, 001, all
-# 400), filled in with every parameter a spec sends (AlibabaEnsSpec.to_cloud).
+# The templates Missing%s, Invalid%s, InvalidParameter.%s of the ModifyForwardEntry
+# and CreateForwardEntry references (all 400), filled in with every parameter a
+# spec sends (AlibabaEnsSpec.to_cloud).
 ENS_PARAMETERS = [
     "NatGatewayId",
     "ExternalIp",
@@ -81,7 +82,7 @@ ENS_PARAMETERS = [
     "HealthCheckPort",
     "StandbyExternalIp",
 ]
-# Filled-in templates the seeds also list as rows of their own (below, in ENS_ROWS);
+# Filled-in templates the references also list as rows of their own (below, in ENS_ROWS);
 # InvalidParameter.ExternalIp means "not found" there, so it is DependencyNotFound.
 ENS_TEMPLATE_OVERRIDES = {
     "InvalidParameter.ExternalIp",
@@ -95,7 +96,7 @@ ENS_TEMPLATE_ROWS = [
     if template.format(param) not in ENS_TEMPLATE_OVERRIDES
 ]
 
-# Seeds 000 (ModifyForwardEntry) and 001 (CreateForwardEntry): every code, all HTTP 400.
+# ModifyForwardEntry and CreateForwardEntry (ENS API reference): every code, all HTTP 400.
 ENS_ROWS = [
     *GATEWAY_ROWS,
     *ENS_TEMPLATE_ROWS,
@@ -118,7 +119,7 @@ ENS_ROWS = [
     ("NoPermission", 400, A),
 ]
 
-# Seed 002 (DescribeDnatEntries): its four codes, all with HTTP 403; the
+# DescribeDnatEntries (SAG API reference): its four codes, all with HTTP 403; the
 # AddDnatEntry and DeleteDnatEntry references' own codes (per call in
 # test_call_tables.py); the product's error-code page for the rest.
 SAG_ROWS = [
@@ -148,7 +149,7 @@ SAG_ROWS = [
     ("FeatureNotSupportForStandBySmartAG", 403, C),
 ]
 
-# Seed 004 (ModifyNetworkInterfaceAttribute): every code with its status.
+# ModifyNetworkInterfaceAttribute (ECS API reference): every code with its status.
 ECS_ROWS = [
     *[row for row in GATEWAY_ROWS if row[0] not in ("Throttling", "InternalError")],
     ("InvalidOperation.NotSupportModifyQueueNumber", 400, IS),
@@ -199,7 +200,7 @@ ECS_ROWS = [
     ("InvalidOperation.EniCountExceeded", 403, C),
     ("InvalidParams.NetworkInterfaceName", 403, IS),
     ("InvalidOperation.ModifyPrimaryEniQueueNumber", 403, IS),
-    # Listed twice in the seed (400 and 403); one table entry, one class.
+    # Listed twice in the reference (400 and 403); one table entry, one class.
     ("InvalidOperation.InvalidEniState", 403, C),
     ("InvalidOperation.ResourceManagedByCloudProduct", 403, IS),
     ("InvalidParameter.InvalidEniQueueNumber", 403, IS),
@@ -301,13 +302,13 @@ def test_every_table_knows_the_gateway(
     table: Mapping[str, ErrorClass], code: str, status: int, expected: ErrorClass
 ) -> None:
     if table is SAG_ERRORS and code == "InternalError":
-        expected = TR  # seed 002's own row (403), the same class
+        expected = TR  # DescribeDnatEntries' own row (403), the same class
     assert classify_alibaba_error(table, code, status) is expected
 
 
 UNLISTED = [
     "Some.NewCode",
-    # The seeds' templates filled in with something a spec does not send: no
+    # The ENS references' templates filled in with something a spec does not send: no
     # longer a guess from the "Missing"/"Invalid" prefix.
     "MissingForwardEntryId",
     "InvalidPageSize",
@@ -345,7 +346,7 @@ def test_unlisted_code_on_throttle_or_server_fault_status(
 
 
 def test_table_wins_over_status() -> None:
-    # SAG's InternalError comes with 403 (seed 002), still a server fault.
+    # SAG's InternalError comes with 403 (DescribeDnatEntries), still a server fault.
     assert classify_alibaba_error(SAG_ERRORS, "InternalError", 403) is TR
     # ENS throttling comes with 400.
     assert classify_alibaba_error(ENS_ERRORS, "Throttling.User", 400) is T

@@ -1,7 +1,8 @@
 """Per call, the codes the client's table covers equal the call's public reference table.
 
 Each reference table below is written from the call's own API reference page
-(or its seed), independently of the client's tables: a code the reference
+(as specified, for the five calls docs/fidelity.md marks "spec"),
+independently of the client's tables: a code the reference
 lists that the client lacks, or a code the client claims for a call whose
 reference does not list it, fails here. The POP gateway's codes are common
 to every Alibaba call and are checked in test_alibaba_errors.py.
@@ -33,7 +34,7 @@ TR = ErrorClass.TRANSIENT
 
 Rows = list[tuple[int, str, ErrorClass]]
 
-# Seed 002 ("Smart Access Gateway:DescribeDnatEntries"): four codes, all 403.
+# "DescribeDnatEntries" (SAG API reference, as specified): four codes, all 403.
 _SAG_FOUR: Rows = [
     (403, "Forbidden", A),
     (403, "MissingParameter", IS),
@@ -65,7 +66,7 @@ def _own_codes(table: Mapping[str, ErrorClass], *, restated: frozenset[str]) -> 
     return {code for code in table if code not in GATEWAY_ERRORS or code in restated}
 
 
-#: seed 002 lists InternalError (with 403) among SAG's own codes
+#: the DescribeDnatEntries reference lists InternalError (with 403) among SAG's own codes
 _SAG_RESTATED = frozenset({"InternalError"})
 
 
@@ -102,7 +103,7 @@ def test_no_sag_code_reads_differently_in_two_calls() -> None:
 # ENS 2017-11-10: the named codes of each call's table (the Missing%s / Invalid%s /
 # InvalidParameter.%s templates are checked in test_alibaba_errors.py). All HTTP 400.
 ENS_REFERENCE: dict[str, set[str]] = {
-    # seed 001
+    # "CreateForwardEntry", ENS API reference
     "CreateForwardEntry": {
         "InvalidParameter.NatNotFound",
         "InvalidParameter.ExternalIp",
@@ -118,7 +119,7 @@ ENS_REFERENCE: dict[str, set[str]] = {
         "ens.interface.error",
         "NoPermission",
     },
-    # seed 000
+    # "ModifyForwardEntry", ENS API reference
     "ModifyForwardEntry": {
         "ens.interface.error",
         "InvalidParameter.DnatNotFound",
@@ -200,7 +201,7 @@ def test_ecs_read_call_table_is_the_reference(call: str) -> None:
     assert own == ECS_DESCRIBE_REFERENCE[call]
 
 
-def test_ecs_modify_is_seed_004_without_the_other_calls_codes() -> None:
+def test_ecs_modify_is_its_reference_table_without_the_other_calls_codes() -> None:
     modify = _own_codes(ECS_CALL_ERRORS["ModifyNetworkInterfaceAttribute"], restated=frozenset())
     assert "InvalidRegionId.MalFormed" not in modify and "InvalidVpc.Empty" not in modify
     assert modify | {

@@ -1197,7 +1197,7 @@ def test_install_crds_false_renders_none(render: Callable[..., list[Doc]]) -> No
 
 
 def test_chart_has_no_crds_folder() -> None:
-    """Helm never upgrades crds/: the CRDs must come from templates/ (STYLE.md)."""
+    """Helm never upgrades crds/: the CRDs must come from templates/ (Helm's CRD best practices)."""
     assert not (CHART / "crds").exists()
 
 

@@ -102,7 +102,7 @@ def _descriptions(node: Any, path: str = "") -> list[tuple[str, str]]:
 #: What `kubectl explain` readers cannot follow: files outside the repository or
 #: inside its source, Markdown or reST markup, and the project's internal names.
 NOT_PLAIN = {
-    "a file outside the repository": re.compile(r"shared/"),
+    "a file outside the repository": re.compile(r"shared[/]"),
     "markup (backticks)": re.compile(r"`"),
     "a Python file": re.compile(r"\.py\b"),
     "a Markdown link": re.compile(r"\[[^\]]*\]\([^)]*\)"),

@@ -1,9 +1,11 @@
-"""The ``alibabaEns`` block of a DnatRule: an ENS forward (DNAT) entry (seeds 000 and 001).
+"""The ``alibabaEns`` block of a DnatRule: an ENS forward (DNAT) entry.
 
-ENS takes ports as strings, a single port (``"22"``) or a range with a slash
-(``"10/20"``, both ends included); the fields are int-or-string so
-``externalPort: 22`` works too. The CEL rules read both forms through
-``string(self.x)``, which turns an int into its digits.
+Its fields and rules are those of the CreateForwardEntry and ModifyForwardEntry
+references (ENS API reference). ENS takes ports as strings, a single port
+(``"22"``) or a range with a slash (``"10/20"``, both ends included); the
+fields are int-or-string so ``externalPort: 22`` works too. The CEL rules
+read both forms through ``string(self.x)``, which turns an int into its
+digits.
 """
 
 from __future__ import annotations

@@ -3,11 +3,11 @@
 The ENI itself is never created or deleted by the operator: the resource
 declares attributes of an interface that exists, and the operator keeps them
 so. Every parameter of ModifyNetworkInterfaceAttribute is mirrored in
-lowerCamelCase. Seed 004 has QueueNumber, RxQueueSize and TxQueueSize both at
-the top level and inside NetworkInterfaceTrafficConfig: both are mirrored, and
-a spec sets one or the other, not both. Defaults stated by the seed are the
-cloud's (said in the descriptions), never schema defaults: the operator sends
-only what the spec sets.
+lowerCamelCase. Its API reference (ECS) has QueueNumber, RxQueueSize and
+TxQueueSize both at the top level and inside NetworkInterfaceTrafficConfig:
+both are mirrored, and a spec sets one or the other, not both. Defaults
+stated by that reference are the cloud's (said in the descriptions), never
+schema defaults: the operator sends only what the spec sets.
 """
 
 from __future__ import annotations

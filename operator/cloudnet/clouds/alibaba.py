@@ -44,7 +44,7 @@ Error classification (:func:`classify_alibaba_error`), in this order:
 2. The exact code in the table; never a prefix. Every table starts from
    :data:`GATEWAY_ERRORS`, the POP gateway's codes common to every RPC API
    (signatures, clock skew, nonces, keys, throttling, unknown action or
-   version); none of them is ``InvalidSpec``. The ENS seeds document their
+   version); none of them is ``InvalidSpec``. The ENS references document their
    parameter errors as templates (``Missing%s``, ``Invalid%s``,
    ``InvalidParameter.%s``); :data:`ENS_ERRORS` holds them filled in with
    each parameter the spec sends (:data:`ENS_SPEC_PARAMETERS`), so
@@ -53,7 +53,7 @@ Error classification (:func:`classify_alibaba_error`), in this order:
    named in the status, never permanent. Only the status of a throttle or a
    server fault says more: 429 → ``Throttled``, 5xx → ``Transient``. No
    other status is read: Alibaba answers nearly everything with 400 (and
-   SAG its parameter errors with 403, seed 002), so a status is no verdict.
+   SAG its parameter errors with 403, DescribeDnatEntries), so a status is no verdict.
 
 Only 2xx is success. A 3xx (the client never follows redirects: a signed
 request is answered where it was sent, or not at all) raises
@@ -145,7 +145,7 @@ _REDACTED = "**********"
 #        (SecurityToken malformed / expired: 400)
 #   [CA] the Alibaba RPC error format (JSON body with Code, Message, RequestId)
 #: The POP gateway in front of every Alibaba RPC product, shared by all tables;
-#: a product table may override a code where its seed says otherwise (SAG's
+#: a product table may override a code where its call's specification says otherwise (SAG's
 #: InternalError comes with 403). None of these is InvalidSpec: the gateway
 #: judged the request's signature, clock, key, rate or endpoint, never the spec.
 GATEWAY_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
@@ -200,7 +200,7 @@ GATEWAY_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
 )
 
 #: The ENS parameters a spec sends (``AlibabaEnsSpec.to_cloud``): what the
-#: seeds' templates ``Missing%s``, ``Invalid%s`` and ``InvalidParameter.%s``
+#: ENS references' templates ``Missing%s``, ``Invalid%s`` and ``InvalidParameter.%s``
 #: are filled in with. Ids the operator itself supplies (ForwardEntryId) and
 #: paging parameters are left out: their refusal is our bug, not the spec's.
 ENS_SPEC_PARAMETERS = (
@@ -215,12 +215,14 @@ ENS_SPEC_PARAMETERS = (
     "StandbyExternalIp",
 )
 
-_ENS_TEMPLATES = ("Missing{}", "Invalid{}", "InvalidParameter.{}")  # seeds 000, 001, all 400
+_ENS_TEMPLATES = ("Missing{}", "Invalid{}", "InvalidParameter.{}")  # [EM][EC], all 400
 
-#: ENS 2017-11-10 (CreateForwardEntry seed 001, ModifyForwardEntry seed 000,
-#: and the same family's DeleteForwardEntry / DescribeForwardTableEntries).
-#: Every code both seeds list, all with HTTP 400, and their templates filled in
-#: with :data:`ENS_SPEC_PARAMETERS` (InvalidSpec unless a seed row says otherwise).
+#: ENS 2017-11-10 (CreateForwardEntry, ModifyForwardEntry and the same family's
+#: DeleteForwardEntry / DescribeForwardTableEntries), each row with its source:
+#:   [EC] "CreateForwardEntry", ENS API reference
+#:   [EM] "ModifyForwardEntry", ENS API reference
+#: Every code both references list, all with HTTP 400, and their templates filled in
+#: with :data:`ENS_SPEC_PARAMETERS` (InvalidSpec unless a reference row says otherwise).
 ENS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
     {
         **{
@@ -232,34 +234,35 @@ ENS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
         # --- retry soon ---
         # "System is busy": load shedding; backing off is what helps, so it is
         # treated like throttling rather than as a one-off fault.
-        "SystemBusy": ErrorClass.THROTTLED,  # 001
-        "ens.interface.error": ErrorClass.TRANSIENT,  # 000, 001 "Failed to call API"
+        "SystemBusy": ErrorClass.THROTTLED,  # [EC]
+        "ens.interface.error": ErrorClass.TRANSIENT,  # [EM][EC] "Failed to call API"
         # --- something the spec names is missing ---
         # Our own DNAT entry on modify/delete: NotFound there (classify rule 1).
-        "InvalidParameter.DnatNotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # 000
-        "InvalidParameter.NatNotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # 001
-        "InstanceNotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # 000
-        "InvalidExternalIp.NotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # 000 EIP not on the NAT
-        "InvalidParameter.ExternalIp": ErrorClass.DEPENDENCY_NOT_FOUND,  # 001 "not found"
-        "InvalidParameter.InternalIpNotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # 001
+        "InvalidParameter.DnatNotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # [EM]
+        "InvalidParameter.NatNotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # [EC]
+        "InstanceNotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # [EM]
+        "InvalidExternalIp.NotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # [EM] EIP not on the NAT
+        "InvalidParameter.ExternalIp": ErrorClass.DEPENDENCY_NOT_FOUND,  # [EC] "not found"
+        "InvalidParameter.InternalIpNotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # [EC]
         # --- a state or another party's object is in the way ---
-        "IncorretDnatEntryStatus": ErrorClass.CONFLICT,  # 000, the seed's spelling (sic)
-        "IncorrectInstanceStatus": ErrorClass.CONFLICT,  # 000, 001
-        "Forbidden.ExternalPort.Duplicated": ErrorClass.CONFLICT,  # 000, 001
-        "Forbidden.ExternalIpUsedInSnat": ErrorClass.CONFLICT,  # 000, 001
-        "ForwardEntryLimitExceed": ErrorClass.CONFLICT,  # 001 quota: frees up when one goes
+        "IncorretDnatEntryStatus": ErrorClass.CONFLICT,  # [EM], its spelling (sic)
+        "IncorrectInstanceStatus": ErrorClass.CONFLICT,  # [EM][EC]
+        "Forbidden.ExternalPort.Duplicated": ErrorClass.CONFLICT,  # [EM][EC]
+        "Forbidden.ExternalIpUsedInSnat": ErrorClass.CONFLICT,  # [EM][EC]
+        "ForwardEntryLimitExceed": ErrorClass.CONFLICT,  # [EC] quota: frees up when one goes
         # --- the spec is wrong ---
-        "InvalidPort.Malformed": ErrorClass.INVALID_SPEC,  # 000, 001
-        "InvalidParameter.HealthCheckPort": ErrorClass.INVALID_SPEC,  # 000, 001
-        "InvalidParameter.InternalIp": ErrorClass.INVALID_SPEC,  # 001
+        "InvalidPort.Malformed": ErrorClass.INVALID_SPEC,  # [EM][EC]
+        "InvalidParameter.HealthCheckPort": ErrorClass.INVALID_SPEC,  # [EM][EC]
+        "InvalidParameter.InternalIp": ErrorClass.INVALID_SPEC,  # [EC]
         # --- credentials ---
-        "NoPermission": ErrorClass.AUTH_FAILED,  # 000, 001
+        "NoPermission": ErrorClass.AUTH_FAILED,  # [EM][EC]
     }
 )
 
 # Smart Access Gateway 2018-03-13 (per call in SAG_CALL_ERRORS), each row with its HTTP
 # status and source:
-#   [S2]  seed 002, "Smart Access Gateway:DescribeDnatEntries"
+#   [S2]  "DescribeDnatEntries", SAG API reference (the call as the project was specified:
+#         its four codes, all 403)
 #   [SA]  "AddDnatEntry", SAG API reference (help.aliyun.com/document_detail/125444.htm;
 #         the full table as in AlibabaCloudDocs/smartag, "AddDnatEntry.md")
 #   [SD]  "DeleteDnatEntry", SAG API reference
@@ -274,7 +277,7 @@ SAG_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
         "Forbidden": ErrorClass.AUTH_FAILED,  # 403 not authorized for the resource [S2][SA][SD]
         "MissingParameter": ErrorClass.INVALID_SPEC,  # 403 [S2][SA][SD]
         "InvalidParameter": ErrorClass.INVALID_SPEC,  # 403 [S2][SA][SD]
-        "InternalError": ErrorClass.TRANSIENT,  # 403 (seed), still a server fault [S2][SA][SD]
+        "InternalError": ErrorClass.TRANSIENT,  # 403 as specified, a server fault [S2][SA][SD]
         # --- AddDnatEntry's own [SA] ---
         "InvalidRegionID": ErrorClass.INVALID_SPEC,  # 400 regionId unknown
         "MissingParam": ErrorClass.INVALID_SPEC,  # 400
@@ -305,10 +308,10 @@ SAG_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
     }
 )
 
-#: seed 002's four codes, which every SAG DNAT call lists
+#: the four codes of DescribeDnatEntries [S2], which every SAG DNAT call lists
 _SAG_FOUR = ("Forbidden", "MissingParameter", "InvalidParameter", "InternalError")
 
-#: ECS 2014-05-26 (ModifyNetworkInterfaceAttribute seed 004, every code it lists).
+#: ECS 2014-05-26 (ModifyNetworkInterfaceAttribute, every code its API reference lists).
 #: The ENI is never ours to recreate, so a missing ENI is DependencyNotFound.
 #: Conflict where the blocker lies outside the spec (states, other ENIs or
 #: groups, quotas), InvalidSpec where only a different spec can succeed.
@@ -322,7 +325,7 @@ ECS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
         "InvalidParameter": ErrorClass.INVALID_SPEC,
         "InvalidInstanceID.Malformed": ErrorClass.INVALID_SPEC,
         "InvalidOperation.InvalidEcsState": ErrorClass.CONFLICT,  # the instance's state
-        "InvalidOperation.InvalidEniState": ErrorClass.CONFLICT,  # 400 and 403 in the seed
+        "InvalidOperation.InvalidEniState": ErrorClass.CONFLICT,  # 400 and 403 in its reference
         "InvalidOperation.DetachPrimaryEniNotAllowed": ErrorClass.INVALID_SPEC,
         "InvalidParams.EniId": ErrorClass.INVALID_SPEC,
         "Forbidden.RegionId": ErrorClass.INVALID_SPEC,  # RegionId is a spec field
@@ -427,7 +430,7 @@ SAG_CALL_ERRORS: Mapping[str, Mapping[str, ErrorClass]] = _calls(
 )
 
 #: ENS, per call: the named codes (templates aside) of each call's reference table:
-#: CreateForwardEntry (seed 001), ModifyForwardEntry (seed 000), DeleteForwardEntry
+#: CreateForwardEntry [EC], ModifyForwardEntry [EM], DeleteForwardEntry
 #: ("DeleteForwardEntry", ENS API reference, help.aliyun.com/document_detail/463617.html).
 #: DescribeForwardTableEntries' page publishes no table: the codes a read by gateway
 #: can meet (an unknown gateway, the backend, RAM), as its siblings spell them.
@@ -476,7 +479,7 @@ ENS_CALL_ERRORS: Mapping[str, Mapping[str, ErrorClass]] = _calls(
     },
 )
 
-#: ECS, per call: ModifyNetworkInterfaceAttribute is seed 004's whole table;
+#: ECS, per call: ModifyNetworkInterfaceAttribute is its reference's whole table;
 #: DescribeNetworkInterfaces is its reference page's table (the ENI family's shared
 #: rows plus InvalidRegionId.MalFormed and InvalidVpc.Empty); the
 #: DescribeNetworkInterfaceAttribute page publishes no table of its own: the family's

@@ -1,6 +1,6 @@
 """Provider ``alibaba-ecs``: the attributes of an existing ECS elastic network interface.
 
-Seed 004 (ModifyNetworkInterfaceAttribute) with DescribeNetworkInterfaceAttribute
+ModifyNetworkInterfaceAttribute (ECS API reference) with DescribeNetworkInterfaceAttribute
 and DescribeNetworkInterfaces. The ENI is never created or deleted here: the
 provider observes it, changes only the parameters the spec sets that differ,
 and can put back a recorded snapshot (deletion policy Restore).

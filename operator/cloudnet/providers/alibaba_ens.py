@@ -1,6 +1,6 @@
 """Provider ``alibaba-ens``: forward (DNAT) entries on Alibaba Cloud ENS NAT gateways.
 
-Seeds 001 (CreateForwardEntry) and 000 (ModifyForwardEntry) plus the
+CreateForwardEntry and ModifyForwardEntry (ENS API reference) plus the
 companion calls DeleteForwardEntry and DescribeForwardTableEntries. The
 entry's unique key is (gateway, external IP, external port, protocol); the
 cloud refuses a duplicate (Forbidden.ExternalPort.Duplicated), so the key
@@ -51,7 +51,7 @@ _FIELDS = {
     "HealthCheckPort": "healthCheckPort",
     "StandbyExternalIp": "standbyExternalIp",
 }
-#: What ModifyForwardEntry can change (seed 000); the rest is immutable.
+#: What ModifyForwardEntry can change (its reference's parameters); the rest is immutable.
 _MODIFIABLE = {
     "ExternalIp",
     "ExternalPort",

@@ -1,9 +1,10 @@
-"""Provider ``alibaba-sag``: DNAT entries on Alibaba Cloud Smart Access Gateway (seed 002).
+"""Provider ``alibaba-sag``: DNAT entries on Alibaba Cloud Smart Access Gateway.
 
-SAG has AddDnatEntry, DeleteDnatEntry and DescribeDnatEntries, and no
-Modify: a changed entry is replaced (``UpdateStyle.REPLACE``), which the
-reconcile core does as delete-then-add under the create-pending guard, so a
-crash in between is finished on the next pass rather than losing the rule.
+SAG has AddDnatEntry, DeleteDnatEntry and DescribeDnatEntries (SAG API
+reference), and no Modify: a changed entry is replaced
+(``UpdateStyle.REPLACE``), which the reconcile core does as delete-then-add
+under the create-pending guard, so a crash in between is finished on the
+next pass rather than losing the rule.
 Entries have no asynchronous state: one that exists is ACTIVE.
 
 DescribeDnatEntries has no id filter, so observing one entry pages through
@@ -30,7 +31,7 @@ from cloudnet.core.provider import (
     WriteResult,
 )
 
-#: DescribeDnatEntries' largest page (seed 002).
+#: DescribeDnatEntries' largest page (its reference: PageSize at most 50).
 PAGE_SIZE = 50
 TYPES = ("Intranet", "Internet")
 _FIELDS = {

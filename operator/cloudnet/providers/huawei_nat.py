@@ -1,8 +1,10 @@
-"""Provider ``huawei-nat``: DNAT rules on Huawei Cloud NAT Gateway v2 (seed 003).
+"""Provider ``huawei-nat``: DNAT rules on Huawei Cloud NAT Gateway v2.
 
-The rule's unique key is (gateway, EIP, external port or range, protocol):
-the cloud refuses a second rule with the same key, so it is also how a rule
-whose create answer was lost is found again. Only the fields the spec sets
+The calls are those of the NAT Gateway API reference ("Querying Details of a
+DNAT Rule" and its sibling pages for create, update, delete and list). The
+rule's unique key is (gateway, EIP, external port or range, protocol): the
+cloud refuses a second rule with the same key, so it is also how a rule whose
+create answer was lost is found again. Only the fields the spec sets
 are compared and sent; a field the spec leaves out is the cloud's business.
 """
 

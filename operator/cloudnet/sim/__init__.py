@@ -2,9 +2,9 @@
 
 No cloud account is reachable from development machines, so tests, the demo
 and the operator's integration suite talk to this simulator instead. It
-verifies signatures and tokens, enforces the seeds' rules and error codes,
-models asynchronous states, quotas and throttling, and injects faults on
-demand. The official SDKs,
+verifies signatures and tokens, enforces the API references' rules and error
+codes, models asynchronous states, quotas and throttling, and injects faults
+on demand. The official SDKs,
 pointed at it, work unchanged.
 
 Modules: ``inventory`` (the world as pydantic models of the YAML), ``state``

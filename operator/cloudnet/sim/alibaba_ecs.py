@@ -1,9 +1,10 @@
-"""Alibaba Cloud ECS 2014-05-26: elastic network interfaces (seed 004 and its companions).
+"""Alibaba Cloud ECS 2014-05-26: elastic network interfaces (Modify and its companions).
 
-Actions (RPC, see ``alibaba_rpc``): ModifyNetworkInterfaceAttribute (seed
-004), DescribeNetworkInterfaceAttribute(RegionId, NetworkInterfaceId,
-Attribute) and DescribeNetworkInterfaces(RegionId, NetworkInterfaceId.N,
-filters, MaxResults + NextToken or the deprecated PageNumber + PageSize).
+Actions (RPC, see ``alibaba_rpc``): ModifyNetworkInterfaceAttribute (its
+ECS API reference), DescribeNetworkInterfaceAttribute(RegionId,
+NetworkInterfaceId, Attribute) and DescribeNetworkInterfaces(RegionId,
+NetworkInterfaceId.N, filters, MaxResults + NextToken or the deprecated
+PageNumber + PageSize).
 Answers follow the official SDK's response models
 (``alibabacloud_ecs20140526.models``): Modify ``{RequestId}``; the attribute
 call the ENI's fields at the top level, with lists wrapped as the SDK reads
@@ -48,7 +49,7 @@ answers, and nothing changes unless every check passes (all or nothing):
    value out of range); ``InvalidParameter.InvalidEniQueueNumber`` (403:
    QueueNumber not an integer 1-2048, either place);
    ``InvalidParameter.EniQueueSize`` (400: RxQueueSize/TxQueueSize not
-   integers in 256-16384 — the simulator's range, the seed names none — or,
+   integers in 256-16384 — the simulator's range, the reference names none — or,
    after merging with the ENI's values, unequal);
    ``InvalidParameter.EniTrafficMode`` (400: mode not Standard or
    HighPerformance); ``InvalidParameter.InvalidQueuePairNumber`` (400: not an
@@ -111,7 +112,7 @@ answers, and nothing changes unless every check passes (all or nothing):
     ``SecurityGroupInstanceLimitExceed`` (403, normal group) or
     ``InvalidOperation.EniCountExceeded`` (403, enterprise group).
 13. Authorization: a key whose RAM products omit ``ecs``, or a read-only key
-    on Modify, gets ``Forbidden.SubUser`` (403, the seed's "not authorized to
+    on Modify, gets ``Forbidden.SubUser`` (403, the reference's "not authorized to
     manage this resource") on Modify and ``Forbidden.RAM`` (403, with
     ``AccessDeniedDetail`` naming ``ecs:<Action>``) on the Describe calls, as
     ECS answers RAM-checked reads since 2025-12-20, instead of the gateway's
@@ -176,9 +177,9 @@ _REGION_ID = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
 DESCRIBE_ATTRIBUTE = "DescribeNetworkInterfaceAttribute"
 DESCRIBE = "DescribeNetworkInterfaces"
 
-QUEUE_NUMBER_RANGE = (1, 2048)  # seed 004: "Valid values: 1 to 2048"
-QUEUE_PAIR_NUMBER_RANGE = (1, 2048)  # the simulator's bound; the seed names none
-QUEUE_SIZE_RANGE = (256, 16384)  # the simulator's bound; the seed names none
+QUEUE_NUMBER_RANGE = (1, 2048)  # ModifyNetworkInterfaceAttribute: "Valid values: 1 to 2048"
+QUEUE_PAIR_NUMBER_RANGE = (1, 2048)  # the simulator's bound; the reference names none
+QUEUE_SIZE_RANGE = (256, 16384)  # the simulator's bound; the reference names none
 TCP_ESTABLISHED_TIMEOUTS = (30, 60, 80, 100, 200, 300, 500, 700, 910)
 TCP_CLOSED_TIMEOUT_RANGE = (3, 15)
 UDP_TIMEOUTS = (10, 20, 30, 60, 80, 100)
@@ -613,7 +614,7 @@ class AlibabaEcs(RpcProduct):
         }
 
     async def _run(self, ctx: CallContext) -> Response:
-        """The shared dispatch, with RAM denials in ECS's words (seed 004: Forbidden.SubUser)."""
+        """The shared dispatch, with RAM denials in ECS's words (Modify's: Forbidden.SubUser)."""
         try:
             return await super()._run(ctx)
         except SimError as error:

@@ -1,8 +1,8 @@
-"""Alibaba Cloud ENS 2017-11-10: forward (DNAT) entries (seeds 000 and 001, companions).
+"""Alibaba Cloud ENS 2017-11-10: forward (DNAT) entries (Create, Modify and companions).
 
-Actions (RPC, see ``alibaba_rpc``): CreateForwardEntry, ModifyForwardEntry
-(seeds), DeleteForwardEntry(ForwardEntryId) and
-DescribeForwardTableEntries(NatGatewayId; filters ForwardEntryId,
+Actions (RPC, see ``alibaba_rpc``): CreateForwardEntry and ModifyForwardEntry
+(as their ENS API reference pages give them), DeleteForwardEntry(ForwardEntryId)
+and DescribeForwardTableEntries(NatGatewayId; filters ForwardEntryId,
 ForwardEntryName, ExternalIp, InternalIp, IpProtocol; PageNumber, PageSize).
 Answers follow the official SDK's response models
 (``alibabacloud_ens20171110.models``): Create ``{RequestId, ForwardEntryId}``,
@@ -16,14 +16,15 @@ leave the entry Pending for ``alibaba_ens_create_delay`` /
 Deleting for ``alibaba_ens_delete_delay``, then it is gone. A Deleting
 entry still holds its external port and its slot of the gateway's limit.
 
-Validation order and codes (every code of both seeds, HTTP 400 as the seeds
-say). "Create" / "Modify" marks codes only one call's seed lists:
+Validation order and codes (every code of both references, the CreateForwardEntry
+and ModifyForwardEntry pages, HTTP 400 as they say). "Create" / "Modify" marks
+codes only one call's reference lists:
 
 1. ``Missing<Param>``: a required parameter absent or empty (Create:
    NatGatewayId, ExternalIp, ExternalPort, InternalIp, InternalPort in that
    order; Modify and Delete: ForwardEntryId; Describe: NatGatewayId).
 2. Form of each given value: ``InvalidExternalIp`` / ``InvalidStandbyExternalIp``
-   (not IPv4); ``InvalidParameter.InternalIp`` (InternalIp not IPv4; the seeds
+   (not IPv4); ``InvalidParameter.InternalIp`` (InternalIp not IPv4; the references
    name this code for it); ``InvalidPort.Malformed`` (ExternalPort or
    InternalPort not ``n`` or ``a/b`` with 1 <= a <= b <= 65535);
    ``InvalidIpProtocol`` (not TCP, UDP or Any, exact case);
@@ -31,17 +32,19 @@ say). "Create" / "Modify" marks codes only one call's seed lists:
    http:// or https://); ``InvalidHealthCheckPort`` (not an integer 1-65535).
 3. Ports together: ``InvalidParameter.InternalPort`` (one side a range and
    the other not, or ranges of different sizes); ``InvalidParameter.ExternalPort``
-   (a range of more than 1000 ports: seed 000's limit, applied on Create too
-   so that no entry exists that Modify could not restate);
+   (a range of more than 1000 ports: the ModifyForwardEntry reference's
+   limit, applied on Create too so that no entry exists that Modify could
+   not restate);
    ``InvalidParameter.HealthCheckPort`` (outside the internal port range).
 4. Create only: ``SystemBusy`` when the ``alibaba_ens_system_busy`` setting is
    on, or when the NAT gateway is not Running (Creating / Modifying: the
    backend asks to retry later).
 5. The world: ``InvalidParameter.NatNotFound`` (no such gateway: Create,
    Describe); ``InvalidParameter.DnatNotFound`` (no such entry: Modify,
-   Delete); ``IncorretDnatEntryStatus`` (sic, seed 000: Modify of an entry
-   not Available, Delete of a Pending one); the ExternalIp must be an EIP
-   bound to the entry's gateway and not as a standby: else
+   Delete); ``IncorretDnatEntryStatus`` (sic, the ModifyForwardEntry
+   reference's spelling: Modify of an entry not Available, Delete of a
+   Pending one); the ExternalIp must be an EIP bound to the entry's gateway
+   and not as a standby: else
    ``InvalidParameter.ExternalIp`` on Create, ``InvalidExternalIp.NotFound``
    on Modify; ``Forbidden.ExternalIpUsedInSnat`` (an SNAT entry uses it);
    ``InvalidParameter.StandbyExternalIp`` (Create: not an EIP bound to this
@@ -61,7 +64,7 @@ say). "Create" / "Modify" marks codes only one call's seed lists:
    simulator can model: inject it with a fault rule
    (``{"family": "alibaba-ens", "error_code": "ens.interface.error", "status": 400}``).
 
-Modify takes only the parameters of seed 000. NatGatewayId and
+Modify takes only the parameters of its reference. NatGatewayId and
 StandbyExternalIp are not among them: like every unknown parameter they are
 ignored (Alibaba's gateway drops unknown parameters), so they never change
 an entry. Modify merges the given fields onto the entry and checks the
@@ -107,7 +110,7 @@ DELETE = "DeleteForwardEntry"
 DESCRIBE = "DescribeForwardTableEntries"
 
 PROTOCOLS = ("TCP", "UDP", "Any")
-MAX_RANGE_PORTS = 1000  # seed 000: "The maximum port range is 1000"
+MAX_RANGE_PORTS = 1000  # the ModifyForwardEntry reference: "The maximum port range is 1000"
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10
 _PORT = re.compile(r"^(\d{1,5})(?:/(\d{1,5}))?$")
@@ -115,7 +118,7 @@ _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
 def new_entry_id(rng: random.Random | None = None) -> str:
-    """``fwd-`` and 25 characters, like seed 001's ``fwd-5tc07cw14metghn3siv4a****``."""
+    """``fwd-`` and 25 characters, like CreateForwardEntry's ``fwd-5tc07cw14metghn3siv4a****``."""
     pick = rng or random.SystemRandom()
     return "fwd-" + "".join(pick.choice(_ID_ALPHABET) for _ in range(25))
 

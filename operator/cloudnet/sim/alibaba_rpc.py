@@ -53,11 +53,12 @@ nothing): ``MissingAction`` (400), ``InvalidVersion`` (400) for a version no
 product serves, ``InvalidAction.NotFound`` (404) for an action the product
 lacks. RAM: a key whose ``products`` omit the product, or a ``read_only`` key
 on a write action, gets ``NoPermission`` (``RpcProduct.no_permission_status``:
-400 for ENS, its seeds' status). Throttling has Alibaba's three scopes
-(``_RpcFamilyBase.throttle``): ``Throttling`` per endpoint, ``Throttling.Api``
-per product, API and region, ``Throttling.User`` per account, product, API and
-region; each answers 400 with ``x-acs-retry-after`` in milliseconds, which the
-SDK turns into a ThrottlingException.
+400 for ENS, as its CreateForwardEntry and ModifyForwardEntry references give
+it). Throttling has Alibaba's three scopes (``_RpcFamilyBase.throttle``):
+``Throttling`` per endpoint, ``Throttling.Api`` per product, API and region,
+``Throttling.User`` per account, product, API and region; each answers 400
+with ``x-acs-retry-after`` in milliseconds, which the SDK turns into a
+ThrottlingException.
 
 Bodies: errors are ``{RequestId, HostId, Code, Message, Recommend}`` (``HostId``
 the host the request named); every
@@ -128,18 +129,18 @@ def rpc_error(code: str, message: str, *, status: int = 400) -> SimError:
 
 
 def missing(param: str) -> SimError:
-    """``Missing<Param>`` (the seeds' ``Missing%s``): a required parameter is absent or empty."""
+    """``Missing<Param>`` (ENS references' ``Missing%s``): a required parameter absent or empty."""
     return SimError(400, f"Missing{param}", f"You must specify the parameter {param}.")
 
 
 def invalid(param: str, detail: str = "") -> SimError:
-    """``Invalid<Param>`` (the seeds' ``Invalid%s``): a value of the wrong form."""
+    """``Invalid<Param>`` (ENS references' ``Invalid%s``): a value of the wrong form."""
     message = f"The specified parameter {param} is invalid."
     return SimError(400, f"Invalid{param}", f"{message} {detail}".strip())
 
 
 def invalid_field(field: str, detail: str = "") -> SimError:
-    """``InvalidParameter.<Field>`` (the seeds' ``InvalidParameter.%s``): invalid in context."""
+    """``InvalidParameter.<Field>`` (ENS references' ``InvalidParameter.%s``): wrong in context."""
     message = f"The specified field {field} invalid. Please check it again."
     return SimError(400, f"InvalidParameter.{field}", f"{message} {detail}".strip())
 
@@ -451,7 +452,7 @@ class RpcProduct(_RpcFamilyBase):
     #: RAM service code (``ens``): what AlibabaAccessKey.products lists
     product: ClassVar[str]
     version: ClassVar[str]
-    #: HTTP status of NoPermission (the product's seeds fix it)
+    #: HTTP status of NoPermission (the product's API references fix it)
     no_permission_status: ClassVar[int] = 400
 
     def __init__(self, gateway: AlibabaGateway) -> None:

@@ -1,38 +1,40 @@
-"""Alibaba Cloud Smart Access Gateway (SAG) 2018-03-13: DNAT entries (seed 002, companions).
+"""Alibaba Cloud Smart Access Gateway (SAG) 2018-03-13: DNAT entries (Describe, companions).
 
 Actions (RPC, see ``alibaba_rpc``): AddDnatEntry, DeleteDnatEntry and
-DescribeDnatEntries (seed 002). There is no Modify: a change is delete + add.
-Answers follow seed 002 and the official SDK's models
-(``alibabacloud_smartag20180313.models``): Add ``{RequestId, DnatEntryId}``,
-Delete ``{RequestId}``, Describe ``{RequestId, TotalCount, PageNumber,
-PageSize, DnatEntries: {DnatEntry: [entry, ...]}}`` (nested, unlike ENS's flat
-list), each entry ``{Type, SagId, InternalIp, InternalPort, IpProtocol,
-ExternalPort, DnatEntryId, ExternalIp}``: exactly the SDK's DnatEntry fields
-(it has no CreateTime or Status, so neither do we). Entries exist as soon as
-Add answers and are gone as soon as Delete answers: seed 002 shows no
-asynchronous state.
+DescribeDnatEntries. There is no Modify: a change is delete + add. Answers
+follow the DescribeDnatEntries reference (SAG API reference) and the official
+SDK's models (``alibabacloud_smartag20180313.models``): Add ``{RequestId,
+DnatEntryId}``, Delete ``{RequestId}``, Describe ``{RequestId, TotalCount,
+PageNumber, PageSize, DnatEntries: {DnatEntry: [entry, ...]}}`` (nested,
+unlike ENS's flat list), each entry ``{Type, SagId, InternalIp, InternalPort,
+IpProtocol, ExternalPort, DnatEntryId, ExternalIp}``: exactly the SDK's
+DnatEntry fields (it has no CreateTime or Status, so neither do we). Entries
+exist as soon as Add answers and are gone as soon as Delete answers: the
+DescribeDnatEntries reference shows no asynchronous state.
 
 Wire choices, where the references leave room:
 
 - Ports are strings (the SDK types them ``str``): ``1``-``65535`` in plain
   decimal (no sign, no leading zero, no range: both references say 1 to
-  65535, neither names a range form), or ``any`` (all ports; seed 002 lists
-  it, case-insensitive on input, answered as ``any``). ``any`` on one side
-  only is refused: all ports cannot map onto one port, nor one onto all.
+  65535, neither names a range form), or ``any`` (all ports; the
+  DescribeDnatEntries reference lists it, case-insensitive on input, answered
+  as ``any``). ``any`` on one side only is refused: all ports cannot map onto
+  one port, nor one onto all.
 - IpProtocol: the AddDnatEntry reference spells ``TCP``, ``UDP``, ``Any``,
-  seed 002 answers ``tcp``, ``udp``, ``any``. Input is case-insensitive (both
-  spellings work); Describe answers the lower-case spelling of seed 002, the
-  source of truth for the response. A client comparing its spec with Describe
-  must compare protocols case-insensitively.
-- Type: ``Intranet`` (the default) or ``Internet``, exact case. Seed 002 gives
-  Describe's Type filter the same default, so Describe without Type lists the
-  Intranet entries only; a client that wants both lists each type.
+  the DescribeDnatEntries reference answers ``tcp``, ``udp``, ``any``. Input
+  is case-insensitive (both spellings work); Describe answers the lower-case
+  spelling of its reference, the source of truth for the response. A client
+  comparing its spec with Describe must compare protocols case-insensitively.
+- Type: ``Intranet`` (the default) or ``Internet``, exact case. The
+  DescribeDnatEntries reference gives Describe's Type filter the same
+  default, so Describe without Type lists the Intranet entries only; a client
+  that wants both lists each type.
 - ExternalIp: an Internet entry's must be one of the SAG's WAN public IPs
   (``wan_ips``); without it the entry takes the SAG's first one (the
   reference: "automatically recognizes the current public IP address"). An
   Intranet entry's is the private address the SAG answers for on the cloud
-  side (seed 002's example: ``10.10.x.x``): any IPv4, and required, since
-  nothing could stand in for it.
+  side (the DescribeDnatEntries reference's example: ``10.10.x.x``): any
+  IPv4, and required, since nothing could stand in for it.
 - InternalIp: an IPv4 address inside one of the SAG's LAN CIDRs
   (``lan_cidrs``), for both types: the SAG forwards only to its own LAN.
 - Unique key: per SAG, (Type, ExternalIp, ExternalPort,
@@ -43,11 +45,11 @@ Wire choices, where the references leave room:
   but one external port cannot forward to two targets, so a second entry on
   the same external side clashes whatever its internal side.
 
-Errors: seed 002's four codes (every one with HTTP 403, as the seed says)
-are all that DescribeDnatEntries answers. AddDnatEntry and DeleteDnatEntry
-answer with their own reference tables ("AddDnatEntry" / "DeleteDnatEntry",
-Smart Access Gateway API reference), which add codes of their own with their
-own statuses. In order:
+Errors: the four codes of the DescribeDnatEntries reference (every one with
+HTTP 403, as the call was specified) are all that DescribeDnatEntries
+answers. AddDnatEntry and DeleteDnatEntry answer with their own reference
+tables ("AddDnatEntry" / "DeleteDnatEntry", Smart Access Gateway API
+reference), which add codes of their own with their own statuses. In order:
 
 1. ``MissingParameter`` (403): RegionId or SagId absent or empty (all
    calls), DnatEntryId (Delete), and on Describe every required parameter.
@@ -121,7 +123,7 @@ ADD = "AddDnatEntry"
 DELETE = "DeleteDnatEntry"
 DESCRIBE = "DescribeDnatEntries"
 
-#: every code of seed 002 comes with HTTP 403
+#: every code of the DescribeDnatEntries reference comes with HTTP 403 (its specification)
 STATUS = 403
 FORBIDDEN = "Forbidden"
 MISSING_PARAMETER = "MissingParameter"
@@ -172,12 +174,12 @@ _ADD_REQUIRED = ("RegionId", "SagId", "ExternalPort", "InternalIp", "InternalPor
 
 
 def new_entry_id(rng: random.Random | None = None) -> str:
-    """``fwd-`` and 18 characters, like seed 002's ``fwd-kxe4fq3xuzczze****``."""
+    """``fwd-`` and 18 characters, like DescribeDnatEntries' example ``fwd-kxe4fq3xuzczze****``."""
     pick = rng or random.SystemRandom()
     return "fwd-" + "".join(pick.choice(_ID_ALPHABET) for _ in range(18))
 
 
-# -- errors (seed 002) ------------------------------------------------------------------------
+# -- errors (DescribeDnatEntries) -------------------------------------------------------------
 
 
 def forbidden(detail: str) -> SimError:
@@ -237,7 +239,7 @@ def parse_protocol(value: str, bad: Refusal = invalid_parameter) -> SagProtocol:
 
 
 def parse_type(params: Mapping[str, str], bad: Refusal = invalid_parameter) -> SagDnatType:
-    """Type, exact case; absent or empty is the default, Intranet (seed 002)."""
+    """Type, exact case; absent or empty is the default, Intranet (DescribeDnatEntries)."""
     value = params.get("Type") or DEFAULT_TYPE
     if value not in TYPES:
         raise bad("Type", f"{value!r}: valid values are Intranet, Internet.")
@@ -296,7 +298,7 @@ class AlibabaSag(RpcProduct):
         return self.store.inventory.settings
 
     async def _run(self, ctx: CallContext) -> Response:
-        """The base's RAM check, in SAG's words: seed 002 names ``Forbidden`` for it."""
+        """The base's RAM check, in SAG's words: DescribeDnatEntries names ``Forbidden`` for it."""
         try:
             return await super()._run(ctx)
         except SimError as error:

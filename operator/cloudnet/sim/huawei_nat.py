@@ -1,4 +1,4 @@
-"""Huawei Cloud NAT Gateway v2: public DNAT rules (seed 003 and its companion calls).
+"""Huawei Cloud NAT Gateway v2: public DNAT rules (ShowNatGatewayDnatRule and its companions).
 
 Routes (action names are the official SDK's operations):
 
@@ -10,10 +10,11 @@ DeleteNatGatewayDnatRule   DELETE /v2/{project_id}/nat_gateways/{gw}/dnat_rules/
 ListNatGatewayDnatRules    GET    /v2/{project_id}/dnat_rules?filters              200
 =========================  ======================================================  ======
 
-Shapes follow seed 003 and, where it is silent, the SDK's model classes
+Shapes follow the "Querying Details of a DNAT Rule" reference (NAT Gateway
+API reference) and, where it is silent, the SDK's model classes
 (``huaweicloudsdknat.v2.model``): the list answer is only ``{"dnat_rules":
-[...]}`` (no page_info, no count). Unset string fields answer ``""`` (seed
-003 shows ``"private_ip": ""``).
+[...]}`` (no page_info, no count). Unset string fields answer ``""`` (that
+reference shows ``"private_ip": ""``).
 
 Lifecycle, computed lazily from ``status_since`` on every request (no
 background task): PENDING_CREATE → ACTIVE after ``huawei_dnat_create_delay``,
@@ -34,8 +35,9 @@ body ``{"error_code", "error_msg"}``:
   property (below) or without nat_gateway_id (the SDK's
   UpdateNatGatewayDnatRuleOption requires it).
 - NAT.0301 (400) a missing required field ("param ... is null"); a range
-  not ``x-y`` with 1 <= x < y <= 65535 (seed 003: "x is lower than y"), only
-  one range, ranges of unequal length, ports beside ranges.
+  not ``x-y`` with 1 <= x < y <= 65535 ("Querying Details of a DNAT Rule":
+  "x is lower than y"), only one range, ranges of unequal length, ports
+  beside ranges.
 - NAT.0302 (400) protocol not tcp|udp|any; NAT.0303 (400) a port outside
   0-65535; NAT.0306 (400) an all-port rule (protocol any) that is not 0/0
   without ranges, or port 0 on a tcp/udp rule.
@@ -734,7 +736,7 @@ def _list_filters(
 
 
 def _parse_time(value: str) -> dt.datetime:
-    """``yyyy-mm-dd hh:mm:ss[.ffffff]`` (seed 003) or ISO 8601 (the SDK); else NAT.0001."""
+    """``yyyy-mm-dd hh:mm:ss[.ffffff]`` (the show call) or ISO 8601 (the SDK); else NAT.0001."""
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:

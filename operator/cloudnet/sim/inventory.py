@@ -30,7 +30,8 @@ DEFAULT_INVENTORY_NAME = "default_inventory.yaml"
 HuaweiRuleStatus = Literal[
     "ACTIVE", "PENDING_CREATE", "PENDING_UPDATE", "PENDING_DELETE", "EIP_FREEZED", "INACTIVE"
 ]
-#: the created_at format of Huawei NAT v2 (seed 003): ``yyyy-mm-dd hh:mm:ss.SSSSSS``
+#: the created_at format of Huawei NAT v2 ("Querying Details of a DNAT Rule"):
+#: ``yyyy-mm-dd hh:mm:ss.SSSSSS``
 HUAWEI_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
@@ -84,7 +85,7 @@ class Settings(_Strict):
     #: when true, CreateForwardEntry answers SystemBusy (the backend is overloaded)
     alibaba_ens_system_busy: bool = False
     #: when true, every SAG DNAT call that passes the parameter checks answers InternalError
-    #: (403, seed 002): the SAG backend is down
+    #: (403, as DescribeDnatEntries' reference gives it): the SAG backend is down
     alibaba_sag_internal_error: bool = False
     #: accepted |Timestamp or x-acs-date - now| in seconds (Alibaba's POP gateway: 15 minutes)
     alibaba_max_clock_skew: float = Field(default=900.0, ge=0)
@@ -231,7 +232,7 @@ class Port(_Strict):
 
 
 class DnatRule(_Strict):
-    """A DNAT rule; the public fields are the seed-003 response, in its order."""
+    """A DNAT rule; the public fields are the ShowNatGatewayDnatRule response, in its order."""
 
     id: str
     tenant_id: str
@@ -257,7 +258,7 @@ class DnatRule(_Strict):
     status_since: float = 0.0
 
     def public(self) -> dict[str, Any]:
-        """The wire shape (seed 003): every field but the simulator's bookkeeping."""
+        """The wire shape (ShowNatGatewayDnatRule): every field but the simulator's bookkeeping."""
         return self.model_dump(exclude={"status_since"})
 
 
@@ -378,7 +379,7 @@ class AlibabaEns(_Strict):
 
 # -- Alibaba Cloud Smart Access Gateway (SAG, API 2018-03-13) ----------------------------
 
-#: SAG DNAT entry types (seed 002): Intranet (the default) or Internet
+#: SAG DNAT entry types (DescribeDnatEntries): Intranet (the default) or Internet
 SagDnatType = Literal["Intranet", "Internet"]
 
 
@@ -394,7 +395,7 @@ class SagInstance(_Strict):
     id: str
     name: str = ""
     region_id: str = "cn-shanghai"
-    #: hardware: an SAG CPE instance; software: an SAG app instance (no DNAT, seed 002)
+    #: hardware: an SAG CPE instance; software: an SAG app instance (no DNAT, DescribeDnatEntries)
     type: Literal["hardware", "software"] = "hardware"
     hardware_version: str = ""
     #: Ordered | Delivered | Received | Returning | Active | init | Offline
@@ -420,7 +421,7 @@ class SagInstance(_Strict):
 
 
 class SagDnatEntry(_Strict):
-    """A SAG DNAT entry, in the wire's spelling (ports and protocol as seed 002 shows them)."""
+    """A SAG DNAT entry, in the wire's spelling (ports and protocol as Describe shows them)."""
 
     id: str
     sag_id: str
@@ -434,7 +435,7 @@ class SagDnatEntry(_Strict):
     ip_protocol: Literal["tcp", "udp", "any"]
 
     def public(self) -> dict[str, Any]:
-        """The DescribeDnatEntries ``DnatEntry`` (seed 002's field order)."""
+        """The DescribeDnatEntries ``DnatEntry`` (its reference's field order)."""
         return {
             "Type": self.type,
             "SagId": self.sag_id,
@@ -462,11 +463,12 @@ EniTrafficMode = Literal["Standard", "HighPerformance"]
 
 
 class EcsRegion(_Strict):
-    """An ECS region and the optional ENI features it offers (seed 004's region notes).
+    """An ECS region and the optional ENI features it offers.
 
-    A RegionId that is not listed answers ``Forbidden.RegionId``. Each false
-    flag makes the matching parameter answer its "not supported in this
-    region" code (see ``sim/alibaba_ecs.py``).
+    The features are the parameters the ModifyNetworkInterfaceAttribute
+    reference notes as regional. A RegionId that is not listed answers
+    ``Forbidden.RegionId``. Each false flag makes the matching parameter
+    answer its "not supported in this region" code (see ``sim/alibaba_ecs.py``).
     """
 
     id: str
@@ -582,7 +584,7 @@ class EcsNetworkInterface(_Strict):
     delete_on_release: bool = True
     traffic_mode: EniTrafficMode = "Standard"
     queue_pair_number: int | None = None
-    #: ConnectionTrackingConfiguration, seed 004's defaults
+    #: ConnectionTrackingConfiguration, ModifyNetworkInterfaceAttribute's defaults
     tcp_established_timeout: int = 910
     tcp_closed_and_time_wait_timeout: int = 3
     udp_timeout: int = 30
