@@ -2,6 +2,7 @@
 #   make demo   the operator with the bundled cloud simulator, to watch
 #   make test   lint, types and every test layer
 # Both install what they need into .venv (and helm into .tools/bin) first.
+# While editing, `make test-fast`: the unit and simulator layers only.
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ TEST_WORKERS ?= 3
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: demo test lint install tools crds image e2e-kind clean
+.PHONY: demo test test-fast lint install tools crds image e2e-kind clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,12 @@ lint: install
 
 test: install tools lint
 	$(BIN)/pytest -q -ra -n $(TEST_WORKERS)
+
+# The unit and simulator layers: no lint, no operator process, no Kubernetes API (a few short
+# subprocesses aside: helm, a wheel build, import checks, a simulator restart). tests/conftest.py
+# keeps the whole simulator suite on one worker, so that suite is the floor of this run.
+test-fast: install tools
+	$(BIN)/pytest -q -n $(TEST_WORKERS) tests/unit tests/sim
 
 crds: install
 	$(BIN)/cloudnet crds --output crds

@@ -1,6 +1,6 @@
 """The Alibaba POP gateway in front of ENS: signatures v1 and ACS3, replay, throttling.
 
-Requests are built by :class:`tests.sim.test_alibaba_ens.Ali` with the
+Requests are built by :class:`tests.sim.alibaba_kit.Ali` with the
 project's signers; each test breaks one thing and expects the gateway's code
 with its HTTP status and the Alibaba error body. The last part sends the same
 situations through the operator's own ``AlibabaRpcClient`` and checks the
@@ -25,8 +25,7 @@ from cloudnet.clouds.alibaba import ENS_ERRORS, AlibabaCredentials, AlibabaRpcCl
 from cloudnet.clouds.errors import CloudError, ErrorClass
 from cloudnet.clouds.signing import acs3_authorization, alibaba_v1_signature
 from cloudnet.sim.alibaba_rpc import alibaba_request_id
-from tests.sim.simkit import RULES, ClientFactory, FakeClock, sim
-from tests.sim.test_alibaba_ens import (
+from tests.sim.alibaba_kit import (
     AK,
     DATE_FORMAT,
     NAT,
@@ -38,6 +37,7 @@ from tests.sim.test_alibaba_ens import (
     assert_ali_error,
     entry,
 )
+from tests.sim.simkit import RULES, ClientFactory, FakeClock, sim
 
 DESCRIBE = "DescribeForwardTableEntries"
 

@@ -16,8 +16,7 @@ from alibabacloud_ecs20140526.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from alibabacloud_tea_openapi.models import Config
 
-from tests.sim.simkit import LiveServer
-from tests.sim.test_alibaba_ecs import (
+from tests.sim.alibaba_ecs_ids import (
     DEMO,
     HANGZHOU_ENIS,
     REGION,
@@ -27,7 +26,8 @@ from tests.sim.test_alibaba_ecs import (
     SPARE,
     WEB_PRIMARY,
 )
-from tests.sim.test_alibaba_ens import AK, RO_AK, RO_SK, SK
+from tests.sim.alibaba_kit import AK, RO_AK, RO_SK, SK
+from tests.sim.simkit import LiveServer
 
 ALGORITHMS = [None, "v2"]  # None: the SDK's default ACS3-HMAC-SHA256; "v2": v1 HMAC-SHA1
 

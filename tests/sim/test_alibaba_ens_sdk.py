@@ -16,8 +16,8 @@ from alibabacloud_tea_openapi.exceptions import ClientException, ThrottlingExcep
 from alibabacloud_tea_openapi.models import Config
 from starlette.applications import Starlette
 
+from tests.sim.alibaba_kit import AK, EIP1, EIP2, NAT, RO_AK, RO_SK, SK, WEB1, WEB2
 from tests.sim.simkit import LiveServer, sim
-from tests.sim.test_alibaba_ens import AK, EIP1, EIP2, NAT, RO_AK, RO_SK, SK, WEB1, WEB2
 
 ALGORITHMS = [None, "v2"]  # None: the SDK's default ACS3-HMAC-SHA256; "v2": v1 HMAC-SHA1
 

@@ -2,9 +2,9 @@
 
 Every test runs twice, signed with v1 (HMAC-SHA1, parameters in the query)
 and with ACS3-HMAC-SHA256 (Action and Version in headers), through the
-project's own signers (the ENS tests' :class:`Ali` helper, on SAG's version).
+project's own signers (:class:`tests.sim.alibaba_kit.Ali`, on SAG's version).
 Every error answers HTTP 403, as the DescribeDnatEntries reference lists all
-four of its codes.
+four of its codes. The ids are the default inventory's (alibaba_sag_ids.py).
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import pytest
 
 from cloudnet.sim.inventory import load_inventory
 from cloudnet.sim.server import create_app
-from tests.sim.simkit import ClientFactory, FakeClock, sim
-from tests.sim.test_alibaba_ens import (
+from tests.sim.alibaba_kit import (
     AK,
     ECS_AK,
     ECS_SK,
@@ -28,19 +27,23 @@ from tests.sim.test_alibaba_ens import (
     Ali,
     assert_ali_error,
 )
+from tests.sim.alibaba_sag_ids import (
+    HZ_LAN,
+    HZ_WAN,
+    LAN1,
+    LAN2,
+    REGION,
+    SAG,
+    SAG_APP,
+    SAG_HZ,
+    SAG_LOCKED,
+    VIP,
+    WAN1,
+    WAN2,
+)
+from tests.sim.simkit import ClientFactory, FakeClock, sim
 
-# The default inventory's SAG ids (examples/sim-inventory.yaml documents them).
 VERSION = "2018-03-13"
-REGION = "cn-shanghai"
-SAG = "sag-0nnvdb0r1mtjv5a7k2"  # Active, Normal, CPE
-SAG_LOCKED = "sag-0nnvdb0r1mtjv8c3m9"  # business status Arrearage: changes Forbidden
-SAG_APP = "sag-0nnvdb0r1mtjv2f6q4"  # a SAG app (software) instance: no DNAT
-SAG_HZ = "sag-1x4nbq7t2pdkw6e0r3"  # Active CPE in cn-hangzhou
-WAN1, WAN2 = "47.100.20.11", "47.100.20.12"  # SAG's public IPs
-HZ_WAN = "118.31.40.51"
-LAN1, LAN2 = "192.168.10.5", "192.168.20.7"  # in SAG's two LAN CIDRs
-HZ_LAN = "172.16.10.5"
-VIP = "10.10.1.1"  # an Intranet ExternalIp (any private address)
 
 ADD, DELETE, DESCRIBE = "AddDnatEntry", "DeleteDnatEntry", "DescribeDnatEntries"
 ENTRY_FIELDS = {

@@ -18,9 +18,9 @@ from alibabacloud_tea_openapi.exceptions import ClientException, ServerException
 from alibabacloud_tea_openapi.models import Config
 from starlette.applications import Starlette
 
+from tests.sim.alibaba_kit import AK, RO_AK, RO_SK, SK
+from tests.sim.alibaba_sag_ids import LAN1, LAN2, REGION, SAG, SAG_LOCKED, VIP, WAN1
 from tests.sim.simkit import LiveServer, sim
-from tests.sim.test_alibaba_ens import AK, RO_AK, RO_SK, SK
-from tests.sim.test_alibaba_sag import LAN1, LAN2, REGION, SAG, SAG_LOCKED, VIP, WAN1
 
 ALGORITHMS = [None, "v2"]  # None: the SDK's default ACS3-HMAC-SHA256; "v2": v1 HMAC-SHA1
 

@@ -22,8 +22,8 @@ from cloudnet.providers.alibaba_ens import AlibabaEnsProvider
 from cloudnet.sim.faults import FaultRule
 from cloudnet.sim.server import create_app
 from cloudnet.sim.state import Store
+from tests.sim.alibaba_kit import AK, EIP1, NAT, SK, WEB1
 from tests.sim.simkit import sim
-from tests.sim.test_alibaba_ens import AK, EIP1, NAT, SK, WEB1
 from tests.unit.core_fakes import FakeCluster
 
 

@@ -35,8 +35,8 @@ from cloudnet.clouds.identity import (
     RrsaSettings,
 )
 from cloudnet.sim.server import create_app
+from tests.sim.alibaba_kit import NAT
 from tests.sim.simkit import PROJECT, TOKEN, FakeClock, LiveServer, sim
-from tests.sim.test_alibaba_ens import NAT
 
 ROLE = "acs:ram::1234567890123456:role/cloudnet-operator"
 OIDC_PROVIDER = "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c0ffee"

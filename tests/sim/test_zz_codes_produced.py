@@ -39,8 +39,8 @@ from cloudnet.clouds.errors import CloudError, ErrorClass
 from cloudnet.clouds.huawei import HUAWEI_NAT_ERRORS, HuaweiCredentials, HuaweiNatClient
 from tests.sim.conftest import PRODUCED
 from tests.sim.simkit import AK, PROJECT, SK, FakeClock
-from tests.unit.test_alibaba_errors import ECS_ROWS, ENS_ROWS, GATEWAY_ROWS, SAG_ROWS
-from tests.unit.test_huawei_errors import ROWS as HUAWEI_ROWS
+from tests.unit.alibaba_error_rows import ECS_ROWS, ENS_ROWS, GATEWAY_ROWS, SAG_ROWS
+from tests.unit.huawei_error_rows import ROWS as HUAWEI_ROWS
 
 ALI_AK, ALI_SK = "LTAI5tSimQ7m2X9c1Lp0EaKw", "sImAliSk0Z8vQ3nB6yT1rW4eU7iO9pA2"
 

@@ -9,18 +9,12 @@ elsewhere.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
-from unittest import mock
-from urllib.parse import parse_qsl
 
 import httpx
 import pytest
-from alibabacloud_ens20171110 import models as ens_models
-from alibabacloud_ens20171110.client import Client as EnsSdkClient
-from alibabacloud_tea_openapi import models as openapi_models
 from alibabacloud_tea_openapi.utils import Utils
 from pydantic import ValidationError
 
@@ -41,44 +35,20 @@ from cloudnet.clouds.signing import (
     alibaba_v1_signature,
     parse_acs3_authorization,
 )
+from tests.unit.alibaba_client_kit import (
+    AK,
+    CREATE_PARAMS,
+    ENS_VERSION,
+    NONCE,
+    NOW,
+    SECRET,
+    Recorder,
+    _sdk_create,
+    query_of,
+)
 
-AK = "LTAI5tTestAccessKey"
-SECRET = "s3cr3t/Value+With=Odd*Chars"
-ENS_VERSION = "2017-11-10"
-NOW = datetime(2025, 11, 17, 9, 1, 2, tzinfo=UTC)
-NONCE = "0123456789abcdef0123456789abcdef"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 CREDS = AlibabaCredentials.from_secret_data({"accessKeyId": AK, "accessKeySecret": SECRET})
-
-CREATE_PARAMS: dict[str, Any] = {
-    "NatGatewayId": "nat-5t7nh1cfm6kxiszlttr38",
-    "ExternalIp": "121.0.0.28",
-    "ExternalPort": "10/20",
-    "InternalIp": "10.0.0.50",
-    "InternalPort": "80/90",
-    "IpProtocol": "TCP",
-    "HealthCheckPort": 85,
-    "ForwardEntryName": "web entry * ~ é/+",
-    "StandbyExternalIp": None,
-}
-
-
-@dataclass
-class Recorder:
-    """A MockTransport handler that records requests and answers with a canned response."""
-
-    status: int = 200
-    content: bytes = b'{"RequestId": "REQ-1", "ForwardEntryId": "fwd-1"}'
-    headers: dict[str, str] = field(default_factory=dict)
-    requests: list[httpx.Request] = field(default_factory=list)
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return httpx.Response(self.status, content=self.content, headers=self.headers)
-
-    @property
-    def last(self) -> httpx.Request:
-        return self.requests[-1]
 
 
 class CountingLimiter:
@@ -116,13 +86,6 @@ def make_client(
         nonce=lambda: NONCE,
         **kwargs,
     )
-
-
-def query_of(request: httpx.Request) -> dict[str, str]:
-    pairs = parse_qsl(request.url.query.decode("ascii"), keep_blank_values=True)
-    query = dict(pairs)
-    assert len(query) == len(pairs), "no parameter may be sent twice"
-    return query
 
 
 # --- v3 ---------------------------------------------------------------------------------------
@@ -283,46 +246,6 @@ async def test_v1_request_shape_and_signature() -> None:
 
 
 # --- the official SDK as the reference for the wire format ----------------------------------
-
-
-@pytest.fixture
-def sdk_requests() -> Iterator[list[Any]]:
-    """Darabonba requests the official ENS SDK would send (the network call is cut off)."""
-    seen: list[Any] = []
-
-    class Stop(Exception):
-        pass
-
-    def capture(request: Any, runtime: Any = None) -> Any:
-        seen.append(request)
-        raise Stop
-
-    with (
-        mock.patch("alibabacloud_tea_openapi.client.DaraCore.do_action", side_effect=capture),
-        mock.patch.object(Utils, "get_nonce", return_value=NONCE),
-        mock.patch.object(Utils, "get_timestamp", return_value="2025-11-17T09:01:02Z"),
-    ):
-        yield seen
-
-
-def _sdk_create(algorithm: str | None) -> None:
-    config = openapi_models.Config(
-        access_key_id=AK, access_key_secret=SECRET, endpoint="127.0.0.1:18900", protocol="http"
-    )
-    if algorithm:
-        config.signature_algorithm = algorithm
-    request = ens_models.CreateForwardEntryRequest(
-        nat_gateway_id=CREATE_PARAMS["NatGatewayId"],
-        external_ip=CREATE_PARAMS["ExternalIp"],
-        external_port=CREATE_PARAMS["ExternalPort"],
-        internal_ip=CREATE_PARAMS["InternalIp"],
-        internal_port=CREATE_PARAMS["InternalPort"],
-        ip_protocol=CREATE_PARAMS["IpProtocol"],
-        health_check_port=CREATE_PARAMS["HealthCheckPort"],
-        forward_entry_name=CREATE_PARAMS["ForwardEntryName"],
-    )
-    with pytest.raises(Exception):  # noqa: B017 - whatever the SDK wraps our Stop in
-        EnsSdkClient(config).create_forward_entry(request)
 
 
 async def test_v1_equals_the_official_sdk(sdk_requests: list[Any]) -> None:

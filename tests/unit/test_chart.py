@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
 import subprocess
 import tomllib
 from collections.abc import Callable, Iterator
@@ -27,31 +26,28 @@ import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
 
-ROOT = Path(__file__).resolve().parents[2]
-CHART = ROOT / "deploy" / "cloudnet-operator"
+from tests.unit.chart_kit import (
+    CHART,
+    FLAG_VALUES,
+    FULLNAME,
+    HELM,
+    MISSING,
+    NAMESPACE,
+    PASSTHROUGH,
+    RELEASE,
+    ROOT,
+    VPC,
+    leaves,
+    lookup,
+    needs_helm,
+    run_flags,
+)
+
 CHART_CRDS = CHART / "files" / "crds"
 CRDS = ROOT / "crds"
-RELEASE = "rel"
-NAMESPACE = "cloudnet-system"
-FULLNAME = "rel-cloudnet-operator"
 REFRESH = "cloudnet crds --output deploy/cloudnet-operator/files/crds"
 
 Doc = dict[str, Any]
-
-
-def _helm_binary() -> str | None:
-    found = shutil.which("helm")
-    if found:
-        return found
-    local = ROOT / ".tools" / "bin" / "helm"
-    return str(local) if local.is_file() else None
-
-
-HELM = _helm_binary()
-needs_helm = pytest.mark.skipif(
-    HELM is None,
-    reason="helm not found on PATH or in .tools/bin: run `make tools` (scripts/install-tools.sh)",
-)
 
 
 def helm(*args: str) -> subprocess.CompletedProcess[str]:
@@ -163,8 +159,6 @@ def grants(role: Doc) -> set[tuple[str, str, str]]:
 
 
 # --- every value: lint, render, validate against the Kubernetes schemas ----------
-
-VPC = "https://ecs-vpc.cn-hangzhou.aliyuncs.com"
 
 # Value sets that, together, set every value of values.yaml to something other than its
 # default (test_value_sets_cover_every_value checks it); each is linted, rendered and
@@ -305,28 +299,6 @@ NOT_BUILT_IN = {("monitoring.coreos.com/v1", "ServiceMonitor")}
 KUBERNETES = "1.30"
 
 
-MISSING = object()
-
-
-def leaves(node: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
-    """(path, value) of every value of values.yaml; lists, empty maps and the Kubernetes
-    objects passed through as given are values."""
-    if isinstance(node, dict) and node and ".".join(prefix) not in PASSTHROUGH:
-        for key, value in node.items():
-            yield from leaves(value, (*prefix, key))
-    else:
-        yield prefix, node
-
-
-def lookup(values: dict[str, Any], path: tuple[str, ...]) -> Any:
-    node: Any = values
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return MISSING
-        node = node[key]
-    return node
-
-
 def test_value_sets_cover_every_value() -> None:
     defaults = yaml.safe_load((CHART / "values.yaml").read_text())
     untouched = [
@@ -402,28 +374,6 @@ def test_kubernetes_validate_refuses_what_the_api_server_would() -> None:
 # --- values.schema.json -------------------------------------------------------------
 
 SCHEMA = json.loads((CHART / "values.schema.json").read_text())
-
-#: Objects of the schema that take keys the chart does not know, each with the reason.
-#: Any other object must set additionalProperties: false, so that a misspelt key fails.
-PASSTHROUGH = {
-    # Kubernetes objects, copied into the manifests as given (the API server checks them)
-    "networkPolicy.apiServer[]": "NetworkPolicyPeer",
-    "networkPolicy.extraEgress[]": "NetworkPolicyEgressRule",
-    "extraEnv[]": "EnvVar",
-    "podSecurityContext": "PodSecurityContext",
-    "securityContext": "SecurityContext",
-    "tolerations[]": "Toleration",
-    "affinity": "Affinity",
-    # maps of labels and annotations: the keys are the user's
-    "serviceAccount.annotations": "annotations",
-    "metrics.service.annotations": "annotations",
-    "metrics.serviceMonitor.labels": "labels",
-    "dashboards.labels": "labels",
-    "dashboards.annotations": "annotations",
-    "podAnnotations": "annotations",
-    "podLabels": "labels",
-    "nodeSelector": "node labels",
-}
 
 
 def schema_objects(node: Doc, path: str = "") -> Iterator[tuple[str, Doc]]:
@@ -521,72 +471,11 @@ def test_values_that_cannot_work_together_fail_the_install(bad: str, message: st
 # --- every `cloudnet run` flag has a value --------------------------------------------
 
 
-def run_flags() -> dict[str, argparse.Action]:
-    """The `cloudnet run` flags by their first long spelling, read off the real parser."""
-    from cloudnet import cli
-
-    [sub] = [a for a in cli._parser()._actions if isinstance(a, argparse._SubParsersAction)]
-    return {
-        next(s for s in action.option_strings if s.startswith("--")): action
-        for action in sub.choices["run"]._actions
-        if action.option_strings and action.dest != "help"
-    }
-
-
 def parse_run(args: list[str]) -> argparse.Namespace:
     from cloudnet import cli
 
     assert args[0] == "run"
     return cli._parser().parse_args(args)
-
-
-# flag -> (values that make the chart pass it, the parsed attribute, its expected value).
-# --verbose has no value of its own: logLevel debug is the same (cli.py says so).
-FLAG_VALUES: dict[str, tuple[dict[str, Any], str, Any]] = {
-    "--namespace": ({"watchNamespaces": ["a", "b"]}, "namespace", ["a", "b"]),
-    "--verbose": ({"logLevel": "debug"}, "log_level", "debug"),
-    "--log-level": ({"logLevel": "warning"}, "log_level", "warning"),
-    "--log-format": ({"logFormat": "plain"}, "log_format", "plain"),
-    "--metrics-bind-address": (
-        {"metrics": {"port": 9090}},
-        "metrics_bind_address",
-        ("0.0.0.0", 9090),
-    ),
-    "--liveness": ({"probes": {"livenessPort": 9091}}, "liveness", "http://0.0.0.0:9091/healthz"),
-    "--readiness": ({"metrics": {"port": 9090}}, "readiness", "http://0.0.0.0:9090/readyz"),
-    "--cloud-rate": ({"cloudRate": 7.5}, "cloud_rate", 7.5),
-    "--allow-endpoint": ({"allowEndpoints": [VPC]}, "allow_endpoint", [VPC]),
-    "--drift-interval": ({"driftInterval": 0}, "drift_interval", 0.0),
-    "--rrsa-namespace": ({"rrsaNamespaces": ["a", "*"]}, "rrsa_namespace", ["a", "*"]),
-    "--alibaba-sts-endpoint": (
-        {"alibabaStsEndpoint": "https://sts.example"},
-        "alibaba_sts_endpoint",
-        "https://sts.example",
-    ),
-    "--huawei-iam-endpoint": (
-        {"huaweiIamEndpoint": "https://iam.example"},
-        "huawei_iam_endpoint",
-        "https://iam.example",
-    ),
-    "--leader-elect": ({"leaderElection": {"enabled": True}}, "leader_elect", True),
-    "--leader-election-namespace": ({}, "leader_election_namespace", NAMESPACE),
-    "--leader-election-id": ({"fullnameOverride": "ha"}, "leader_election_id", "ha"),
-    "--leader-election-lease-duration": (
-        {"leaderElection": {"leaseDuration": 30}},
-        "leader_election_lease_duration",
-        30.0,
-    ),
-    "--leader-election-renew-deadline": (
-        {"leaderElection": {"renewDeadline": 12}},
-        "leader_election_renew_deadline",
-        12.0,
-    ),
-    "--leader-election-retry-period": (
-        {"leaderElection": {"retryPeriod": 3}},
-        "leader_election_retry_period",
-        3.0,
-    ),
-}
 
 
 #: Flags that only spell another flag's setting differently: checked through that one.

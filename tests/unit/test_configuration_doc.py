@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from tests.unit.test_chart import CHART, FLAG_VALUES, MISSING, leaves, lookup, run_flags
+from tests.unit.chart_kit import CHART, FLAG_VALUES, MISSING, leaves, lookup, run_flags
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "configuration.md"

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from cloudnet.clouds.alibaba import AlibabaCredentials, AlibabaRpcClient
 from cloudnet.clouds.huawei import HuaweiCredentials
-from tests.unit.test_alibaba_client import (
+from tests.unit.alibaba_client_kit import (
     AK,
     CREATE_PARAMS,
     ENS_VERSION,
@@ -32,15 +32,12 @@ from tests.unit.test_alibaba_client import (
     Recorder,
     _sdk_create,
     query_of,
-    sdk_requests,
 )
-from tests.unit.test_huawei_client import AK as HW_AK
-from tests.unit.test_huawei_client import PROJECT, RULE, answer
-from tests.unit.test_huawei_client import SK as HW_SK
-from tests.unit.test_huawei_client import Recorder as HwRecorder
-from tests.unit.test_huawei_client import make_client as hw_client
-
-__all__ = ["sdk_requests"]  # the fixture, imported for the tests below
+from tests.unit.huawei_client_kit import AK as HW_AK
+from tests.unit.huawei_client_kit import PROJECT, RULE, answer
+from tests.unit.huawei_client_kit import SK as HW_SK
+from tests.unit.huawei_client_kit import Recorder as HwRecorder
+from tests.unit.huawei_client_kit import make_client as hw_client
 
 TOKEN = "CAIS+token/with=odd*chars~" + "x" * 300
 STS = AlibabaCredentials(

@@ -1,0 +1,99 @@
+"""The test suite's own layout: where test modules live, and what they may import.
+
+Every test module is in one of the layer folders under tests/ (README's Tests
+section), so ``pytest tests/<layer>`` runs exactly that layer and ``make
+test-fast`` exactly the unit and simulator layers. No module imports from a
+test module: what more than one module uses lives in a helper module named
+for what it holds (``tests/unit/chart_kit.py``, ``tests/sim/alibaba_kit.py``,
+...) or, for a fixture, in a conftest.py. An import from a test module ties
+one test file (or layer) to another's internals, and a test function imported
+with it is collected twice.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYERS = ("unit", "sim", "kube", "integration", "invariants", "e2e", "bench")
+#: Where the suite's Python lives: the tests and the benchmarks.
+SOURCES = ("tests", "bench")
+
+
+def is_test_module(path: Path) -> bool:
+    """pytest's default ``python_files``: test_*.py and *_test.py."""
+    return path.suffix == ".py" and (path.name.startswith("test_") or path.stem.endswith("_test"))
+
+
+def repository_files() -> Iterator[Path]:
+    """Every file of the repository, outside hidden folders (.venv, .tools, .git)."""
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for name in sorted(files):
+            yield Path(folder) / name
+
+
+def python_modules() -> list[Path]:
+    return sorted(p for folder in SOURCES for p in (ROOT / folder).rglob("*.py"))
+
+
+def imported_test_modules(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, what) for each import in ``path`` that names a test module or a test function."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if any(part.startswith("test_") for part in alias.name.split(".")):
+                    yield node.lineno, f"import {alias.name}"
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            parts = (node.module or "").split(".")
+            names = [alias.name for alias in node.names]
+            if any(part.startswith("test_") for part in parts) or any(
+                name.startswith("test_") for name in names
+            ):
+                yield node.lineno, f"from {module} import {', '.join(names)}"
+
+
+def test_every_test_module_is_in_a_layer_folder() -> None:
+    modules = [p.relative_to(ROOT) for p in repository_files() if is_test_module(p)]
+    assert Path("tests/unit/test_test_layout.py") in modules  # the scan sees this one
+    outside = [
+        str(p)
+        for p in modules
+        if len(p.parts) < 3 or p.parts[0] != "tests" or p.parts[1] not in LAYERS
+    ]
+    assert not outside, (
+        f"test modules outside tests/{{{','.join(LAYERS)}}}/: {outside}; "
+        "move each into the folder of the layer it tests"
+    )
+
+
+def test_no_module_imports_from_a_test_module() -> None:
+    modules = python_modules()
+    assert ROOT / "tests" / "unit" / "test_test_layout.py" in modules
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {what}"
+        for path in modules
+        for line, what in imported_test_modules(path)
+    ]
+    assert not found, (
+        "imports from test modules (move what they share into a helper module, "
+        "or a fixture into conftest.py):\n" + "\n".join(found)
+    )
+
+
+def test_the_import_check_sees_every_spelling(tmp_path: Path) -> None:
+    module = tmp_path / "sample.py"
+    module.write_text(
+        "import tests.unit.test_chart\n"
+        "from tests.unit.test_chart import CHART\n"
+        "from tests.sim import test_alibaba_ens\n"
+        "from .test_state import STATE\n"
+        "from tests.unit.chart_kit import CHART, needs_helm\n"
+        "import tests.sim.simkit\n"
+    )
+    assert [line for line, _ in imported_test_modules(module)] == [1, 2, 3, 4]
