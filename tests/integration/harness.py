@@ -53,10 +53,30 @@ SG_WEB = "sg-bp1fg655nh68xyz9i4nc"
 SG_DB = "sg-bp1dbq7m3k9x2w5v8t1a"
 
 
+#: Ports handed out below the kernel's ephemeral range (32768 and up on Linux), a slice
+#: per pytest-xdist worker: a port the kernel picked for us (bind to 0) is free only until
+#: another worker's process, or any outgoing connection, is given the same one before our
+#: child binds it. Below the range no connection takes it, and no other worker does.
+_PORT_BASE, _PORT_SLICE = 20000, 3000
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    start = _PORT_BASE + (int(worker) % 4 if worker.isdigit() else 0) * _PORT_SLICE
+    offset = (os.getpid() * 7919) % _PORT_SLICE
+    for step in range(_PORT_SLICE):
+        port = start + (offset + step) % _PORT_SLICE
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in {start}-{start + _PORT_SLICE - 1}")
 
 
 def wait_for(
