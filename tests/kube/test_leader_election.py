@@ -49,6 +49,22 @@ def elector(client: kubernetes.client.ApiClient, identity: str, clock: Clock) ->
     return LeaseElector(s, LeaseAPI(client, s), clock=clock, on_lost=lambda: None)
 
 
+def quick_pair(client: kubernetes.client.ApiClient) -> tuple[LeaseElector, LeaseElector]:
+    """Two candidates on the real clock that keep a Lease for a minute once won."""
+    quick = {"lease_duration": 60, "renew_deadline": 0.5, "retry_period": 0.1}
+    a = LeaseElector(settings("a", **quick), LeaseAPI(client, settings("a")), on_lost=lambda: None)
+    b = LeaseElector(settings("b", **quick), LeaseAPI(client, settings("b")), on_lost=lambda: None)
+    return a, b
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def spec(client: kubernetes.client.ApiClient) -> dict[str, Any]:
     status, lease = LeaseAPI(client, settings("reader")).get(5)
     assert status == 200
@@ -190,13 +206,9 @@ def test_a_standby_answers_the_probe_urls_until_it_wins_then_frees_the_port(
 
     from cloudnet.handlers.leader import StandbyHealth
 
-    quick = {"lease_duration": 60, "renew_deadline": 0.5, "retry_period": 0.1}
-    a = LeaseElector(settings("a", **quick), LeaseAPI(client, settings("a")), on_lost=lambda: None)
-    b = LeaseElector(settings("b", **quick), LeaseAPI(client, settings("b")), on_lost=lambda: None)
+    a, b = quick_pair(client)
     a.acquire()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = _free_port()
     url = f"http://127.0.0.1:{port}/healthz"
     won = threading.Event()
 
@@ -250,14 +262,6 @@ def test_a_leader_that_finds_another_holder_stops_at_once(
     assert spec(client)["holderIdentity"] == "intruder"  # a release never clears another's
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_a_standby_serves_shared_ports_and_an_empty_metrics_page(
     client: kubernetes.client.ApiClient,
 ) -> None:
@@ -266,9 +270,7 @@ def test_a_standby_serves_shared_ports_and_an_empty_metrics_page(
 
     from cloudnet.handlers.leader import StandbyHealth
 
-    quick = {"lease_duration": 60, "renew_deadline": 0.5, "retry_period": 0.1}
-    a = LeaseElector(settings("a", **quick), LeaseAPI(client, settings("a")), on_lost=lambda: None)
-    b = LeaseElector(settings("b", **quick), LeaseAPI(client, settings("b")), on_lost=lambda: None)
+    a, b = quick_pair(client)
     a.acquire()
     assert not b.try_acquire_or_renew(2)  # b has read the Lease: it knows the holder
     metrics, live = _free_port(), _free_port()

@@ -89,9 +89,7 @@ def _default_hosts() -> Mapping[str, tuple[str, ...]]:
 
 #: Default hosts outside their product's regional shape (``ecs-cn-hangzhou``, ...): each
 #: allowed exactly, as the SDK's endpoint map names it.
-EXACT_HOSTS: Mapping[str, frozenset[str]] = MappingProxyType(
-    {"alibaba-ecs": frozenset(ECS_DEFAULT_HOSTS)}
-)
+EXACT_HOSTS: Mapping[str, frozenset[str]] = MappingProxyType({"alibaba-ecs": ECS_DEFAULT_HOSTS})
 
 
 def _derive() -> tuple[Mapping[str, tuple[str, frozenset[str]]], frozenset[str]]:

@@ -327,7 +327,7 @@ async def _reconcile(
             # again after a first protection: its writes move the Secret's version (which a
             # judgement records), also when another handler protected it after our read.
             first = await ctx.protect(body)
-            if first or (own and resolver.secret_from_api and not resolver.fresh):
+            if first or (own and resolver.secret_from_api):
                 ready = await kind.prepare(ctx, body, Resolver(ctx, fresh=True))
         except ConfigError as exc:
             return await report_config_error(resource, ctx.kube, exc, attempt=attempt)
