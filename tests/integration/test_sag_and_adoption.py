@@ -13,8 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from cloudnet.clouds.alibaba import ENS_ERRORS, SAG_ERRORS, AlibabaCredentials, AlibabaRpcClient
-from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
+from cloudnet.clouds.alibaba import AlibabaCredentials, AlibabaRpcClient
+from cloudnet.clouds.huawei import HuaweiCredentials
+from cloudnet.providers.alibaba_ens.errors import ENS_ERRORS
+from cloudnet.providers.alibaba_sag.errors import SAG_ERRORS
+from cloudnet.providers.huawei_nat.client import HuaweiNatClient
 from tests.integration.harness import (
     AK,
     ALI_AK,

@@ -21,9 +21,10 @@ import pytest
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from cloudnet.clouds.alibaba import ENS_ERRORS, AlibabaCredentials, AlibabaRpcClient
+from cloudnet.clouds.alibaba import AlibabaCredentials, AlibabaRpcClient
 from cloudnet.clouds.errors import CloudError, ErrorClass
 from cloudnet.clouds.signing import acs3_authorization, alibaba_v1_signature
+from cloudnet.providers.alibaba_ens.errors import ENS_ERRORS
 from cloudnet.sim.alibaba_rpc import alibaba_request_id
 from tests.sim.alibaba_kit import (
     AK,

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from cloudnet.clouds.alibaba import ECS_ERRORS
+from cloudnet.providers.alibaba_ecs.errors import ECS_ERRORS
 from cloudnet.sim.server import create_app
 from tests.sim.alibaba_ecs_ids import (
     ATTACHING,

@@ -16,7 +16,8 @@ import pytest
 from starlette.applications import Starlette
 
 from cloudnet.clouds.errors import CloudError, ErrorClass
-from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
+from cloudnet.clouds.huawei import HuaweiCredentials
+from cloudnet.providers.huawei_nat.client import HuaweiNatClient
 from tests.sim.simkit import (
     AK,
     EIP1,

@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 
 import cloudnet.sim
-from cloudnet.clouds.alibaba import ECS_ERRORS, ENS_ERRORS, SAG_ERRORS
 from cloudnet.clouds.errors import ErrorClass
-from cloudnet.clouds.huawei import HUAWEI_NAT_ERRORS
 from cloudnet.clouds.identity import IAM_ERRORS, STS_ERRORS
+from cloudnet.providers.alibaba_ecs.errors import ECS_ERRORS
+from cloudnet.providers.alibaba_ens.errors import ENS_ERRORS
+from cloudnet.providers.alibaba_sag.errors import SAG_ERRORS
+from cloudnet.providers.huawei_nat.client import HUAWEI_NAT_ERRORS
 
 SIM = Path(cloudnet.sim.__file__).parent
 

@@ -9,10 +9,11 @@ import httpx
 import pytest
 import yaml
 
-from cloudnet.api.nic import NetworkInterfaceConfigSpec
-from cloudnet.clouds.alibaba import ECS_ERRORS, AlibabaCredentials, AlibabaRpcClient
+from cloudnet.clouds.alibaba import AlibabaCredentials, AlibabaRpcClient
 from cloudnet.core.provider import Delta, UpdateStyle
 from cloudnet.providers.alibaba_ecs import AlibabaEcsProvider
+from cloudnet.providers.alibaba_ecs.errors import ECS_ERRORS
+from cloudnet.providers.alibaba_ecs.spec import NetworkInterfaceConfigSpec
 from cloudnet.sim.server import create_app
 from tests.sim.simkit import INVENTORY, sim
 

@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from cloudnet.api.alibaba_ens import AlibabaEnsSpec
-from cloudnet.clouds.alibaba import ENS_ERRORS, AlibabaCredentials, AlibabaRpcClient
+from cloudnet.clouds.alibaba import AlibabaCredentials, AlibabaRpcClient
 from cloudnet.clouds.errors import CloudError, ErrorClass
 from cloudnet.core.outcome import Done
 from cloudnet.core.reconciler import Policy, Reconciler
 from cloudnet.providers.alibaba_ens import AlibabaEnsProvider
+from cloudnet.providers.alibaba_ens.errors import ENS_ERRORS
+from cloudnet.providers.alibaba_ens.spec import AlibabaEnsSpec
 from cloudnet.sim.faults import FaultRule
 from cloudnet.sim.server import create_app
 from cloudnet.sim.state import Store

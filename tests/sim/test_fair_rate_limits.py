@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable
 
 from cloudnet.api.errors import CloudException
-from cloudnet.api.provider_config import ProviderConfigSpec
+from cloudnet.providers.catalog import ProviderConfigSpec
 from cloudnet.providers.registry import ProviderRegistry
 from tests.sim.simkit import AK, GW, OTHER_AK, OTHER_PROJECT, OTHER_SK, PROJECT, SK, LiveServer
 

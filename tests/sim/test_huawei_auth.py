@@ -14,8 +14,9 @@ import pytest
 from starlette.applications import Starlette
 
 from cloudnet.clouds.errors import CloudError, ErrorClass
-from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
+from cloudnet.clouds.huawei import HuaweiCredentials
 from cloudnet.clouds.signing import HUAWEI_DATE_FORMAT
+from cloudnet.providers.huawei_nat.client import HuaweiNatClient
 from cloudnet.sim.server import create_app
 from tests.sim.simkit import (
     ACCOUNT_AK,

@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from cloudnet.api.alibaba_sag import AlibabaSagSpec
-from cloudnet.clouds.alibaba import SAG_ERRORS, AlibabaCredentials, AlibabaRpcClient
+from cloudnet.clouds.alibaba import AlibabaCredentials, AlibabaRpcClient
 from cloudnet.core.outcome import Done, Retry
 from cloudnet.core.reconciler import Policy, Reconciler
 from cloudnet.core.resource import Resource
 from cloudnet.providers.alibaba_sag import AlibabaSagProvider
+from cloudnet.providers.alibaba_sag.errors import SAG_ERRORS
+from cloudnet.providers.alibaba_sag.spec import AlibabaSagSpec
 from cloudnet.sim.server import create_app
 from tests.sim.simkit import sim
 from tests.unit.core_fakes import FakeCluster, conditions_of

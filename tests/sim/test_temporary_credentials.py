@@ -26,14 +26,16 @@ from alibabacloud_credentials.provider.oidc import OIDCRoleArnCredentialsProvide
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from cloudnet.clouds.alibaba import ENS_ERRORS, AlibabaCredentials, AlibabaRpcClient
+from cloudnet.clouds.alibaba import AlibabaCredentials, AlibabaRpcClient
 from cloudnet.clouds.errors import CloudError, ErrorClass
-from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
+from cloudnet.clouds.huawei import HuaweiCredentials
 from cloudnet.clouds.identity import (
     AlibabaOidcCredentials,
     HuaweiPasswordCredentials,
     RrsaSettings,
 )
+from cloudnet.providers.alibaba_ens.errors import ENS_ERRORS
+from cloudnet.providers.huawei_nat.client import HuaweiNatClient
 from cloudnet.sim.server import create_app
 from tests.sim.alibaba_kit import NAT
 from tests.sim.simkit import PROJECT, TOKEN, FakeClock, LiveServer, sim

@@ -24,19 +24,13 @@ import pytest
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from cloudnet.clouds.alibaba import (
-    ECS_CALL_ERRORS,
-    ECS_ERRORS,
-    ENS_CALL_ERRORS,
-    ENS_ERRORS,
-    GATEWAY_ERRORS,
-    SAG_CALL_ERRORS,
-    SAG_ERRORS,
-    AlibabaCredentials,
-    AlibabaRpcClient,
-)
+from cloudnet.clouds.alibaba import GATEWAY_ERRORS, AlibabaCredentials, AlibabaRpcClient
 from cloudnet.clouds.errors import CloudError, ErrorClass
-from cloudnet.clouds.huawei import HUAWEI_NAT_ERRORS, HuaweiCredentials, HuaweiNatClient
+from cloudnet.clouds.huawei import HuaweiCredentials
+from cloudnet.providers.alibaba_ecs.errors import ECS_CALL_ERRORS, ECS_ERRORS
+from cloudnet.providers.alibaba_ens.errors import ENS_CALL_ERRORS, ENS_ERRORS
+from cloudnet.providers.alibaba_sag.errors import SAG_CALL_ERRORS, SAG_ERRORS
+from cloudnet.providers.huawei_nat.client import HUAWEI_NAT_ERRORS, HuaweiNatClient
 from tests.sim.conftest import PRODUCED
 from tests.sim.simkit import AK, PROJECT, SK, FakeClock
 from tests.unit.alibaba_error_rows import ECS_ROWS, ENS_ROWS, GATEWAY_ROWS, SAG_ROWS

@@ -15,7 +15,8 @@ from typing import Any
 
 import httpx
 
-from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
+from cloudnet.clouds.huawei import HuaweiCredentials
+from cloudnet.providers.huawei_nat.client import HuaweiNatClient
 
 AK = "QTWAOYTTINDUT2QVKYUC"
 SK = "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc"

@@ -27,11 +27,12 @@ from typing import Any, Literal
 import httpx
 from starlette.applications import Starlette
 
-from cloudnet.api.dnat import HuaweiNatSpec
-from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
+from cloudnet.clouds.huawei import HuaweiCredentials
 from cloudnet.core.reconciler import DeletionPolicy, Policy, Reconciler
 from cloudnet.core.resource import Resource
 from cloudnet.providers.huawei_nat import HuaweiNatProvider
+from cloudnet.providers.huawei_nat.client import HuaweiNatClient
+from cloudnet.providers.huawei_nat.spec import HuaweiNatSpec
 from cloudnet.sim.server import create_app
 from tests.sim.simkit import AK, EIP1, GW, PORT1, PROJECT, SK, FakeClock, sim
 

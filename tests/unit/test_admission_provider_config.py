@@ -7,8 +7,8 @@ from typing import Any
 import pydantic
 import pytest
 
-from cloudnet.api import ProviderConfigSpec
-from cloudnet.api.crds import build_crds
+from cloudnet.providers.catalog import ProviderConfigSpec
+from cloudnet.providers.catalog import crds as build_crds
 from tests.admission import admit
 
 CRD = build_crds()["cloudnet.dev_providerconfigs.yaml"]
@@ -72,12 +72,13 @@ CASES = [
     (
         "rrsa with a secret",
         pc(provider="alibaba-ens", projectId=None, credentialsSource="RRSA"),
-        "credentialsSource RRSA is for Alibaba providers and takes no credentialsSecretRef",
+        "credentialsSource RRSA is for alibaba-ens, alibaba-sag, alibaba-ecs only and takes no "
+        "credentialsSecretRef",
     ),
     (
         "rrsa for huawei",
         pc(credentialsSource="RRSA", credentialsSecretRef=None),
-        "credentialsSource RRSA is for Alibaba providers",
+        "credentialsSource RRSA is for alibaba-ens, alibaba-sag, alibaba-ecs only",
     ),
     (
         "explicit Secret source without a secret",

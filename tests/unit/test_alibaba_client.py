@@ -19,9 +19,7 @@ from alibabacloud_tea_openapi.utils import Utils
 from pydantic import ValidationError
 
 from cloudnet.clouds.alibaba import (
-    ECS_ERRORS,
     INVALID_RESPONSE_CODE,
-    SAG_ERRORS,
     UNEXPECTED_REDIRECT_CODE,
     AlibabaCredentials,
     AlibabaResponse,
@@ -35,6 +33,9 @@ from cloudnet.clouds.signing import (
     alibaba_v1_signature,
     parse_acs3_authorization,
 )
+from cloudnet.providers.alibaba_ecs.errors import ECS_ERRORS
+from cloudnet.providers.alibaba_ens.errors import ENS_ERRORS
+from cloudnet.providers.alibaba_sag.errors import SAG_ERRORS
 from tests.unit.alibaba_client_kit import (
     AK,
     CREATE_PARAMS,
@@ -82,6 +83,7 @@ def make_client(
         credentials=CREDS,
         version=ENS_VERSION,
         signature=signature,  # type: ignore[arg-type]
+        errors=kwargs.pop("errors", ENS_ERRORS),
         clock=lambda: NOW,
         nonce=lambda: NONCE,
         **kwargs,
@@ -206,7 +208,9 @@ async def test_bare_host_endpoint_means_https() -> None:
 async def test_fresh_nonce_per_request_by_default() -> None:
     rec = Recorder()
     http = httpx.AsyncClient(transport=httpx.MockTransport(rec))
-    client = AlibabaRpcClient(http, endpoint="http://h", credentials=CREDS, version=ENS_VERSION)
+    client = AlibabaRpcClient(
+        http, endpoint="http://h", credentials=CREDS, version=ENS_VERSION, errors=ENS_ERRORS
+    )
     await client.call("A", {})
     await client.call("A", {})
     nonces = {r.headers["x-acs-signature-nonce"] for r in rec.requests}
@@ -515,7 +519,9 @@ async def test_a_redirect_is_not_followed_even_by_a_following_client() -> None:
         return answers.pop(0)
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler), follow_redirects=True)
-    client = AlibabaRpcClient(http, endpoint="http://h", credentials=CREDS, version=ENS_VERSION)
+    client = AlibabaRpcClient(
+        http, endpoint="http://h", credentials=CREDS, version=ENS_VERSION, errors=ENS_ERRORS
+    )
     with pytest.raises(CloudError) as info:
         await client.call("DescribeX", {})
     assert info.value.code == UNEXPECTED_REDIRECT_CODE

@@ -8,18 +8,17 @@ from collections.abc import Mapping
 
 import pytest
 
-from cloudnet.api.alibaba_ens import AlibabaEnsSpec
 from cloudnet.clouds.alibaba import (
-    ECS_ERRORS,
-    ENS_ERRORS,
-    ENS_SPEC_PARAMETERS,
     GATEWAY_ERRORS,
     OWN_OBJECT_NOT_FOUND_CODES,
-    SAG_ERRORS,
     classify_alibaba_error,
     parse_alibaba_error,
 )
 from cloudnet.clouds.errors import ErrorClass
+from cloudnet.providers.alibaba_ecs.errors import ECS_ERRORS
+from cloudnet.providers.alibaba_ens.errors import ENS_ERRORS, ENS_SPEC_PARAMETERS
+from cloudnet.providers.alibaba_ens.spec import AlibabaEnsSpec
+from cloudnet.providers.alibaba_sag.errors import SAG_ERRORS
 from tests.unit.alibaba_error_rows import (
     ECS_ROWS,
     ENS_PARAMETERS,

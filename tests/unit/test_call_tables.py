@@ -14,17 +14,11 @@ from collections.abc import Mapping
 
 import pytest
 
-from cloudnet.clouds.alibaba import (
-    ECS_CALL_ERRORS,
-    ECS_ERRORS,
-    ENS_CALL_ERRORS,
-    ENS_ERRORS,
-    GATEWAY_ERRORS,
-    SAG_CALL_ERRORS,
-    SAG_ERRORS,
-    classify_alibaba_error,
-)
+from cloudnet.clouds.alibaba import GATEWAY_ERRORS, classify_alibaba_error
 from cloudnet.clouds.errors import ErrorClass
+from cloudnet.providers.alibaba_ecs.errors import ECS_CALL_ERRORS, ECS_ERRORS
+from cloudnet.providers.alibaba_ens.errors import ENS_CALL_ERRORS, ENS_ERRORS
+from cloudnet.providers.alibaba_sag.errors import SAG_CALL_ERRORS, SAG_ERRORS
 
 IS = ErrorClass.INVALID_SPEC
 C = ErrorClass.CONFLICT

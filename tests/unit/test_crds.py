@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from cloudnet.api.crds import build_crds, render
+from cloudnet.api.crds import render
+from cloudnet.providers.catalog import crds as build_crds
 from tests.admission import re2_compiles, walk_patterns
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 
 from cloudnet.api.errors import CloudError, CloudTransportError, ErrorClass
-from cloudnet.clouds.egress import EndpointPolicy
 from cloudnet.handlers import credentials
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.kube_client import NotFoundError
 from cloudnet.handlers.provider_config import Protection
 from cloudnet.handlers.watch import WatchCache
-from cloudnet.providers.check import Accepted
+from cloudnet.providers.plugin import Accepted
+from cloudnet.providers.registry import endpoint_policy
 
 NS = "shop"
 SPEC = {
@@ -82,7 +82,7 @@ class Cloud:
 class Providers:
     def __init__(self) -> None:
         self.refuse: str | None = None
-        self.policy = EndpointPolicy(())
+        self.policy = endpoint_policy(())
 
     def get(self, config: Any, secret: Mapping[str, str]) -> object:
         if self.refuse:

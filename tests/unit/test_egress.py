@@ -12,18 +12,19 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from cloudnet.api.endpoints import ENS_ENDPOINT, HUAWEI_NAT_ENDPOINTS, SAG_ENDPOINTS, ecs_endpoint
-from cloudnet.api.provider_config import ProviderConfigSpec
 from cloudnet.clouds.egress import (
-    PUBLIC_DOMAINS,
-    EndpointPolicy,
     EndpointRefused,
     Origin,
     parse_allowed,
 )
-from cloudnet.providers.registry import ProviderRegistry
+from cloudnet.providers.alibaba_ecs.endpoints import ecs_endpoint
+from cloudnet.providers.alibaba_ens.endpoints import ENS_ENDPOINT
+from cloudnet.providers.alibaba_sag.endpoints import SAG_ENDPOINTS
+from cloudnet.providers.catalog import ProviderConfigSpec
+from cloudnet.providers.huawei_nat.endpoints import HUAWEI_NAT_ENDPOINTS
+from cloudnet.providers.registry import ProviderRegistry, endpoint_policy
 
-POLICY = EndpointPolicy()
+POLICY = endpoint_policy()
 SECRET = {"accessKeyId": "AKIDEXAMPLE", "accessKeySecret": "s3cr3t-value"}
 
 
@@ -33,7 +34,7 @@ def test_public_domains_are_those_of_the_default_endpoints() -> None:
         "myhuaweicloud.com",
         "myhuaweicloud.cn",
         "myhuaweicloud.eu",
-    } == PUBLIC_DOMAINS
+    } == POLICY.public_domains
 
 
 def _defaults() -> Iterator[tuple[str, str]]:
@@ -111,7 +112,7 @@ def test_refused_endpoints_name_their_rule(provider: str, url: str, rule: str) -
 
 
 def test_an_allowed_origin_is_allowed_exactly() -> None:
-    policy = EndpointPolicy(["http://127.0.0.1:18900", "https://proxy.internal"])
+    policy = endpoint_policy(["http://127.0.0.1:18900", "https://proxy.internal"])
     assert policy.check("huawei-nat", "http://127.0.0.1:18900") == Origin(
         "http", "127.0.0.1", 18900
     )
@@ -180,7 +181,7 @@ async def test_a_redirect_to_another_origin_is_refused_at_the_http_layer() -> No
             return httpx.Response(302, headers={"Location": target})
 
         origin = parse_allowed("http://sim.test")
-        hook = EndpointPolicy([origin]).guard(origin)
+        hook = endpoint_policy([origin]).guard(origin)
         async with httpx.AsyncClient(
             transport=httpx.MockTransport(answer),
             event_hooks={"request": [hook]},
@@ -203,7 +204,7 @@ async def test_registry_clients_never_follow_redirects() -> None:
 
 
 def test_verdicts_are_remembered_and_each_refusal_is_a_fresh_exception() -> None:
-    policy = EndpointPolicy()
+    policy = endpoint_policy()
     with pytest.raises(EndpointRefused) as first:
         policy.check("huawei-nat", "http://10.0.0.1")
     with pytest.raises(EndpointRefused) as second:
@@ -215,7 +216,7 @@ def test_verdicts_are_remembered_and_each_refusal_is_a_fresh_exception() -> None
 
 async def test_the_guard_refuses_userinfo_and_other_ports_on_its_own_origin() -> None:
     origin = parse_allowed("http://127.0.0.1:18900")
-    guard = EndpointPolicy([origin]).guard(origin)
+    guard = endpoint_policy([origin]).guard(origin)
     await guard(httpx.Request("GET", "http://127.0.0.1:18900/v2/x"))
     await guard(httpx.Request("GET", "http://2130706433:18900/"))  # the same address
     for url in ("http://u@127.0.0.1:18900/", "http://127.0.0.1:18901/", "https://127.0.0.1:18900/"):

@@ -19,10 +19,14 @@ from alibabacloud_smartag20180313.client import Client as SagClient
 from alibabacloud_tea_openapi.models import Config
 from huaweicloudsdknat.v2.region.nat_region import NatRegion
 
-from cloudnet.api.endpoints import ENS_ENDPOINT, HUAWEI_NAT_ENDPOINTS, SAG_ENDPOINTS, ecs_endpoint
-from cloudnet.clouds.egress import EndpointPolicy, EndpointRefused
+from cloudnet.clouds.egress import EndpointRefused
+from cloudnet.providers.alibaba_ecs.endpoints import ecs_endpoint
+from cloudnet.providers.alibaba_ens.endpoints import ENS_ENDPOINT
+from cloudnet.providers.alibaba_sag.endpoints import SAG_ENDPOINTS
+from cloudnet.providers.huawei_nat.endpoints import HUAWEI_NAT_ENDPOINTS
+from cloudnet.providers.registry import endpoint_policy
 
-POLICY = EndpointPolicy()
+POLICY = endpoint_policy()
 
 #: Public ECS regions outside the SDK's map: the regional rule applies to them.
 ECS_REGIONAL = (

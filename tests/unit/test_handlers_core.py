@@ -24,14 +24,14 @@ from typing import Any
 
 import pytest
 
-from cloudnet.api.dnat import DnatRuleSpec
 from cloudnet.api.errors import ErrorClass
 from cloudnet.core.outcome import MAX_BACKOFF, Blocked, Done, Outcome, Retry
 from cloudnet.core.resource import ANN_EXTERNAL_ID, ANN_PAUSED, ANN_REFRESH
-from cloudnet.handlers import dnat, nic
+from cloudnet.handlers import dnat, own_kinds
 from cloudnet.handlers.common import delete_object, reconcile_object
 from cloudnet.handlers.drift import check_once
 from cloudnet.handlers.watch import Waker
+from cloudnet.providers.catalog import DnatRuleSpec
 from tests.unit.core_fakes import (
     Harness,
     ProviderFns,
@@ -44,7 +44,8 @@ from tests.unit.core_fakes import (
     refuse,
 )
 
-KINDS = {dnat.KIND.name: dnat.KIND, nic.KIND.name: nic.KIND}
+NIC_KIND = next(k for k in own_kinds.KINDS if k.name == "NetworkInterfaceConfig")
+KINDS = {dnat.KIND.name: dnat.KIND, NIC_KIND.name: NIC_KIND}
 NS = "demo"
 
 
@@ -601,7 +602,7 @@ async def test_nic_with_default_orphan_policy_is_released_without_credentials() 
             "status": {"externalId": "eni-bp14f7k2m9xq3w8y5avl", "phase": "ACTIVE"},
         }
     )
-    outcome = await delete_object(h.ctx, nic.KIND, NS, "eni", attempt=0)
+    outcome = await delete_object(h.ctx, NIC_KIND, NS, "eni", attempt=0)
     assert isinstance(outcome, Done), outcome
 
 

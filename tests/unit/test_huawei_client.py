@@ -14,14 +14,10 @@ import httpx
 import pytest
 
 from cloudnet.clouds.errors import CloudError, CloudTransportError, ErrorClass
-from cloudnet.clouds.huawei import (
-    UNEXPECTED_REDIRECT_CODE,
-    CloudResponse,
-    HuaweiCredentials,
-    HuaweiNatClient,
-)
+from cloudnet.clouds.huawei import UNEXPECTED_REDIRECT_CODE, CloudResponse, HuaweiCredentials
 from cloudnet.clouds.ratelimit import Priority, RateLimiterRegistry, TokenBucket
 from cloudnet.clouds.signing import huawei_signature, parse_huawei_authorization
+from cloudnet.providers.huawei_nat.client import HuaweiNatClient
 from tests.unit.huawei_client_kit import (
     AK,
     ENDPOINT,

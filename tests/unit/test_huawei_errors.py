@@ -7,11 +7,9 @@ from __future__ import annotations
 import pytest
 
 from cloudnet.clouds.errors import ErrorClass
-from cloudnet.clouds.huawei import (
-    HUAWEI_NAT_ERRORS,
-    classify_huawei_error,
-    parse_huawei_error,
-)
+from cloudnet.clouds.huawei import parse_huawei_error
+from cloudnet.providers.huawei_nat.client import HUAWEI_NAT_ERRORS
+from cloudnet.providers.huawei_nat.client import classify_nat_error as classify_huawei_error
 from tests.unit.huawei_error_rows import APIG_ROWS, ROWS
 
 

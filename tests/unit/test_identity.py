@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from cloudnet.api import ProviderConfigSpec
 from cloudnet.api.errors import ErrorClass
 from cloudnet.clouds.identity import (
     AlibabaOidcCredentials,
@@ -26,6 +25,7 @@ from cloudnet.core.reconciler import ConfigError
 from cloudnet.handlers.common import Resolver
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.watch import WatchCache
+from cloudnet.providers.catalog import ProviderConfigSpec
 from cloudnet.providers.registry import ProviderRegistry
 
 ROLE = "acs:ram::1234567890123456:role/cloudnet-operator"

@@ -14,11 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiNatClient
+from cloudnet.clouds.huawei import HuaweiCredentials
 from cloudnet.clouds.observe import NO_ANSWER_CODE, CallRecord
 from cloudnet.handlers.health import Address, Readiness, parse_bind_address, parse_url
 from cloudnet.handlers.logs import LogFormat, LogLevel, about, configure_logging
 from cloudnet.handlers.metrics import MAX_CODES, OTHER_CODE, Metrics
+from cloudnet.providers.huawei_nat.client import HuaweiNatClient
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "deploy" / "cloudnet-operator" / "dashboards" / "cloudnet.json"

@@ -9,7 +9,6 @@ import asyncio
 
 import pytest
 
-from cloudnet.api.provider_config import ProviderConfigSpec
 from cloudnet.clouds.ratelimit import (
     MAX_SERVER_DELAY,
     MIN_RATE_SHARE,
@@ -19,6 +18,7 @@ from cloudnet.clouds.ratelimit import (
     account_key,
     operation_priority,
 )
+from cloudnet.providers.catalog import ProviderConfigSpec
 from cloudnet.providers.registry import PROVIDER_RATE_LIMITS, ProviderRegistry
 
 

@@ -129,7 +129,7 @@ class LastError(StatusModel):
 class DriftEntry(StatusModel):
     """One field where the cloud differs from the spec."""
 
-    path: str = Field(description="The spec path, e.g. spec.huaweiNat.externalServicePort.")
+    path: str = Field(description="The spec path of the field, as written in the spec.")
     desired: str | None = Field(default=None, description="What the spec asks for.")
     observed: str | None = Field(default=None, description="What the cloud holds.")
     since: str | None = Field(default=None, description="When the drift was first seen.")

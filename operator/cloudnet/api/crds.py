@@ -10,6 +10,8 @@ CRD; ``tests/unit/test_crds.py`` fails when ``crds/`` differs from this output.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +19,7 @@ import yaml
 from pydantic import BaseModel
 
 from cloudnet.api.common import GROUP, VERSION, ResourceStatus
-from cloudnet.api.dnat import DnatRuleSpec
-from cloudnet.api.nic import NetworkInterfaceConfigSpec, NicStatus
-from cloudnet.api.provider_config import ProviderConfigSpec, ProviderConfigStatus
+from cloudnet.api.provider_config import ProviderConfigStatus
 
 _DROP = {"title", "default"}
 
@@ -87,22 +87,28 @@ def _resource_schema(
     }
 
 
-def _crd(
-    *,
-    kind: str,
-    plural: str,
-    short_names: list[str],
-    description: str,
-    spec: type[BaseModel],
-    status: type[BaseModel] | None,
-    columns: list[dict[str, Any]],
-) -> dict[str, Any]:
+@dataclass(frozen=True, kw_only=True)
+class KindSchema:
+    """One kind's CRD: its names, its models and its printer columns."""
+
+    kind: str
+    plural: str
+    short_names: Sequence[str]
+    description: str
+    spec: type[BaseModel]
+    status: type[BaseModel] | None
+    columns: Sequence[dict[str, Any]] = field(default_factory=tuple)
+
+
+def crd(schema: KindSchema) -> dict[str, Any]:
+    """The CustomResourceDefinition of one kind."""
+    kind, plural, status = schema.kind, schema.plural, schema.status
     version: dict[str, Any] = {
         "name": VERSION,
         "served": True,
         "storage": True,
-        "schema": {"openAPIV3Schema": _resource_schema(description, spec, status)},
-        "additionalPrinterColumns": columns,
+        "schema": {"openAPIV3Schema": _resource_schema(schema.description, schema.spec, status)},
+        "additionalPrinterColumns": list(schema.columns),
     }
     if status is not None:
         version["subresources"] = {"status": {}}
@@ -118,7 +124,7 @@ def _crd(
                 "listKind": f"{kind}List",
                 "plural": plural,
                 "singular": kind.lower(),
-                "shortNames": short_names,
+                "shortNames": list(schema.short_names),
                 "categories": ["cloudnet"],
             },
             "versions": [version],
@@ -133,82 +139,74 @@ _READY = {
     "type": "string",
     "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
 }
+#: The printer columns every managed kind shows: its phase, Ready and age.
+PHASE_COLUMN, READY_COLUMN, AGE_COLUMN = _PHASE, _READY, _AGE
 
 
-def build_crds() -> dict[str, dict[str, Any]]:
+def dnat_rule_schema(spec: type[BaseModel]) -> KindSchema:
+    """The DnatRule kind, with the spec model put together from the providers' blocks."""
+    return KindSchema(
+        kind="DnatRule",
+        plural="dnatrules",
+        short_names=["dnat"],
+        description=(
+            "A DNAT (port-forwarding) rule on a cloud NAT gateway, kept in line with the "
+            "cloud by cloudnet-operator."
+        ),
+        spec=spec,
+        status=ResourceStatus,
+        columns=[
+            _PHASE,
+            {"name": "External-ID", "type": "string", "jsonPath": ".status.externalId"},
+            _READY,
+            _AGE,
+        ],
+    )
+
+
+def provider_config_schema(spec: type[BaseModel]) -> KindSchema:
+    """The ProviderConfig kind, with the spec model of the installed providers."""
+    return KindSchema(
+        kind="ProviderConfig",
+        plural="providerconfigs",
+        short_names=["cnpc"],
+        description="Which cloud API, region and endpoint, and the Secret with credentials.",
+        spec=spec,
+        status=ProviderConfigStatus,
+        columns=[
+            {"name": "Provider", "type": "string", "jsonPath": ".spec.provider"},
+            {"name": "Region", "type": "string", "jsonPath": ".spec.region"},
+            _READY,
+            {"name": "Users", "type": "integer", "jsonPath": ".status.userCount"},
+            _AGE,
+            # -o wide only: usually absent (the cloud's public endpoint)
+            {
+                "name": "Endpoint",
+                "type": "string",
+                "jsonPath": ".spec.endpoint",
+                "priority": 1,
+            },
+        ],
+    )
+
+
+def build_crds(kinds: Sequence[KindSchema]) -> dict[str, dict[str, Any]]:
     """File name → CRD object, for every kind."""
-    return {
-        "cloudnet.dev_dnatrules.yaml": _crd(
-            kind="DnatRule",
-            plural="dnatrules",
-            short_names=["dnat"],
-            description=(
-                "A DNAT (port-forwarding) rule on a cloud NAT gateway, kept in line with the "
-                "cloud by cloudnet-operator."
-            ),
-            spec=DnatRuleSpec,
-            status=ResourceStatus,
-            columns=[
-                _PHASE,
-                {"name": "External-ID", "type": "string", "jsonPath": ".status.externalId"},
-                _READY,
-                _AGE,
-            ],
-        ),
-        "cloudnet.dev_networkinterfaceconfigs.yaml": _crd(
-            kind="NetworkInterfaceConfig",
-            plural="networkinterfaceconfigs",
-            short_names=["nic"],
-            description=(
-                "The attributes of an existing Alibaba Cloud ECS elastic network interface, "
-                "kept in line by cloudnet-operator."
-            ),
-            spec=NetworkInterfaceConfigSpec,
-            status=NicStatus,
-            columns=[
-                {"name": "ENI", "type": "string", "jsonPath": ".spec.networkInterfaceId"},
-                _PHASE,
-                _READY,
-                _AGE,
-            ],
-        ),
-        "cloudnet.dev_providerconfigs.yaml": _crd(
-            kind="ProviderConfig",
-            plural="providerconfigs",
-            short_names=["cnpc"],
-            description="Which cloud API, region and endpoint, and the Secret with credentials.",
-            spec=ProviderConfigSpec,
-            status=ProviderConfigStatus,
-            columns=[
-                {"name": "Provider", "type": "string", "jsonPath": ".spec.provider"},
-                {"name": "Region", "type": "string", "jsonPath": ".spec.region"},
-                _READY,
-                {"name": "Users", "type": "integer", "jsonPath": ".status.userCount"},
-                _AGE,
-                # -o wide only: usually absent (the cloud's public endpoint)
-                {
-                    "name": "Endpoint",
-                    "type": "string",
-                    "jsonPath": ".spec.endpoint",
-                    "priority": 1,
-                },
-            ],
-        ),
-    }
+    return {f"{GROUP}_{k.plural}.yaml": crd(k) for k in kinds}
 
 
-HEADER = "# Generated by `cloudnet crds` from operator/cloudnet/api; do not edit.\n"
+HEADER = "# Generated by `cloudnet crds` from the models in operator/cloudnet; do not edit.\n"
 
 
 def render(crd: dict[str, Any]) -> str:
     return HEADER + yaml.safe_dump(copy.deepcopy(crd), sort_keys=False, width=100)
 
 
-def write_crds(output: Path) -> list[Path]:
+def write_crds(output: Path, kinds: Sequence[KindSchema]) -> list[Path]:
     output.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, crd in build_crds().items():
+    for name, body in build_crds(kinds).items():
         path = output / name
-        path.write_text(render(crd))
+        path.write_text(render(body))
         written.append(path)
     return written

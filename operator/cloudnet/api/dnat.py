@@ -1,229 +1,67 @@
 """The ``DnatRule`` kind: one DNAT rule on one provider's NAT gateway.
 
-A DnatRule holds ``providerConfigRef`` and exactly one provider block
-(``huaweiNat`` now; ``alibabaEns`` and ``alibabaSag`` follow). Field names are
-the cloud's own parameter names in lowerCamelCase, so the cloud's
-documentation explains them. A default stated by the cloud is said in the
-description, never set as a schema default: the operator sends only the
-fields the spec sets.
+A DnatRule holds ``providerConfigRef``, the policies, and exactly one
+provider block (``spec.<block>``). The envelope is shared; the blocks are
+the providers' own models, declared in each provider's package and put
+together by :func:`dnat_rule_spec`, so that adding a provider edits no
+field list here and the "exactly one block" rules name every block there is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, create_model, model_validator
+from pydantic.alias_generators import to_camel
 
-from cloudnet.api.alibaba_ens import AlibabaEnsSpec
-from cloudnet.api.alibaba_sag import AlibabaSagSpec
 from cloudnet.api.common import (
     DeletionPolicy,
     LocalObjectReference,
     ManagementPolicy,
     Model,
-    ResourceStatus,
     cel,
     immutable,
 )
-from cloudnet.api.types import HyphenPortRange, IPv4, Port0, parse_range
-
-HUAWEI_RULES: list[dict[str, str]] = [
-    cel(
-        "has(self.portId) != has(self.privateIp)", "exactly one of portId or privateIp is required"
-    ),
-    cel(
-        "has(self.floatingIpId) != has(self.globalEipId)",
-        "exactly one of floatingIpId or globalEipId is required",
-    ),
-    cel(
-        "has(self.internalServicePortRange) == has(self.externalServicePortRange)",
-        "internalServicePortRange and externalServicePortRange go together",
-    ),
-    cel(
-        "has(self.internalServicePortRange) ? !has(self.internalServicePort) &&"
-        " !has(self.externalServicePort) : has(self.internalServicePort) &&"
-        " has(self.externalServicePort)",
-        "set internalServicePort and externalServicePort, or the two port ranges, not both",
-    ),
-    cel(
-        "!has(self.internalServicePortRange) || !has(self.externalServicePortRange) ||"
-        " int(self.internalServicePortRange.split('-')[1]) -"
-        " int(self.internalServicePortRange.split('-')[0]) =="
-        " int(self.externalServicePortRange.split('-')[1]) -"
-        " int(self.externalServicePortRange.split('-')[0])",
-        "internalServicePortRange and externalServicePortRange must hold the same number of ports",
-    ),
-    cel(
-        "!has(self.internalServicePort) || !has(self.externalServicePort) ||"
-        " (self.internalServicePort == 0) == (self.externalServicePort == 0)",
-        "port 0 means all ports: internalServicePort and externalServicePort must both be 0",
-    ),
-    cel(
-        "(self.protocol == 'any') == (has(self.internalServicePort) &&"
-        " self.internalServicePort == 0)",
-        "protocol any is the all-port rule: it needs internalServicePort and"
-        " externalServicePort 0, and ports 0 need protocol any",
-    ),
-]
 
 
-class HuaweiNatSpec(Model):
-    """A DNAT rule on a Huawei Cloud public NAT gateway (NAT Gateway API v2)."""
+@dataclass(frozen=True, kw_only=True)
+class Block:
+    """One provider's block of a kind: ``spec.<field>``, validated by ``model``."""
 
-    cel_rules: ClassVar[list[dict[str, str]]] = HUAWEI_RULES
+    #: the Python attribute (snake_case); the wire name is its lowerCamelCase
+    field: str
+    model: type[Model]
+    #: the ProviderConfig's ``provider`` a resource with this block must name
+    provider: str
+    description: str
 
-    nat_gateway_id: str = Field(
-        min_length=1,
-        max_length=64,
-        description="nat_gateway_id: the public NAT gateway's ID. Immutable.",
-        json_schema_extra=immutable("natGatewayId"),
-    )
-    port_id: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=64,
-        description=(
-            "port_id: the port ID of an ECS or BMS (VPC scenarios). Exactly one of portId "
-            "or privateIp."
-        ),
-    )
-    private_ip: IPv4 | None = Field(
-        default=None,
-        description=(
-            "private_ip: a private IPv4 address (Direct Connect and Cloud Connect scenarios). "
-            "Exactly one of portId or privateIp."
-        ),
-    )
-    floating_ip_id: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=64,
-        description="floating_ip_id: the EIP's ID. Exactly one of floatingIpId or globalEipId.",
-    )
-    global_eip_id: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=64,
-        description=(
-            "global_eip_id: the global EIP's ID. Exactly one of floatingIpId or globalEipId."
-        ),
-    )
-    protocol: Literal["tcp", "udp", "any"] = Field(
-        description=(
-            "protocol: tcp, udp or any (protocol numbers 6, 17, 0). any is the all-port rule "
-            "and needs both service ports 0."
-        ),
-    )
-    internal_service_port: Port0 | None = Field(
-        default=None,
-        description=(
-            "internal_service_port: the port the ECS or BMS serves on, 0 to 65535 (0 with "
-            "protocol any: all ports). Required unless the port ranges are set."
-        ),
-    )
-    external_service_port: Port0 | None = Field(
-        default=None,
-        description=(
-            "external_service_port: the port the EIP serves on, 0 to 65535 (0 with protocol "
-            "any: all ports). Required unless the port ranges are set."
-        ),
-    )
-    internal_service_port_range: HyphenPortRange | None = Field(
-        default=None,
-        description=(
-            "internal_service_port_range: x-y with 1 <= x < y <= 65535, no spaces; as many "
-            "ports as externalServicePortRange, mapped 1:1 in order."
-        ),
-    )
-    external_service_port_range: HyphenPortRange | None = Field(
-        default=None,
-        description=(
-            "external_service_port_range: x-y with 1 <= x < y <= 65535, no spaces; as many "
-            "ports as internalServicePortRange, mapped 1:1 in order."
-        ),
-    )
-    description: str | None = Field(
-        default=None,
-        max_length=255,
-        pattern=r"^[^<>]*$",
-        description="description: up to 255 characters, no angle brackets (< >).",
+    @property
+    def alias(self) -> str:
+        return to_camel(self.field)
+
+
+def _one_block(blocks: Sequence[Block]) -> dict[str, str]:
+    names = [b.alias for b in blocks]
+    return cel(
+        "[" + ", ".join(f"has(self.{n})" for n in names) + "].filter(x, x).size() == 1",
+        "exactly one provider block is required: " + ", ".join(f"spec.{n}" for n in names),
     )
 
-    @model_validator(mode="after")
-    def _cross_field_rules(self) -> Self:
-        """The same rules as HUAWEI_RULES, for objects that skipped admission."""
-        if (self.port_id is None) == (self.private_ip is None):
-            raise ValueError("exactly one of portId or privateIp is required")
-        if (self.floating_ip_id is None) == (self.global_eip_id is None):
-            raise ValueError("exactly one of floatingIpId or globalEipId is required")
-        ranges = (self.internal_service_port_range, self.external_service_port_range)
-        ports = (self.internal_service_port, self.external_service_port)
-        if (ranges[0] is None) != (ranges[1] is None):
-            raise ValueError("internalServicePortRange and externalServicePortRange go together")
-        if ranges[0] is not None:
-            if ports != (None, None):
-                raise ValueError(
-                    "set internalServicePort and externalServicePort, or the two port ranges, "
-                    "not both"
-                )
-            assert ranges[1] is not None
-            (il, ih), (el, eh) = parse_range(ranges[0], "-"), parse_range(ranges[1], "-")
-            if ih - il != eh - el:
-                raise ValueError(
-                    "internalServicePortRange and externalServicePortRange must hold the same "
-                    "number of ports"
-                )
-        elif None in ports:
-            raise ValueError(
-                "set internalServicePort and externalServicePort, or the two port ranges, not both"
-            )
-        elif (ports[0] == 0) != (ports[1] == 0):
-            raise ValueError(
-                "port 0 means all ports: internalServicePort and externalServicePort must both be 0"
-            )
-        if (self.protocol == "any") != (ports[0] == 0):
-            raise ValueError(
-                "protocol any is the all-port rule: it needs internalServicePort and "
-                "externalServicePort 0, and ports 0 need protocol any"
-            )
-        return self
 
-    def unique_key(self) -> tuple[str, str, str, str]:
-        """(gateway, EIP, external port, protocol): what identifies the rule in the cloud."""
-        eip = self.floating_ip_id or self.global_eip_id or ""
-        external = (
-            self.external_service_port_range
-            if self.external_service_port_range is not None
-            else str(self.external_service_port)
-        )
-        return (self.nat_gateway_id, eip, external, self.protocol)
-
-    def to_cloud(self) -> dict[str, Any]:
-        """The request body fields of create/update: only what the spec sets."""
-        return {
-            name: value
-            for name, value in self.model_dump(by_alias=False, exclude_none=True).items()
-        }
+def _same_block(blocks: Sequence[Block]) -> dict[str, str]:
+    return cel(
+        " && ".join(f"has(self.{b.alias}) == has(oldSelf.{b.alias})" for b in blocks),
+        "the provider block cannot change: delete this DnatRule and create a new one",
+    )
 
 
-PROVIDER_BLOCKS = ("huaweiNat", "alibabaEns", "alibabaSag")
+class DnatRuleSpecBase(Model):
+    """What every DnatRule holds besides its provider block, and how the block is found."""
 
-_ONE_PROVIDER = cel(
-    "[" + ", ".join(f"has(self.{b})" for b in PROVIDER_BLOCKS) + "].filter(x, x).size() == 1",
-    "exactly one provider block is required: " + ", ".join(f"spec.{b}" for b in PROVIDER_BLOCKS),
-)
-
-
-_SAME_PROVIDER = cel(
-    " && ".join(f"has(self.{b}) == has(oldSelf.{b})" for b in PROVIDER_BLOCKS),
-    "the provider block cannot change: delete this DnatRule and create a new one",
-)
-
-
-class DnatRuleSpec(Model):
-    """What the user asks for: which provider, the rule, and the policies."""
-
-    cel_rules: ClassVar[list[dict[str, str]]] = [_ONE_PROVIDER, _SAME_PROVIDER]
+    #: the provider blocks, set by :func:`dnat_rule_spec`
+    blocks: ClassVar[tuple[Block, ...]] = ()
 
     provider_config_ref: LocalObjectReference = Field(
         description=(
@@ -245,26 +83,22 @@ class DnatRuleSpec(Model):
             "writes to the cloud and only reports what it holds."
         ),
     )
-    huawei_nat: HuaweiNatSpec | None = Field(
-        default=None, description="A DNAT rule on Huawei Cloud NAT Gateway v2 (huawei-nat)."
-    )
-    alibaba_ens: AlibabaEnsSpec | None = Field(
-        default=None,
-        description="A forward (DNAT) entry on an Alibaba Cloud ENS NAT gateway (alibaba-ens).",
-    )
-    alibaba_sag: AlibabaSagSpec | None = Field(
-        default=None,
-        description="A DNAT entry on an Alibaba Cloud Smart Access Gateway (alibaba-sag).",
-    )
 
     @model_validator(mode="after")
     def _one_provider(self) -> Self:
-        if (
-            sum(getattr(self, n) is not None for n in ("huawei_nat", "alibaba_ens", "alibaba_sag"))
-            != 1
-        ):
-            raise ValueError(_ONE_PROVIDER["message"])
+        if sum(getattr(self, b.field) is not None for b in self.blocks) != 1:
+            raise ValueError(_one_block(self.blocks)["message"])
         return self
+
+    @property
+    def block(self) -> Block:
+        """The block this rule sets (the validator made sure there is exactly one)."""
+        return next(b for b in self.blocks if getattr(self, b.field) is not None)
+
+    @property
+    def block_spec(self) -> Any:
+        """The provider's own model of the rule: what its provider is handed."""
+        return getattr(self, self.block.field)
 
     @property
     def effective_deletion_policy(self) -> DeletionPolicy:
@@ -275,13 +109,20 @@ class DnatRuleSpec(Model):
         return ManagementPolicy(self.management_policy or ManagementPolicy.MANAGE)
 
 
-class DnatRule(Model):
-    """The whole resource as the operator reads it (metadata is kept as given)."""
-
-    model_config = Model.model_config | {"extra": "ignore"}
-
-    api_version: str = Field(alias="apiVersion")
-    kind: Literal["DnatRule"]
-    metadata: dict[str, Any]
-    spec: DnatRuleSpec
-    status: ResourceStatus | None = None
+def dnat_rule_spec(blocks: Sequence[Block]) -> type[DnatRuleSpecBase]:
+    """The DnatRule spec model with one optional field per provider block, in this order."""
+    if not blocks:
+        raise ValueError("a DnatRule needs at least one provider block")
+    fields: dict[str, Any] = {
+        b.field: (b.model | None, Field(default=None, description=b.description)) for b in blocks
+    }
+    model = create_model(
+        "DnatRuleSpec",
+        __base__=DnatRuleSpecBase,
+        __module__=__name__,
+        __doc__="What the user asks for: which provider, the rule, and the policies.",
+        **fields,
+    )
+    model.blocks = tuple(blocks)
+    model.cel_rules = [_one_block(blocks), _same_block(blocks)]
+    return model

@@ -29,7 +29,7 @@ canonical one (``quote(v, safe='~')``), so what is signed is what is sent.
 Every call returns an :class:`AlibabaResponse` or raises
 :class:`~cloudnet.clouds.errors.CloudError` classified by
 :func:`classify_alibaba_error` against the caller's table
-(:data:`ENS_ERRORS`, :data:`SAG_ERRORS`, :data:`ECS_ERRORS`), or
+(each Alibaba provider's ``errors`` module), or
 :class:`~cloudnet.clouds.errors.CloudTransportError` when no answer came.
 
 Error classification (:func:`classify_alibaba_error`), in this order:
@@ -46,8 +46,8 @@ Error classification (:func:`classify_alibaba_error`), in this order:
    (signatures, clock skew, nonces, keys, throttling, unknown action or
    version); none of them is ``InvalidSpec``. The ENS references document their
    parameter errors as templates (``Missing%s``, ``Invalid%s``,
-   ``InvalidParameter.%s``); :data:`ENS_ERRORS` holds them filled in with
-   each parameter the spec sends (:data:`ENS_SPEC_PARAMETERS`), so
+   ``InvalidParameter.%s``); the ENS table holds them filled in with
+   each parameter the spec sends, so
    ``InvalidIpProtocol`` is an exact entry, not a guess from a prefix.
 3. A code no table lists is ``Unknown``: retried with capped backoff and
    named in the status, never permanent. Only the status of a throttle or a
@@ -96,16 +96,9 @@ from cloudnet.clouds.signing import ALIBABA_V1_METHOD, acs3_authorization, aliba
 
 __all__ = [
     "ALIBABA_DATE_FORMAT",
-    "ECS_CALL_ERRORS",
-    "ECS_ERRORS",
-    "ENS_CALL_ERRORS",
-    "ENS_ERRORS",
-    "ENS_SPEC_PARAMETERS",
     "GATEWAY_ERRORS",
     "INVALID_RESPONSE_CODE",
     "OWN_OBJECT_NOT_FOUND_CODES",
-    "SAG_CALL_ERRORS",
-    "SAG_ERRORS",
     "TOKEN_EXPIRED_CODES",
     "UNEXPECTED_REDIRECT_CODE",
     "AlibabaCredentialSource",
@@ -117,6 +110,7 @@ __all__ = [
     "classify_alibaba_error",
     "flatten_params",
     "parse_alibaba_error",
+    "per_call_errors",
 ]
 
 logger = logging.getLogger(__name__)
@@ -199,204 +193,11 @@ GATEWAY_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
     }
 )
 
-#: The ENS parameters a spec sends (``AlibabaEnsSpec.to_cloud``): what the
-#: ENS references' templates ``Missing%s``, ``Invalid%s`` and ``InvalidParameter.%s``
-#: are filled in with. Ids the operator itself supplies (ForwardEntryId) and
-#: paging parameters are left out: their refusal is our bug, not the spec's.
-ENS_SPEC_PARAMETERS = (
-    "NatGatewayId",
-    "ExternalIp",
-    "ExternalPort",
-    "InternalIp",
-    "InternalPort",
-    "IpProtocol",
-    "ForwardEntryName",
-    "HealthCheckPort",
-    "StandbyExternalIp",
-)
-
-_ENS_TEMPLATES = ("Missing{}", "Invalid{}", "InvalidParameter.{}")  # [EM][EC], all 400
-
-#: ENS 2017-11-10 (CreateForwardEntry, ModifyForwardEntry and the same family's
-#: DeleteForwardEntry / DescribeForwardTableEntries), each row with its source:
-#:   [EC] "CreateForwardEntry", ENS API reference
-#:   [EM] "ModifyForwardEntry", ENS API reference
-#: Every code both references list, all with HTTP 400, and their templates filled in
-#: with :data:`ENS_SPEC_PARAMETERS` (InvalidSpec unless a reference row says otherwise).
-ENS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
-    {
-        **{
-            template.format(param): ErrorClass.INVALID_SPEC
-            for template in _ENS_TEMPLATES
-            for param in ENS_SPEC_PARAMETERS
-        },
-        **GATEWAY_ERRORS,
-        # --- retry soon ---
-        # "System is busy": load shedding; backing off is what helps, so it is
-        # treated like throttling rather than as a one-off fault.
-        "SystemBusy": ErrorClass.THROTTLED,  # [EC]
-        "ens.interface.error": ErrorClass.TRANSIENT,  # [EM][EC] "Failed to call API"
-        # --- something the spec names is missing ---
-        # Our own DNAT entry on modify/delete: NotFound there (classify rule 1).
-        "InvalidParameter.DnatNotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # [EM]
-        "InvalidParameter.NatNotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # [EC]
-        "InstanceNotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # [EM]
-        "InvalidExternalIp.NotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # [EM] EIP not on the NAT
-        "InvalidParameter.ExternalIp": ErrorClass.DEPENDENCY_NOT_FOUND,  # [EC] "not found"
-        "InvalidParameter.InternalIpNotFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # [EC]
-        # --- a state or another party's object is in the way ---
-        "IncorretDnatEntryStatus": ErrorClass.CONFLICT,  # [EM], its spelling (sic)
-        "IncorrectInstanceStatus": ErrorClass.CONFLICT,  # [EM][EC]
-        "Forbidden.ExternalPort.Duplicated": ErrorClass.CONFLICT,  # [EM][EC]
-        "Forbidden.ExternalIpUsedInSnat": ErrorClass.CONFLICT,  # [EM][EC]
-        "ForwardEntryLimitExceed": ErrorClass.CONFLICT,  # [EC] quota: frees up when one goes
-        # --- the spec is wrong ---
-        "InvalidPort.Malformed": ErrorClass.INVALID_SPEC,  # [EM][EC]
-        "InvalidParameter.HealthCheckPort": ErrorClass.INVALID_SPEC,  # [EM][EC]
-        "InvalidParameter.InternalIp": ErrorClass.INVALID_SPEC,  # [EC]
-        # --- credentials ---
-        "NoPermission": ErrorClass.AUTH_FAILED,  # [EM][EC]
-    }
-)
-
-# Smart Access Gateway 2018-03-13 (per call in SAG_CALL_ERRORS), each row with its HTTP
-# status and source:
-#   [S2]  "DescribeDnatEntries", SAG API reference (the call as the project was specified:
-#         its four codes, all 403)
-#   [SA]  "AddDnatEntry", SAG API reference (help.aliyun.com/document_detail/125444.htm;
-#         the full table as in AlibabaCloudDocs/smartag, "AddDnatEntry.md")
-#   [SD]  "DeleteDnatEntry", SAG API reference
-#         (help.aliyun.com/zh/sag/developer-reference/api-smartag-2018-03-13-deletednatentry)
-#   [SE]  "Error codes", SAG API reference (api-smartag-2018-03-13-errorcodes): product-wide
-#         codes no DNAT page lists, kept so that a sibling answer is not read as a guess
-#: Smart Access Gateway 2018-03-13: every SAG call's codes and the product's own, one
-#: class per code across calls (a sibling's code is read as that sibling reads it).
-SAG_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
-    {
-        **GATEWAY_ERRORS,
-        "Forbidden": ErrorClass.AUTH_FAILED,  # 403 not authorized for the resource [S2][SA][SD]
-        "MissingParameter": ErrorClass.INVALID_SPEC,  # 403 [S2][SA][SD]
-        "InvalidParameter": ErrorClass.INVALID_SPEC,  # 403 [S2][SA][SD]
-        "InternalError": ErrorClass.TRANSIENT,  # 403 as specified, a server fault [S2][SA][SD]
-        # --- AddDnatEntry's own [SA] ---
-        "InvalidRegionID": ErrorClass.INVALID_SPEC,  # 400 regionId unknown
-        "MissingParam": ErrorClass.INVALID_SPEC,  # 400
-        "IllegalParam": ErrorClass.INVALID_SPEC,  # 400
-        # 400: the unique key is held by another entry, which may go away
-        "DuplicatedDnatEntry": ErrorClass.CONFLICT,
-        # 500 instance states only a human clears (activate, renew): not a server
-        # fault, so not retried soon as the 5xx rule would
-        "SmartAccessGatewayNotActivated": ErrorClass.CONFLICT,
-        "SmartAccessGatewayInArrears": ErrorClass.CONFLICT,
-        # 403 the device's edition lacks DNAT: an upgrade, not a spec change
-        "FeatureNotSupport": ErrorClass.CONFLICT,
-        "InvalidId.SMARTAG": ErrorClass.DEPENDENCY_NOT_FOUND,  # 403 SagId unknown
-        # --- DeleteDnatEntry's own [SD] ---
-        # 400 "the specified instance does not exist": the SAG or the entry;
-        # the provider re-lists before it calls the entry gone
-        "InstanceNotExit": ErrorClass.DEPENDENCY_NOT_FOUND,
-        # --- product-wide codes no DNAT page lists [SE]: a call may still answer them ---
-        "SmartAccessGatewayOffline": ErrorClass.CONFLICT,  # 500 the device is offline
-        "SmartAccessGatewayNotOnline": ErrorClass.CONFLICT,  # 403 the device is not online
-        "ResourceConfiguring": ErrorClass.TRANSIENT,  # 400 "being configured, try again later"
-        "ResourceInOperating": ErrorClass.TRANSIENT,  # 400 "being used, please try later"
-        "ConfigSynchronizing": ErrorClass.TRANSIENT,  # 400 "being synchronized, try again later"
-        "ConfigUnsynchronized": ErrorClass.CONFLICT,  # 400 needs a configuration sync
-        "SAG.InstanceNoFound": ErrorClass.DEPENDENCY_NOT_FOUND,  # 400 SAG unknown
-        "FeatureNotSupportForActiveSmartAG": ErrorClass.CONFLICT,  # 403 HA pair
-        "FeatureNotSupportForStandBySmartAG": ErrorClass.CONFLICT,  # 403 HA pair
-    }
-)
-
-#: the four codes of DescribeDnatEntries [S2], which every SAG DNAT call lists
-_SAG_FOUR = ("Forbidden", "MissingParameter", "InvalidParameter", "InternalError")
-
-#: ECS 2014-05-26 (ModifyNetworkInterfaceAttribute, every code its API reference lists).
-#: The ENI is never ours to recreate, so a missing ENI is DependencyNotFound.
-#: Conflict where the blocker lies outside the spec (states, other ENIs or
-#: groups, quotas), InvalidSpec where only a different spec can succeed.
-ECS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
-    {
-        **GATEWAY_ERRORS,
-        # --- 400 ---
-        "InvalidOperation.NotSupportModifyQueueNumber": ErrorClass.INVALID_SPEC,
-        "MissingParameter": ErrorClass.INVALID_SPEC,
-        "UnsupportedParameter": ErrorClass.INVALID_SPEC,
-        "InvalidParameter": ErrorClass.INVALID_SPEC,
-        "InvalidInstanceID.Malformed": ErrorClass.INVALID_SPEC,
-        "InvalidOperation.InvalidEcsState": ErrorClass.CONFLICT,  # the instance's state
-        "InvalidOperation.InvalidEniState": ErrorClass.CONFLICT,  # 400 and 403 in its reference
-        "InvalidOperation.DetachPrimaryEniNotAllowed": ErrorClass.INVALID_SPEC,
-        "InvalidParams.EniId": ErrorClass.INVALID_SPEC,
-        "Forbidden.RegionId": ErrorClass.INVALID_SPEC,  # RegionId is a spec field
-        "JoinedGroupLimitExceed": ErrorClass.CONFLICT,  # quota of security groups
-        "InvalidEniQueueSize.RegionOrUserNotSupported": ErrorClass.INVALID_SPEC,
-        "InvalidParameter.EniQueueSize": ErrorClass.INVALID_SPEC,
-        "InvalidParameter.Conflict": ErrorClass.INVALID_SPEC,  # parameters conflict each other
-        "InvalidConnectionTrackingConfiguration.RegionOrUserNotSupported": (
-            ErrorClass.INVALID_SPEC
-        ),
-        "InvalidParameter.InvalidQueuePairNumber": ErrorClass.INVALID_SPEC,
-        "InvalidParameter.EniConnectionTrackingConfiguration": ErrorClass.INVALID_SPEC,
-        "InvalidOperation.MaxEniQueuePairNumberExceed": ErrorClass.INVALID_SPEC,  # per ENI
-        # Instance-wide limits: other ENIs on the instance count, they may go away.
-        "InvalidOperation.HighPerformanceEniPerInstanceLimitExceeded": ErrorClass.CONFLICT,
-        "InvalidOperation.InstanceTypeNotSupportHighPerformance": ErrorClass.INVALID_SPEC,
-        "InvalidTrafficMode.ModifyToStandardNotSupported": ErrorClass.INVALID_SPEC,
-        # IPv6 addresses on the ENI are set outside this spec and may be removed.
-        "InvalidOperation.EniTrafficModeNotSupportIPv6": ErrorClass.CONFLICT,
-        "InvalidOperation.EniQueuePairNumberOverflow": ErrorClass.CONFLICT,  # instance-wide
-        "InvalidParameter.QueuePairNumberMustEmpty": ErrorClass.INVALID_SPEC,
-        "InvalidParameter.EniTrafficMode": ErrorClass.INVALID_SPEC,
-        "InvalidOperation.InstanceTypeNotSupportRss": ErrorClass.INVALID_SPEC,
-        "InvalidParameter.EniEnhancedNetwork": ErrorClass.INVALID_SPEC,
-        "InvalidOperation.NotSupportModifyVFQueueNumberAndVFQuantity": ErrorClass.INVALID_SPEC,
-        "InvalidOperation.TrunkAttachmentMustEmpty": ErrorClass.CONFLICT,  # attachment state
-        "InvalidOperation.SourceDestCheckUnsupported": ErrorClass.INVALID_SPEC,
-        # --- 403 ---
-        "InvalidUserType.NotSupported": ErrorClass.AUTH_FAILED,  # the account cannot do it
-        "Abs.InvalidAccount.NotFound": ErrorClass.AUTH_FAILED,  # account gone or AK expired
-        "Forbidden.NotSupportRAM": ErrorClass.AUTH_FAILED,
-        "Forbidden.SubUser": ErrorClass.AUTH_FAILED,
-        "MaxEniCountExceeded": ErrorClass.CONFLICT,  # quota
-        "EniPerInstanceLimitExceeded": ErrorClass.CONFLICT,  # quota
-        "InvalidOperation.AvailabilityZoneMismatch": ErrorClass.INVALID_SPEC,
-        "InvalidOperation.VpcMismatch": ErrorClass.INVALID_SPEC,
-        "SecurityGroupInstanceLimitExceed": ErrorClass.CONFLICT,  # quota of the group
-        "InvalidSecurityGroupId.NotVpc": ErrorClass.INVALID_SPEC,
-        "InvalidOperation.InvalidEniType": ErrorClass.INVALID_SPEC,
-        "InvalidOperation.EniServiceManaged": ErrorClass.INVALID_SPEC,  # not ours to change
-        "InvalidOperation.MultiGroupType": ErrorClass.INVALID_SPEC,
-        "InvalidOperation.EniCountExceeded": ErrorClass.CONFLICT,  # quota of the group
-        "InvalidParams.NetworkInterfaceName": ErrorClass.INVALID_SPEC,
-        "InvalidOperation.ModifyPrimaryEniQueueNumber": ErrorClass.INVALID_SPEC,
-        "InvalidOperation.ResourceManagedByCloudProduct": ErrorClass.INVALID_SPEC,
-        "InvalidParameter.InvalidEniQueueNumber": ErrorClass.INVALID_SPEC,
-        "InvalidOperation.MaxEniQueueNumberExceeded": ErrorClass.INVALID_SPEC,
-        "InvalidOperation.ExceedInstanceTypeQueueNumber": ErrorClass.CONFLICT,  # instance-wide
-        "AclLimitExceed": ErrorClass.CONFLICT,  # quota
-        "InvalidOperation.EniTypeUnsupported": ErrorClass.INVALID_SPEC,
-        # --- 404 ---
-        "InvalidEcsId.NotFound": ErrorClass.DEPENDENCY_NOT_FOUND,
-        # --- the ENI family's other calls (DescribeNetworkInterfaces / ...Attribute) ---
-        "InvalidRegionId.MalFormed": ErrorClass.INVALID_SPEC,  # 400 RegionId malformed
-        "InvalidVpc.Empty": ErrorClass.DEPENDENCY_NOT_FOUND,  # 403 no vSwitch in the VPC
-        # another operation on the same ENI or instance is under way: passes when it ends
-        "OperationConflict": ErrorClass.CONFLICT,
-        "InvalidOperation.Conflict": ErrorClass.CONFLICT,
-        "InvalidEniId.NotFound": ErrorClass.DEPENDENCY_NOT_FOUND,
-        "InvalidVSwitchId.NotFound": ErrorClass.DEPENDENCY_NOT_FOUND,
-        "InvalidSecurityGroupId.NotFound": ErrorClass.DEPENDENCY_NOT_FOUND,
-        "InvalidOperation.PrimaryEniOnlySupportModifyNameAndDesc": ErrorClass.INVALID_SPEC,
-        "InvalidParameter.SecurityGroupIdRepeated": ErrorClass.INVALID_SPEC,
-    }
-)
-
 #: Our own code (not Alibaba's) for a 3xx answer: redirects are never followed,
 #: since a signed request is meant for the host it was signed for.
 
 
-def _calls(
+def per_call_errors(
     product: Mapping[str, ErrorClass], calls: Mapping[str, Sequence[str]]
 ) -> Mapping[str, Mapping[str, ErrorClass]]:
     """Per call: the gateway's codes and the named codes its reference lists, as the
@@ -407,131 +208,6 @@ def _calls(
             for call, codes in calls.items()
         }
     )
-
-
-#: SAG's calls, each with its own reference table on top of the POP gateway's.
-SAG_CALL_ERRORS: Mapping[str, Mapping[str, ErrorClass]] = _calls(
-    SAG_ERRORS,
-    {
-        "DescribeDnatEntries": _SAG_FOUR,
-        "AddDnatEntry": (
-            *_SAG_FOUR,
-            "InvalidRegionID",
-            "MissingParam",
-            "IllegalParam",
-            "DuplicatedDnatEntry",
-            "SmartAccessGatewayNotActivated",
-            "SmartAccessGatewayInArrears",
-            "FeatureNotSupport",
-            "InvalidId.SMARTAG",
-        ),
-        "DeleteDnatEntry": (*_SAG_FOUR, "InstanceNotExit"),
-    },
-)
-
-#: ENS, per call: the named codes (templates aside) of each call's reference table:
-#: CreateForwardEntry [EC], ModifyForwardEntry [EM], DeleteForwardEntry
-#: ("DeleteForwardEntry", ENS API reference, help.aliyun.com/document_detail/463617.html).
-#: DescribeForwardTableEntries' page publishes no table: the codes a read by gateway
-#: can meet (an unknown gateway, the backend, RAM), as its siblings spell them.
-ENS_CALL_ERRORS: Mapping[str, Mapping[str, ErrorClass]] = _calls(
-    ENS_ERRORS,
-    {
-        "CreateForwardEntry": (
-            "InvalidParameter.NatNotFound",
-            "InvalidParameter.ExternalIp",
-            "Forbidden.ExternalIpUsedInSnat",
-            "InvalidParameter.InternalIpNotFound",
-            "Forbidden.ExternalPort.Duplicated",
-            "ForwardEntryLimitExceed",
-            "InvalidParameter.HealthCheckPort",
-            "IncorrectInstanceStatus",
-            "SystemBusy",
-            "InvalidParameter.InternalIp",
-            "InvalidPort.Malformed",
-            "ens.interface.error",
-            "NoPermission",
-        ),
-        "ModifyForwardEntry": (
-            "ens.interface.error",
-            "InvalidParameter.DnatNotFound",
-            "IncorretDnatEntryStatus",
-            "InstanceNotFound",
-            "IncorrectInstanceStatus",
-            "Forbidden.ExternalPort.Duplicated",
-            "InvalidExternalIp.NotFound",
-            "InvalidPort.Malformed",
-            "Forbidden.ExternalIpUsedInSnat",
-            "InvalidParameter.HealthCheckPort",
-            "NoPermission",
-        ),
-        "DeleteForwardEntry": (
-            "ens.interface.error",
-            "InvalidParameter.DnatNotFound",
-            "IncorretDnatEntryStatus",
-            "NoPermission",
-        ),
-        "DescribeForwardTableEntries": (
-            "InvalidParameter.NatNotFound",
-            "ens.interface.error",
-            "NoPermission",
-        ),
-    },
-)
-
-#: ECS, per call: ModifyNetworkInterfaceAttribute is its reference's whole table;
-#: DescribeNetworkInterfaces is its reference page's table (the ENI family's shared
-#: rows plus InvalidRegionId.MalFormed and InvalidVpc.Empty); the
-#: DescribeNetworkInterfaceAttribute page publishes no table of its own: the family's
-#: rows a read by id can meet.
-_ECS_FAMILY_READ = (
-    "InvalidUserType.NotSupported",
-    "Abs.InvalidAccount.NotFound",
-    "MissingParameter",
-    "Forbidden.NotSupportRAM",
-    "UnsupportedParameter",
-    "Forbidden.SubUser",
-    "InvalidParameter",
-    "Forbidden.RegionId",
-    "InvalidEniId.NotFound",
-)
-ECS_CALL_ERRORS: Mapping[str, Mapping[str, ErrorClass]] = _calls(
-    ECS_ERRORS,
-    {
-        "ModifyNetworkInterfaceAttribute": tuple(
-            c
-            for c in ECS_ERRORS
-            if c not in GATEWAY_ERRORS
-            and c
-            not in (
-                "InvalidRegionId.MalFormed",
-                "InvalidVpc.Empty",
-                "OperationConflict",
-                "InvalidOperation.Conflict",
-            )
-        ),
-        "DescribeNetworkInterfaces": (
-            *_ECS_FAMILY_READ,
-            "InvalidInstanceID.Malformed",
-            "InvalidOperation.InvalidEcsState",
-            "InvalidOperation.InvalidEniState",
-            "InvalidOperation.DetachPrimaryEniNotAllowed",
-            "InvalidEcsId.NotFound",
-            "InvalidVSwitchId.NotFound",
-            "InvalidSecurityGroupId.NotFound",
-            "MaxEniCountExceeded",
-            "EniPerInstanceLimitExceeded",
-            "InvalidOperation.AvailabilityZoneMismatch",
-            "InvalidOperation.VpcMismatch",
-            "SecurityGroupInstanceLimitExceed",
-            "InvalidSecurityGroupId.NotVpc",
-            "InvalidOperation.InvalidEniType",
-            "InvalidVpc.Empty",
-            "InvalidRegionId.MalFormed",
-        ),
-        "DescribeNetworkInterfaceAttribute": (*_ECS_FAMILY_READ, "InvalidParams.EniId"),
-    },
-)
 
 
 #: Codes that, on a call naming our own object, mean that object is gone.
@@ -770,7 +446,7 @@ class AlibabaRpcClient:
         credentials: AlibabaCredentials | AlibabaCredentialSource,
         version: str,
         signature: Literal["v1", "v3"] = "v3",
-        errors: Mapping[str, ErrorClass] = ENS_ERRORS,
+        errors: Mapping[str, ErrorClass] = GATEWAY_ERRORS,
         rate_limiter: RateLimiter | None = None,
         observer: CallObserver | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -780,8 +456,8 @@ class AlibabaRpcClient:
 
         ``observer`` is told of every call (:mod:`cloudnet.clouds.observe`).
 
-        ``errors`` is the product's table (:data:`ENS_ERRORS`, :data:`SAG_ERRORS`,
-        :data:`ECS_ERRORS`): one client talks to one product.
+        ``errors`` is the product's table (its provider's ``errors`` module; the
+        gateway's codes alone by default): one client talks to one product.
 
         ``clock`` and ``nonce`` are seams for tests; every request needs a
         fresh nonce, since the cloud rejects a replayed one.
@@ -991,3 +667,10 @@ class AlibabaRpcClient:
             request_id=body_request_id or request_id,
             retry_after=_retry_after(response.headers.get("x-acs-retry-after")),
         )
+
+
+def credentials_for(
+    source: str, secret: Mapping[str, str], rrsa: Callable[[], AlibabaCredentialSource]
+) -> AlibabaCredentials | AlibabaCredentialSource:
+    """A ProviderConfig's credentials: the pod's RRSA session, or the Secret's keys."""
+    return rrsa() if source == "RRSA" else AlibabaCredentials.from_secret_data(secret)

@@ -14,10 +14,10 @@ Why the product's host and not just the cloud's domain: ``*.aliyuncs.com``
 and ``*.myhuaweicloud.com`` also hold names their customers control (OSS and
 OBS buckets, Function Compute triggers), and a Huawei token or an Alibaba v1
 signature (which does not sign the host) sent there could be replayed. The
-accepted shapes are those of the default endpoints (:mod:`cloudnet.api.endpoints`):
-``<product>.<region>.<domain>`` or ``<product>.<domain>``, the product being
-the first label of that provider's default hosts (``nat``, ``ens``,
-``smartag``, ``ecs``) and the region label shaped like a region (two
+accepted shapes are those of each provider's default endpoints (its plugin's
+``default_hosts``): ``<product>.<region>.<domain>`` or ``<product>.<domain>``,
+the product being the first label of that provider's default hosts (``nat``,
+``ens``, ``smartag``, ``ecs``) and the region label shaped like a region (two
 letters, a dash, ...), which no bucket host (``bucket.oss-<region>``) is.
 
 The URL is read strictly before anything is looked at: userinfo, a
@@ -40,22 +40,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from cloudnet.api.endpoints import (
-    ECS_DEFAULT_HOSTS,
-    ENS_ENDPOINT,
-    HUAWEI_NAT_ENDPOINTS,
-    SAG_ENDPOINTS,
-    ecs_endpoint,
-)
 from cloudnet.api.errors import CloudException, ErrorClass
 
 __all__ = [
     "ENDPOINT_REFUSED_CODE",
-    "PRODUCT_HOSTS",
-    "PUBLIC_DOMAINS",
     "EndpointPolicy",
     "EndpointRefused",
     "Origin",
+    "ProductHosts",
     "parse_allowed",
 ]
 
@@ -77,34 +69,26 @@ _LOCAL_SUFFIXES = (".svc", ".cluster.local", ".local", ".localhost", ".internal"
 _METADATA_ADDRESSES = frozenset({ipaddress.ip_address("100.100.100.200")})
 
 
-def _default_hosts() -> Mapping[str, tuple[str, ...]]:
-    return {
-        "huawei-nat": tuple(HUAWEI_NAT_ENDPOINTS.values()),
-        "alibaba-sag": tuple(SAG_ENDPOINTS.values()),
-        "alibaba-ens": (ENS_ENDPOINT,),
-        # the regional shape; the SDK map's central hosts are EXACT_HOSTS
-        "alibaba-ecs": (ecs_endpoint("eu-central-1"),),
-    }
+@dataclass(frozen=True)
+class ProductHosts:
+    """One provider's public API hosts: ``<product>[.<region>].<domain>``, plus exact ones."""
 
+    product: str
+    domains: frozenset[str]
+    exact: frozenset[str] = frozenset()
 
-#: Default hosts outside their product's regional shape (``ecs-cn-hangzhou``, ...): each
-#: allowed exactly, as the SDK's endpoint map names it.
-EXACT_HOSTS: Mapping[str, frozenset[str]] = MappingProxyType({"alibaba-ecs": ECS_DEFAULT_HOSTS})
-
-
-def _derive() -> tuple[Mapping[str, tuple[str, frozenset[str]]], frozenset[str]]:
-    products: dict[str, tuple[str, frozenset[str]]] = {}
-    for provider, urls in _default_hosts().items():
-        hosts = [str(httpx.URL(url).host) for url in urls]
+    @classmethod
+    def of(cls, default_urls: Iterable[str], *, exact: Iterable[str] = ()) -> ProductHosts:
+        """The shape the provider's default endpoints share (one product label)."""
+        hosts = [str(httpx.URL(url).host) for url in default_urls]
         labels = {host.split(".")[0] for host in hosts}
-        assert len(labels) == 1, labels  # one product label per provider
-        products[provider] = (labels.pop(), frozenset(".".join(h.split(".")[-2:]) for h in hosts))
-    domains = frozenset(d for _, suffixes in products.values() for d in suffixes)
-    return MappingProxyType(products), domains
-
-
-#: Per provider: the product's first host label and the public domains its hosts use.
-PRODUCT_HOSTS, PUBLIC_DOMAINS = _derive()
+        if len(labels) != 1:
+            raise ValueError(f"default hosts with more than one product label: {sorted(labels)}")
+        return cls(
+            product=labels.pop(),
+            domains=frozenset(".".join(h.split(".")[-2:]) for h in hosts),
+            exact=frozenset(exact),
+        )
 
 
 @dataclass(frozen=True, order=True)
@@ -243,8 +227,17 @@ def _local_reason(host: str, ip: ipaddress.IPv4Address | ipaddress.IPv6Address |
 class EndpointPolicy:
     """The allow-list: each provider's public API hosts, plus origins allowed exactly."""
 
-    def __init__(self, allowed: Iterable[Origin | str] = ()) -> None:
+    def __init__(
+        self,
+        allowed: Iterable[Origin | str] = (),
+        *,
+        products: Mapping[str, ProductHosts] | None = None,
+    ) -> None:
+        """``products``: each provider's public hosts (the installed plugins' declarations)."""
         self.allowed = frozenset(o if isinstance(o, Origin) else parse_allowed(o) for o in allowed)
+        self.products: Mapping[str, ProductHosts] = MappingProxyType(dict(products or {}))
+        #: the clouds' public domains: a host elsewhere is nobody's API
+        self.public_domains = frozenset(d for p in self.products.values() for d in p.domains)
         # Verdicts by (provider, endpoint): checked on every client lookup, i.e. every
         # reconcile. Bounded, since ProviderConfigs (and so endpoints) are user input.
         self._verdicts: dict[tuple[str, str], Origin | EndpointRefused] = {}
@@ -278,19 +271,20 @@ class EndpointPolicy:
         local = _local_reason(origin.host, parsed.ip)
         if local:
             raise EndpointRefused(f"{local}: {hint}", origin=str(origin))
-        product, domains = PRODUCT_HOSTS.get(provider, ("", frozenset()))
+        hosts = self.products.get(provider, ProductHosts("", frozenset()))
+        product, domains = hosts.product, hosts.domains
         domain = ".".join(origin.host.split(".")[-2:])
-        if domain not in PUBLIC_DOMAINS:
+        if domain not in self.public_domains:
             raise EndpointRefused(
                 f"{origin.host} is not under the clouds' public domains "
-                f"({', '.join(sorted(PUBLIC_DOMAINS))}): {hint}",
+                f"({', '.join(sorted(self.public_domains))}): {hint}",
                 origin=str(origin),
             )
         labels = origin.host.split(".")[:-2]
         shaped = labels[:1] == [product] and (
             len(labels) == 1 or (len(labels) == 2 and bool(_REGION_LABEL.match(labels[1])))
         )
-        shaped = shaped or origin.host in EXACT_HOSTS.get(provider, frozenset())
+        shaped = shaped or origin.host in hosts.exact
         if domain not in domains or not shaped:
             shapes = " or ".join(f"{product}[.<region>].{d}" for d in sorted(domains))
             raise EndpointRefused(

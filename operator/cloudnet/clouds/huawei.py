@@ -1,45 +1,42 @@
-"""Huawei Cloud NAT Gateway v2 client for DNAT rules: async, signed, with one error table.
+"""Huawei Cloud API client: async, signed, classified against the product's error table.
 
-Why hand-written: the official ``huaweicloudsdknat`` is synchronous (its
-"async" client runs requests on a thread pool) and owns its HTTP stack, so it
-cannot take the ``httpx.AsyncClient`` that tests point at the simulator. The
-wire format follows that SDK: the same paths, JSON envelopes, query encoding
-(list filters repeat their key, booleans are ``true``/``false``), and the
-headers ``BasicCredentials.sign_request`` adds (``X-Project-Id``, then the
-signer's ``X-Sdk-Date`` and ``Host``).
+Why hand-written: the official SDKs (``huaweicloudsdknat`` and its siblings)
+are synchronous (their "async" clients run requests on a thread pool) and own
+their HTTP stack, so they cannot take the ``httpx.AsyncClient`` that tests
+point at the simulator. The wire format follows the SDK: JSON envelopes,
+query encoding (list filters repeat their key, booleans are ``true``/``false``),
+and the headers ``BasicCredentials.sign_request`` adds (``X-Project-Id``, then
+the signer's ``X-Sdk-Date`` and ``Host``). A product's paths live in its
+provider's ``client`` module (a :class:`HuaweiClient` subclass).
 
 Every call returns a :class:`CloudResponse` (parsed body and the
 ``X-Request-Id``) or raises :class:`~cloudnet.clouds.errors.CloudError`
-classified by :data:`HUAWEI_NAT_ERRORS`, or
+classified by the product's table, or
 :class:`~cloudnet.clouds.errors.CloudTransportError` when no answer came.
 
 Error classification (:func:`classify_huawei_error`), in this order:
 
-1. On a path that names our own rule (show, update, delete), ``NAT.0319``
-   ("No Dnat Rule exist with id ...", 404), NAT's own code for a missing
-   DNAT rule, means the rule is gone (``NotFound``). No other answer does:
-   a 404 of the API gateway (APIGW.0101 no such API, APIGW.0103 no backend),
-   a 404 about something a PUT body names (NAT.0023 port, NAT.0024 EIP,
-   NAT.0105 gateway), or a 404 without any code (a proxy's page) keeps its
-   own class, since reading it as "rule gone" would release or recreate a
-   rule that still exists.
-2. The exact code in :data:`HUAWEI_NAT_ERRORS`; never a prefix. It holds
-   the API Gateway's codes in both spellings Huawei answers with
-   (``APIGW.0301`` from the shared gateway, ``APIG.0301`` from newer ones);
-   none of them is ``InvalidSpec``.
+1. On a path that names our own object (show, update, delete), the
+   product's own "no such object" code means the object is gone
+   (``NotFound``). No other answer does: a 404 of the API gateway
+   (APIGW.0101 no such API, APIGW.0103 no backend), a 404 about something a
+   body names, or a 404 without any code (a proxy's page) keeps its own
+   class, since reading it as "gone" would release or recreate an object
+   that still exists.
+2. The exact code in the product's table; never a prefix. Every table holds
+   the API Gateway's codes (:data:`APIG_ERRORS`) in both spellings Huawei
+   answers with (``APIGW.0301`` from the shared gateway, ``APIG.0301`` from
+   newer ones); none of them is ``InvalidSpec``.
 3. A code nobody listed is ``Unknown``: retried with capped backoff and
    named in the status, never permanent. Only the status of a throttle or a
    server fault says more: 429 → ``Throttled``, 5xx → ``Transient``; no
-   other status is read (NAT answers 400 both for a bad port and for a
-   gateway in use, so a status is no verdict on the spec).
+   other status is read (a 400 can be a bad port or an object in use, so a
+   status is no verdict on the spec).
 
 Only 2xx is success. A 3xx (the client never follows redirects: a signed
 request is answered where it was sent, or not at all) raises
 :data:`UNEXPECTED_REDIRECT_CODE`, ``Unknown``, naming the status and the
 Location without its query.
-
-Quota: a public gateway holds at most 200 DNAT rules; a create beyond that
-is NAT.0309, a ``Conflict`` that frees up when another rule goes.
 """
 
 from __future__ import annotations
@@ -48,7 +45,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -80,19 +77,19 @@ from cloudnet.clouds.signing import (
 )
 
 __all__ = [
-    "DNAT_RULE_LIST_FILTERS",
-    "HUAWEI_NAT_ERRORS",
+    "APIG_ERRORS",
     "INVALID_RESPONSE_CODE",
-    "RULE_NOT_FOUND_CODE",
     "TOKEN_EXPIRED_CODES",
     "UNEXPECTED_REDIRECT_CODE",
     "CloudResponse",
+    "FilterValue",
+    "HuaweiClient",
     "HuaweiCredentialSource",
     "HuaweiCredentials",
-    "HuaweiNatClient",
     "StaticHuaweiCredentials",
     "classify_huawei_error",
     "parse_huawei_error",
+    "query_pairs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -111,7 +108,7 @@ logger = logging.getLogger(__name__)
 # 500, 502 and 504 [H1] (a malformed request, a backend timeout ...), so only
 # its status tells; the unknown-code rule reads exactly that (5xx Transient,
 # else Unknown).
-_APIG_ERRORS: dict[str, ErrorClass] = {
+_APIGW_ERRORS: dict[str, ErrorClass] = {
     # 404 "API does not exist or is not published": a wrong endpoint or region
     # in the ProviderConfig, not our rule missing; grouped with the credential
     # errors because only a ProviderConfig change fixes it. [H1]
@@ -138,124 +135,14 @@ _APIG_ERRORS: dict[str, ErrorClass] = {
     "APIGW.0402": ErrorClass.AUTH_FAILED,  # 403 IP address not allowed (access control) [H1]
 }
 
-# NAT Gateway v2 codes, with their HTTP status, from:
-#   [N1] "Error Codes", NAT Gateway API reference
-#        (https://support.huaweicloud.com/intl/en-us/api-natgateway/ErrorCode.html)
-#   [N2] "Error Code Description v2" (nat_api_0039.html): NAT.0013 is the gateway's router
-#   [N3] the same "Error Codes" page as mirrored for the same service by its
-#        T-Systems edition (opentelekomcloud-docs/nat-gateway, error_codes.rst), for
-#        the DNAT-module rows (NAT.03xx, NAT.04xx) the Huawei page shows only in part
-#   [N4] "Error Code Description v2.0" (nat_api_0040.html): VPC.xxxx of the shared
-#        Neutron layer (project mismatch, policy refusals)
-#: The one table: exact Huawei error code → retry class;
-#: :func:`classify_huawei_error` adds the own-rule rule (NAT.0319) and the unknown-code rule.
-HUAWEI_NAT_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
+#: The API Gateway's codes in both spellings (``APIGW.`` from the shared gateway,
+#: ``APIG.`` from newer ones): every Huawei product table starts from these.
+APIG_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
     {
-        # --- NAT Gateway, common module ---
-        "NAT.0001": ErrorClass.INVALID_SPEC,  # 400 invalid created_at timestamp [N1]
-        "NAT.0002": ErrorClass.INVALID_SPEC,  # 400 invalid parameters [N1]
-        "NAT.0004": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 router does not exist [N1]
-        "NAT.0005": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 network does not exist [N1]
-        "NAT.0006": ErrorClass.CONFLICT,  # 400 rules not deleted yet (gateway delete) [N1]
-        "NAT.0007": ErrorClass.TRANSIENT,  # 400 "DB Error": a server fault despite the 400 [N1]
-        "NAT.0009": ErrorClass.CONFLICT,  # 400 resource in use by another [N1]
-        "NAT.0013": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 the gateway's router is missing [N2]
-        "NAT.0014": ErrorClass.INVALID_SPEC,  # 400 description longer than 255 [N1]
-        # 404 tenant_id other than the authenticated one: credentials, never "rule gone" [N3]
-        "NAT.0020": ErrorClass.AUTH_FAILED,
-        "NAT.0021": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 nat_gateway_id not a valid id [N3]
-        "NAT.0023": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 port_id not found [N3]
-        "NAT.0024": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 floating_ip_id not found [N3]
-        "NAT.0025": ErrorClass.AUTH_FAILED,  # 401 token expired [N1]
-        "NAT.0026": ErrorClass.DEPENDENCY_NOT_FOUND,  # 400 floating IP not found [N3]
-        # --- NAT Gateway, gateway module ---
-        "NAT.0102": ErrorClass.TRANSIENT,  # 400 "the system is busy, try again later" [N3]
-        "NAT.0103": ErrorClass.CONFLICT,  # 400 gateway not ACTIVE: it settles or a human acts [N3]
-        "NAT.0104": ErrorClass.CONFLICT,  # 400 gateway not UP (frozen, e.g. arrears) [N3]
-        "NAT.0105": ErrorClass.DEPENDENCY_NOT_FOUND,  # 404 (400 on delete) gateway unknown [N1]
-        "NAT.0106": ErrorClass.TRANSIENT,  # 400 concurrent conflicting requests on a gateway [N3]
-        "NAT.0109": ErrorClass.INVALID_SPEC,  # 400 the gateway does not support IPv6 [N3]
-        # --- NAT Gateway, DNAT rule module [N3] ---
-        "NAT.0301": ErrorClass.INVALID_SPEC,  # 400 port range / missing field / protocol shape
-        "NAT.0302": ErrorClass.INVALID_SPEC,  # 400 protocol not supported
-        "NAT.0303": ErrorClass.INVALID_SPEC,  # 400 invalid port value
-        # 400 port_id/private_ip + internal port + protocol taken by another rule
-        "NAT.0304": ErrorClass.CONFLICT,
-        # 400 floating IP + external port + protocol taken: the unique key is held
-        "NAT.0305": ErrorClass.CONFLICT,
-        "NAT.0306": ErrorClass.INVALID_SPEC,  # 400 all-port rule needs 0/0 and protocol any
-        "NAT.0307": ErrorClass.CONFLICT,  # 400 port_id already has (all-port) rules
-        "NAT.0308": ErrorClass.CONFLICT,  # 400 private_ip already has (all-port) rules [N1]
-        "NAT.0309": ErrorClass.CONFLICT,  # 400 the gateway's DNAT rule limit (200) reached
-        "NAT.0310": ErrorClass.INVALID_SPEC,  # 400 neither port_id nor private_ip
-        "NAT.0311": ErrorClass.INVALID_SPEC,  # 400 private IP address not legal
-        "NAT.0312": ErrorClass.INVALID_SPEC,  # 400 a virtual IP address is not supported
-        "NAT.0313": ErrorClass.CONFLICT,  # 400 the floating IP's DNAT rule limit reached
-        "NAT.0315": ErrorClass.INVALID_SPEC,  # 400 port_id is not a valid port
-        "NAT.0317": ErrorClass.INVALID_SPEC,  # 400 port_id and private_ip both given
-        "NAT.0318": ErrorClass.CONFLICT,  # 400 the rule is frozen, cannot be updated
-        # 404 no DNAT rule with that id; on our own rule's path: NotFound (docstring rule 1)
-        "NAT.0319": ErrorClass.DEPENDENCY_NOT_FOUND,
-        # --- NAT Gateway, floating IP module [N3] ---
-        "NAT.0401": ErrorClass.CONFLICT,  # 400 floating IP frozen
-        "NAT.0402": ErrorClass.CONFLICT,  # 400 floating IP associated with a port
-        "NAT.0404": ErrorClass.CONFLICT,  # 400 floating IP used by another NAT gateway
-        "NAT.0405": ErrorClass.CONFLICT,  # 400 floating IP occupied
-        "NAT.0407": ErrorClass.CONFLICT,  # 400 floating IP used by other rules
-        "NAT.0408": ErrorClass.CONFLICT,  # 400 floating IP with both DNAT and all-port rules
-        "NAT.0409": ErrorClass.CONFLICT,  # 400 floating IP with SNAT and an all-port rule
-        "NAT.0410": ErrorClass.INVALID_SPEC,  # 400 invalid floating IP value
-        # --- NAT Gateway, server faults [N1] ---
-        "NAT.1001": ErrorClass.TRANSIENT,  # 500 internal server error
-        # --- the shared network layer's credential and policy codes [N1][N4] ---
-        "VPC.0007": ErrorClass.AUTH_FAILED,  # 400 the URL's project is not the token's
-        "VPC.0008": ErrorClass.AUTH_FAILED,  # 401 invalid token in the header
-        "VPC.0009": ErrorClass.AUTH_FAILED,  # 401 real-name authentication failed
-        "VPC.0010": ErrorClass.AUTH_FAILED,  # 403 disallowed by policy
-        "VPC.2201": ErrorClass.AUTH_FAILED,  # 403 the IAM policy does not allow the action
-        "VPC.2701": ErrorClass.AUTH_FAILED,  # 403 token not allowed (or account frozen)
-        # --- API Gateway (APIG) in front of every Huawei API ---
-        **_APIG_ERRORS,
-        **{code.replace("APIGW.", "APIG.", 1): cls for code, cls in _APIG_ERRORS.items()},
+        **_APIGW_ERRORS,
+        **{code.replace("APIGW.", "APIG.", 1): cls for code, cls in _APIGW_ERRORS.items()},
     }
 )
-
-#: NAT's own code for "no DNAT rule with that id": the only answer that means our rule is gone.
-RULE_NOT_FOUND_CODE = "NAT.0319"
-
-#: Query filters of ListNatGatewayDnatRulesRequest (huaweicloudsdknat v2), paging excluded.
-DNAT_RULE_LIST_FILTERS = frozenset(
-    {
-        "admin_state_up",
-        "created_at",
-        "description",
-        "external_service_port",
-        "floating_ip_address",
-        "floating_ip_id",
-        "global_eip_address",
-        "global_eip_id",
-        "id",
-        "internal_service_port",
-        "nat_gateway_id",
-        "port_id",
-        "private_ip",
-        "protocol",
-        "status",
-    }
-)
-
-#: Default page size of :meth:`HuaweiNatClient.list_dnat_rules`: the API's largest
-#: (limit 1-2000), so a gateway (quota 200 rules, raisable) is one call. 200 made a
-#: full gateway two calls (a full page, then an empty one). A server that silently
-#: caps the page would end the paging early; that cannot duplicate anything: gone is
-#: said only by a read by id, and the unique key refuses a second create.
-DEFAULT_PAGE_SIZE = 2000
-
-
-#: Our own code (not Huawei's) for a 3xx answer: redirects are never followed,
-#: since a signed request is meant for the host it was signed for.
-
-FilterValue = str | int | bool | Sequence[str | int]
 
 
 class HuaweiCredentials(BaseModel):
@@ -368,15 +255,23 @@ class CloudResponse:
     request_id: str | None = None
 
 
-def classify_huawei_error(code: str, http_status: int, *, own_object: bool = False) -> ErrorClass:
+def classify_huawei_error(
+    code: str,
+    http_status: int,
+    *,
+    own_object: bool = False,
+    errors: Mapping[str, ErrorClass] = APIG_ERRORS,
+    gone: frozenset[str] = frozenset(),
+) -> ErrorClass:
     """The retry class of an error; the order of the rules is in the module docstring.
 
-    ``own_object`` says the request path names our own rule (show, update,
-    delete), where NAT.0319 means the rule is gone.
+    ``own_object`` says the request path names our own object (show, update,
+    delete), where a code of ``gone`` (the product's "no such object") means
+    the object is gone; ``errors`` is the product's table.
     """
-    if own_object and code == RULE_NOT_FOUND_CODE:
+    if own_object and code in gone:
         return ErrorClass.NOT_FOUND
-    known = HUAWEI_NAT_ERRORS.get(code)
+    known = errors.get(code)
     if known is not None:
         return known
     if http_status == 429:
@@ -449,7 +344,11 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, seconds)
 
 
-def _query_pairs(filters: Mapping[str, FilterValue | None]) -> list[tuple[str, str]]:
+#: A query filter's value: a list repeats its key.
+FilterValue = str | int | bool | Sequence[str | int]
+
+
+def query_pairs(filters: Mapping[str, FilterValue | None]) -> list[tuple[str, str]]:
     # The SDK sends list filters in "multi" format (the key repeated) and
     # booleans as true/false; None means "not given".
     pairs: list[tuple[str, str]] = []
@@ -471,8 +370,19 @@ _METHOD_PRIORITY = {
 }
 
 
-class HuaweiNatClient:
-    """NAT Gateway v2 DNAT-rule calls against one endpoint and project."""
+class HuaweiClient:
+    """Signed calls to one Huawei Cloud API at one endpoint and project.
+
+    A product's client (its provider's ``client`` module) subclasses this with
+    its paths and passes its error table and its "no such object" codes.
+    """
+
+    #: for messages and logs: the product called
+    product = "Huawei Cloud"
+    #: the product's error table (the API gateway's codes included)
+    errors: Mapping[str, ErrorClass] = APIG_ERRORS
+    #: the product's codes that, on a path naming our own object, mean it is gone
+    gone_codes: frozenset[str] = frozenset()
 
     def __init__(
         self,
@@ -499,86 +409,13 @@ class HuaweiNatClient:
         self._clock = clock
 
     def __repr__(self) -> str:
-        return f"HuaweiNatClient(endpoint={self._endpoint!r}, project_id={self._project_id!r})"
+        return (
+            f"{type(self).__name__}(endpoint={self._endpoint!r}, project_id={self._project_id!r})"
+        )
 
-    def _path(self, *segments: str) -> str:
+    def _path(self, version: str, *segments: str) -> str:
         # Path parameters are quoted with safe='' like the SDK's _parse_path_params.
-        return "/v2/" + "/".join(quote(s, safe="") for s in (self._project_id, *segments))
-
-    # --- DNAT rules ------------------------------------------------------
-
-    async def create_dnat_rule(self, rule: Mapping[str, Any]) -> CloudResponse:
-        """POST /v2/{project_id}/dnat_rules; answers 201 with ``{"dnat_rule": {...}}``."""
-        return await self._call(
-            "POST",
-            self._path("dnat_rules"),
-            body={"dnat_rule": dict(rule)},
-            action="CreateNatGatewayDnatRule",
-        )
-
-    async def show_dnat_rule(self, rule_id: str) -> CloudResponse:
-        """GET /v2/{project_id}/dnat_rules/{id}; a vanished rule raises NotFound."""
-        return await self._call(
-            "GET",
-            self._path("dnat_rules", rule_id),
-            own_object=True,
-            action="ShowNatGatewayDnatRule",
-        )
-
-    async def update_dnat_rule(self, rule_id: str, changes: Mapping[str, Any]) -> CloudResponse:
-        """PUT /v2/{project_id}/dnat_rules/{id} with ``{"dnat_rule": changes}``."""
-        return await self._call(
-            "PUT",
-            self._path("dnat_rules", rule_id),
-            body={"dnat_rule": dict(changes)},
-            own_object=True,
-            action="UpdateNatGatewayDnatRule",
-        )
-
-    async def delete_dnat_rule(self, nat_gateway_id: str, rule_id: str) -> CloudResponse:
-        """DELETE /v2/{project_id}/nat_gateways/{gw}/dnat_rules/{id}; answers 204."""
-        return await self._call(
-            "DELETE",
-            self._path("nat_gateways", nat_gateway_id, "dnat_rules", rule_id),
-            own_object=True,
-            action="DeleteNatGatewayDnatRule",
-        )
-
-    async def list_dnat_rules_page(
-        self, *, limit: int = DEFAULT_PAGE_SIZE, marker: str | None = None, **filters: FilterValue
-    ) -> CloudResponse:
-        """One page of GET /v2/{project_id}/dnat_rules; the body is ``{"dnat_rules": [...]}``."""
-        unknown = set(filters) - DNAT_RULE_LIST_FILTERS
-        if unknown:
-            raise TypeError(f"unknown DNAT rule filters: {sorted(unknown)}")
-        query = _query_pairs({"limit": limit, "marker": marker or None, **filters})
-        return await self._call(
-            "GET", self._path("dnat_rules"), query=query, action="ListNatGatewayDnatRules"
-        )
-
-    async def list_dnat_rules(
-        self, *, page_size: int = DEFAULT_PAGE_SIZE, **filters: FilterValue
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Every matching rule, page by page: ``marker`` is the last id of the previous page.
-
-        The v2 list answer carries no next-page hint, so paging stops at the
-        first page shorter than ``page_size`` (or when the marker would not
-        advance, so a server that ignores ``marker`` cannot loop us forever).
-        """
-        if page_size < 1:
-            raise ValueError("page_size must be positive")
-        marker: str | None = None
-        while True:
-            page = await self.list_dnat_rules_page(limit=page_size, marker=marker, **filters)
-            rules = page.body.get("dnat_rules") or []
-            for rule in rules:
-                yield rule
-            if len(rules) < page_size:
-                return
-            last = rules[-1].get("id")
-            if not last or last == marker:
-                return
-            marker = str(last)
+        return f"/{version}/" + "/".join(quote(s, safe="") for s in (self._project_id, *segments))
 
     # --- transport, signing, errors ----------------------------------------
 
@@ -692,7 +529,7 @@ class HuaweiNatClient:
                 "huawei %s %s: %s", method, path, type(exc).__name__, extra={"cloud_action": action}
             )
             raise CloudTransportError(
-                f"Huawei NAT {method} {path}: {type(exc).__name__}: "
+                f"{self.product} {method} {path}: {type(exc).__name__}: "
                 f"{creds.redact(str(exc)) or 'no answer'}"
             ) from exc
         request_id = response.headers.get("X-Request-Id")
@@ -738,7 +575,13 @@ class HuaweiNatClient:
         return CloudError(
             code=code,
             message=creds.redact(message),
-            error_class=classify_huawei_error(code, response.status_code, own_object=own_object),
+            error_class=classify_huawei_error(
+                code,
+                response.status_code,
+                own_object=own_object,
+                errors=self.errors,
+                gone=self.gone_codes,
+            ),
             http_status=response.status_code,
             request_id=request_id or body_request_id,
             retry_after=_retry_after(response.headers.get("Retry-After"), self._clock()),

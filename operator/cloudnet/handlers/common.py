@@ -1,6 +1,6 @@
 """What every kind's handlers share: parsing, provider resolution, the one path into the core.
 
-A kind module (``dnat``, ``nic``) supplies a :class:`Kind`: how to turn a
+A kind module (``dnat``, ``own_kinds``) supplies a :class:`Kind`: how to turn a
 body into a :class:`Prepared` (the provider's spec, the provider, the
 policies). Everything else is the same for all kinds and all callers (kopf
 handlers, the drift pass, wake-ups after a ProviderConfig or annotation
@@ -24,7 +24,6 @@ from pydantic.alias_generators import to_camel
 
 from cloudnet.api.common import GROUP, VERSION, Phase
 from cloudnet.api.errors import ErrorClass
-from cloudnet.api.provider_config import ProviderConfigSpec
 from cloudnet.clouds.ratelimit import Priority, operation_priority
 from cloudnet.core.outcome import Blocked, Done, Outcome, Retry, backoff
 from cloudnet.core.reconciler import ConfigError, Policy, Reconciler, report_config_error
@@ -34,6 +33,7 @@ from cloudnet.handlers.kube_client import NotFoundError
 from cloudnet.handlers.logs import about
 from cloudnet.handlers.metrics import outcome_label
 from cloudnet.handlers.watch import refresh_pending
+from cloudnet.providers.catalog import ProviderConfigSpec
 from cloudnet.providers.registry import EndpointRefused, UnsupportedProvider
 
 logger = logging.getLogger(__name__)

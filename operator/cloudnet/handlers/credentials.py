@@ -2,8 +2,8 @@
 
 A wrong key otherwise shows only on the first resource that uses it, as
 that resource's AuthFailed, and an unused ProviderConfig never says
-anything. So each ProviderConfig gets one cheap read
-(:func:`cloudnet.providers.check.check_credentials`) with its credentials,
+anything. So each ProviderConfig gets one cheap read with its credentials
+(:func:`cloudnet.providers.registry.check_credentials`: its plugin's ``check``),
 and the verdict in ``status.conditions[Ready]``:
 
 ========================  =======  ==============================================
@@ -44,14 +44,14 @@ from typing import Any
 import pydantic
 
 from cloudnet.api.errors import CloudError, CloudException, CloudTransportError, ErrorClass
-from cloudnet.api.provider_config import ProviderConfigSpec
+from cloudnet.api.provider_config import ProviderConfigSpecBase
 from cloudnet.core.outcome import backoff
 from cloudnet.core.resource import KubeError
 from cloudnet.handlers.common import validation_message
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.kube_client import NotFoundError
-from cloudnet.providers.check import check_credentials
-from cloudnet.providers.registry import EndpointRefused, UnsupportedProvider
+from cloudnet.providers.catalog import ProviderConfigSpec
+from cloudnet.providers.registry import EndpointRefused, UnsupportedProvider, check_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ class CredentialCheck:
     async def _ask(
         self,
         provider: Any,
-        spec: ProviderConfigSpec,
+        spec: ProviderConfigSpecBase,
         checked_with: str,
         poll: float | None,
         attempt: int,

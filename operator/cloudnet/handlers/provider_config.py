@@ -64,6 +64,7 @@ from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.credentials import CredentialCheck, ready_of
 from cloudnet.handlers.kube_client import KubeRefused
 from cloudnet.handlers.watch import WatchedCopies
+from cloudnet.providers.catalog import DNAT_RULE, OWN_KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +72,10 @@ logger = logging.getLogger(__name__)
 IN_USE_FINALIZER = "cloudnet.dev/in-use"
 #: The label on a protected Secret; the operator watches only Secrets that carry it.
 IN_USE_LABEL = "cloudnet.dev/in-use"
-#: The kinds whose objects use ProviderConfigs, by plural.
-USER_KINDS = {"DnatRule": "dnatrules", "NetworkInterfaceConfig": "networkinterfaceconfigs"}
+#: The kinds whose objects use ProviderConfigs, with their plurals.
+USER_KINDS = {DNAT_RULE.kind: DNAT_RULE.plural} | {
+    name: own.plural for name, (_, own) in OWN_KINDS.items()
+}
 #: Events of one namespace within this many seconds are handled by one pass.
 SYNC_DELAY = 0.2
 #: How often a Secret that users wait for, and that is not watched, is looked for.

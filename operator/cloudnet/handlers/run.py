@@ -39,7 +39,7 @@ from prometheus_client.aiohttp import make_aiohttp_handler
 from cloudnet.clouds.egress import Origin
 from cloudnet.clouds.identity import RrsaSettings
 from cloudnet.core.resource import FINALIZER
-from cloudnet.handlers import dnat, nic, provider_config
+from cloudnet.handlers import dnat, own_kinds, provider_config
 from cloudnet.handlers.common import Kind, register
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.drift import DEFAULT_INTERVAL, drift_loop
@@ -53,7 +53,7 @@ from cloudnet.providers.registry import DEFAULT_RATE, ProviderRegistry
 
 logger = logging.getLogger(__name__)
 
-KINDS: dict[str, Kind] = {k.name: k for k in (dnat.KIND, nic.KIND)}
+KINDS: dict[str, Kind] = {k.name: k for k in (dnat.KIND, *own_kinds.KINDS)}
 
 #: Threads for Kubernetes API calls; also a cap on concurrent calls to the API server.
 KUBE_THREADS = 32

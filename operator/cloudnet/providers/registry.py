@@ -26,30 +26,14 @@ from typing import Any
 
 import httpx
 
-from cloudnet.api.provider_config import ProviderConfigSpec
-from cloudnet.clouds.alibaba import (
-    ECS_ERRORS,
-    ENS_ERRORS,
-    SAG_ERRORS,
-    AlibabaCredentials,
-    AlibabaRpcClient,
-)
-from cloudnet.clouds.egress import EndpointPolicy, EndpointRefused, Origin
-from cloudnet.clouds.errors import ErrorClass
+from cloudnet.api.provider_config import ProviderConfigSpecBase
+from cloudnet.clouds.egress import EndpointPolicy, EndpointRefused, Origin, ProductHosts
 from cloudnet.clouds.gate import GatedClient
-from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiCredentialSource, HuaweiNatClient
-from cloudnet.clouds.identity import (
-    AlibabaOidcCredentials,
-    HuaweiPasswordCredentials,
-    RrsaSettings,
-    huawei_iam_endpoint,
-)
+from cloudnet.clouds.identity import AlibabaOidcCredentials, RrsaSettings
 from cloudnet.clouds.observe import CallObserver, CallRecord
 from cloudnet.clouds.ratelimit import RateLimiterRegistry, TokenBucket, account_key
-from cloudnet.providers.alibaba_ecs import AlibabaEcsProvider
-from cloudnet.providers.alibaba_ens import AlibabaEnsProvider
-from cloudnet.providers.alibaba_sag import AlibabaSagProvider
-from cloudnet.providers.huawei_nat import HuaweiNatProvider
+from cloudnet.providers.catalog import PLUGINS, plugin
+from cloudnet.providers.plugin import Accepted, BuildContext
 
 __all__ = [
     "DEFAULT_RATE",
@@ -57,6 +41,8 @@ __all__ = [
     "EndpointRefused",
     "ProviderRegistry",
     "UnsupportedProvider",
+    "check_credentials",
+    "endpoint_policy",
 ]
 
 #: The operator-wide cap on every bucket (``cloudnet run --cloud-rate``), calls per second.
@@ -64,42 +50,30 @@ DEFAULT_RATE = 50.0
 DEFAULT_BURST = 50
 
 #: Calls per second and burst per (endpoint, account) when a ProviderConfig sets no
-#: ``rateLimit``. The clouds publish their limits per API and per account, not one
-#: figure per product, so these stay below every published per-account figure we found:
-#: * Alibaba ECS: "API throttling" (alibabacloud.com/help/en/elastic-compute-service/
-#:   latest/api-throttling): per API, per region, per account (RAM users share it),
-#:   thresholds per minute shown in Quota Center, "API Rate Limits"; a throttled API
-#:   recovers the next minute.
-#: * Alibaba ENS and SAG: the same Quota Center "API Rate Limits" per account; their
-#:   API references publish no figure. The per-user figures Alibaba does publish for
-#:   comparable products are 10 per second and above (Real-Time Communication
-#:   "API QPS limits", help.aliyun.com/document_detail/342760.html).
-#: * Huawei NAT: the API reference publishes no figure; Huawei's per-user figures
-#:   elsewhere are 10 per second per API ("Request Throttling", Customer Operation
-#:   Capabilities API, support.huaweicloud.com/intl/en-us/api-oce/fci_00002.html),
-#:   and the API gateway answers APIGW.0308 / 429 above the limit.
-PROVIDER_RATE_LIMITS: Mapping[str, tuple[float, int]] = {
-    "huawei-nat": (10.0, 10),
-    "alibaba-ens": (10.0, 10),
-    "alibaba-sag": (10.0, 10),
-    "alibaba-ecs": (10.0, 10),
-}
+#: ``rateLimit``: each plugin's ``rate`` (:data:`cloudnet.providers.plugin.DEFAULT_PROVIDER_RATE`
+#: unless it says otherwise, with the sources of that figure).
+PROVIDER_RATE_LIMITS: Mapping[str, tuple[float, int]] = {p.name: p.rate for p in PLUGINS}
 #: Requests in flight (and connections) per endpoint. Enough for the default rate at
 #: half a second per call; httpcore's CPU per request grows with the pool's size
 #: (2,000 loopback calls: 4.5 ms of CPU each with 20 connections, 2.7 ms with 10).
 MAX_CONNECTIONS = 10
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-ENS_VERSION = "2017-11-10"
-SAG_VERSION = "2018-03-13"
-ECS_VERSION = "2014-05-26"
 
 
-#: Alibaba RPC providers: provider class, API version, error table.
-ALIBABA: dict[str, tuple[Callable[[AlibabaRpcClient], Any], str, Mapping[str, ErrorClass]]] = {
-    "alibaba-ens": (AlibabaEnsProvider, ENS_VERSION, ENS_ERRORS),
-    "alibaba-sag": (AlibabaSagProvider, SAG_VERSION, SAG_ERRORS),
-    "alibaba-ecs": (AlibabaEcsProvider, ECS_VERSION, ECS_ERRORS),
-}
+async def check_credentials(provider: Any, config: ProviderConfigSpecBase) -> Accepted:
+    """The provider's plugin's cheap read (ProviderConfig Ready); the cloud's error if refused."""
+    found = plugin(config.provider)
+    if found is None:
+        raise UnsupportedProvider(f"provider {config.provider} is not supported yet")
+    return await found.check(provider, config)
+
+
+def endpoint_policy(allowed: Iterable[Origin | str] = ()) -> EndpointPolicy:
+    """The endpoint policy of the installed providers' public hosts, plus ``allowed``."""
+    return EndpointPolicy(
+        allowed,
+        products={p.name: ProductHosts.of(p.default_hosts, exact=p.exact_hosts) for p in PLUGINS},
+    )
 
 
 class UnsupportedProvider(Exception):
@@ -111,14 +85,6 @@ def _digest(data: Mapping[str, str]) -> str:
     for key in sorted(data):
         h.update(key.encode() + b"\0" + data[key].encode() + b"\0")
     return h.hexdigest()
-
-
-def _identity(secret: Mapping[str, str]) -> str:
-    """Who the calls are made as: the access key id, else the (Huawei) token; never a secret.
-
-    Only ever used through :func:`account_key`'s digest.
-    """
-    return secret.get("accessKeyId") or secret.get("token") or ""
 
 
 class ProviderRegistry:
@@ -148,7 +114,7 @@ class ProviderRegistry:
         """
         self._limiters = RateLimiterRegistry(rate, burst)
         self._observer = observer
-        self.policy = EndpointPolicy(allowed)
+        self.policy = endpoint_policy(allowed)
         self._http: dict[str, httpx.AsyncClient] = {}
         self._providers: dict[tuple[str, ...], Any] = {}
         self._rrsa_settings = rrsa
@@ -187,25 +153,31 @@ class ProviderRegistry:
     def _observer_for(self, provider: str) -> CallObserver | None:
         return None if self._observer is None else functools.partial(self._observer, provider)
 
-    def limiter(self, config: ProviderConfigSpec, secret: Mapping[str, str]) -> TokenBucket:
+    def limiter(self, config: ProviderConfigSpecBase, secret: Mapping[str, str]) -> TokenBucket:
         """The bucket of this config's account at its endpoint, with its limits applied."""
         default_rate, default_burst = PROVIDER_RATE_LIMITS.get(
             config.provider, (DEFAULT_RATE, DEFAULT_BURST)
         )
         limit = config.rate_limit
+        found = plugin(config.provider)
+        identity = found.identity(secret) if found is not None else ""
         return self._limiters.for_account(
             config.public_endpoint(),
-            account_key(f"{config.provider}\0{_identity(secret)}"),
+            account_key(f"{config.provider}\0{identity}"),
             rate=limit.qps if limit is not None else default_rate,
             burst=limit.effective_burst if limit is not None else default_burst,
         )
 
-    def get(self, config: ProviderConfigSpec, secret: Mapping[str, str]) -> Any:
+    def get(self, config: ProviderConfigSpecBase, secret: Mapping[str, str]) -> Any:
         """The provider for this config.
 
-        Raises :class:`EndpointRefused` (before any client exists) for an
-        endpoint the policy refuses, ValueError for unusable credentials.
+        Raises :class:`UnsupportedProvider` for a provider no plugin serves,
+        :class:`EndpointRefused` (before any client exists) for an endpoint
+        the policy refuses, ValueError for unusable credentials.
         """
+        found = plugin(config.provider)
+        if found is None:
+            raise UnsupportedProvider(f"provider {config.provider} is not supported yet")
         endpoint = config.public_endpoint()
         origin = self.policy.check(config.provider, endpoint)
         # Looked up on every call: a changed rateLimit applies to the account's bucket.
@@ -215,49 +187,19 @@ class ProviderRegistry:
         cached = self._providers.get(key)
         if cached is not None:
             return cached
-        if config.provider == "huawei-nat":
-            assert config.project_id is not None  # the model requires it for huawei-nat
-            credentials: HuaweiCredentials | HuaweiCredentialSource
-            if HuaweiPasswordCredentials.wanted(secret):
-                iam = huawei_iam_endpoint(config.region, self._iam_endpoint)
-                credentials = HuaweiPasswordCredentials(
-                    self._client(iam),
-                    iam_endpoint=iam,
-                    user=secret.get("userName", ""),
-                    password=secret.get("password", ""),
-                    domain=secret.get("domainName", ""),
-                    project_id=config.project_id,
-                )
-            else:
-                credentials = HuaweiCredentials.from_secret_data(secret)
-            client = HuaweiNatClient(
-                self._client(endpoint, origin),
+        provider = found.build(
+            BuildContext(
+                config=config,
+                secret=secret,
                 endpoint=endpoint,
-                project_id=config.project_id,
-                credentials=credentials,
-                rate_limiter=limiter,
+                http=self._client(endpoint, origin),
+                limiter=limiter,
                 observer=self._observer_for(config.provider),
+                identity_http=self._client,
+                rrsa=self.rrsa,
+                iam_endpoint=self._iam_endpoint,
             )
-            provider: Any = HuaweiNatProvider(client)
-        elif config.provider in ALIBABA:
-            make, version, errors = ALIBABA[config.provider]
-            provider = make(
-                AlibabaRpcClient(
-                    self._client(endpoint, origin),
-                    endpoint=endpoint,
-                    credentials=(
-                        self.rrsa()
-                        if config.credentials_source == "RRSA"
-                        else AlibabaCredentials.from_secret_data(secret)
-                    ),
-                    version=version,
-                    errors=errors,
-                    rate_limiter=limiter,
-                    observer=self._observer_for(config.provider),
-                )
-            )
-        else:
-            raise UnsupportedProvider(f"provider {config.provider} is not supported yet")
+        )
         self._providers[key] = provider
         return provider
 

@@ -14,9 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cloudnet.api.common import Phase
-from cloudnet.api.dnat import HuaweiNatSpec
 from cloudnet.clouds.errors import CloudError, ErrorClass
-from cloudnet.clouds.huawei import DEFAULT_PAGE_SIZE, HuaweiNatClient
 from cloudnet.core.provider import (
     Capabilities,
     Delta,
@@ -25,6 +23,8 @@ from cloudnet.core.provider import (
     ProviderBase,
     WriteResult,
 )
+from cloudnet.providers.huawei_nat.client import DEFAULT_PAGE_SIZE, HuaweiNatClient
+from cloudnet.providers.huawei_nat.spec import HuaweiNatSpec
 
 _PHASES = {p.value for p in Phase}
 #: The spec fields that are not compared: the gateway is the scope (and immutable).

@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from cloudnet.api.common import Phase
-from cloudnet.api.nic import NetworkInterfaceConfigSpec
 from cloudnet.clouds.alibaba import AlibabaRpcClient
 from cloudnet.clouds.errors import CloudError, ErrorClass
 from cloudnet.core.provider import (
@@ -34,6 +33,7 @@ from cloudnet.core.provider import (
     ProviderBase,
     WriteResult,
 )
+from cloudnet.providers.alibaba_ecs.spec import NetworkInterfaceConfigSpec
 
 MODIFY = "ModifyNetworkInterfaceAttribute"
 WRITE_ONLY = frozenset({"RxQueueSize", "TxQueueSize"})

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cloudnet.api.alibaba_ens import AlibabaEnsSpec
 from cloudnet.api.common import Phase
 from cloudnet.clouds.alibaba import AlibabaRpcClient
 from cloudnet.clouds.errors import CloudError, ErrorClass
@@ -29,6 +28,7 @@ from cloudnet.core.provider import (
     ProviderBase,
     WriteResult,
 )
+from cloudnet.providers.alibaba_ens.spec import AlibabaEnsSpec
 
 LIST = "DescribeForwardTableEntries"
 #: DescribeForwardTableEntries' largest page.

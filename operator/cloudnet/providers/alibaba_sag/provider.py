@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from cloudnet.api.alibaba_sag import AlibabaSagSpec
 from cloudnet.api.common import Phase
 from cloudnet.clouds.alibaba import AlibabaRpcClient
 from cloudnet.clouds.errors import CloudError
@@ -30,6 +29,7 @@ from cloudnet.core.provider import (
     UpdateStyle,
     WriteResult,
 )
+from cloudnet.providers.alibaba_sag.spec import AlibabaSagSpec
 
 #: DescribeDnatEntries' largest page (its reference: PageSize at most 50).
 PAGE_SIZE = 50
