@@ -43,9 +43,10 @@ import httpx
 from cloudnet.api.errors import ErrorClass
 from cloudnet.clouds.egress import Origin
 from cloudnet.clouds.ratelimit import RateLimiterRegistry
-from cloudnet.handlers import dnat, nic
+from cloudnet.handlers import dnat
 from cloudnet.handlers.common import Kind, Resolver
 from cloudnet.handlers.context import OperatorContext
+from cloudnet.handlers.run import KINDS as HANDLER_KINDS
 from cloudnet.handlers.watch import WatchCache
 from cloudnet.providers.registry import ProviderRegistry
 from cloudnet.sim import alibaba_ens
@@ -386,7 +387,7 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             name="alibaba-ecs",
-            kind=nic.KIND,
+            kind=HANDLER_KINDS["NetworkInterfaceConfig"],
             provider_config="ecs",
             family="alibaba-ecs",
             create=None,
