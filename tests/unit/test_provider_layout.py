@@ -49,9 +49,7 @@ def _registration_line(line: str) -> bool:
 
 
 def test_every_provider_package_is_registered_and_every_plugin_has_a_package() -> None:
-    on_disk = {
-        p.name for p in PROVIDERS.iterdir() if p.is_dir() and (p / "__init__.py").exists()
-    }
+    on_disk = {p.name for p in PROVIDERS.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     assert on_disk == {_package(p) for p in catalog.PLUGINS}
 
 
