@@ -9,8 +9,8 @@ pointed at it, work unchanged.
 
 Layout: ``families/<family>/`` holds one API family each (its world,
 routes, auth, admin edits and inventory fragment, described by its
-``FAMILY``); ``gateways/`` the cloud gateways several families share
-(Huawei's API Gateway, Alibaba's POP gateway); ``registry`` installs the
+``FAMILY``); ``gateways/`` the gateways several families of one cloud
+share (its credentials, signatures, error bodies); ``registry`` installs the
 families, one line each. The shared modules name no family: ``core`` (what
 every API shares), ``family`` (the descriptions), ``inventory`` (the YAML's
 models, composed from the families'), ``state`` (store + persistence),

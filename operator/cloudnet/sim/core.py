@@ -64,7 +64,7 @@ class SimError(Exception):
         self.code = code
         self.message = message
         self.retry_after = retry_after
-        #: extra body fields a family renders beside its code (Alibaba AccessDeniedDetail)
+        #: extra body fields a family renders beside its code (a denial's details, say)
         self.detail = detail or {}
 
 

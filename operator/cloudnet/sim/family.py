@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True)
 class Section:
-    """Where one model sits in the inventory YAML (``("alibaba", "ens")``: ``alibaba.ens``).
+    """Where one model sits in the inventory YAML (``("cloud", "product")``: ``cloud.product``).
 
     Paths are how the YAML stays as it was while its models live with their
     families: the inventory module builds the nodes above the sections.
@@ -53,7 +53,7 @@ class Edits:
     kinds: tuple[str, ...]
     find: Callable[[Store, str, str], BaseModel | None]
     tables: Callable[[Store], dict[str, MutableMapping[str, Any]]] = lambda store: {}
-    #: how a 404 names the object ("ENS " -> "no ENS forward_entries object ...")
+    #: how a 404 names the object ("XYZ " -> "no XYZ widgets object ...")
     label: str = ""
 
 
@@ -76,7 +76,7 @@ class Gateway:
 class Family:
     """One simulated API family, as its folder describes it to the shared modules."""
 
-    #: the folder's name (``huawei_nat``); the log names its APIs by ``ApiFamily.name``
+    #: the folder's name (``families/<name>/``); the log names its APIs by ``ApiFamily.name``
     name: str
     #: the routable APIs of the family, bound to one store
     apis: Callable[[Store], Sequence[ApiFamily]]

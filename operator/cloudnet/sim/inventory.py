@@ -1,7 +1,7 @@
 """The simulator's world, as pydantic models of the inventory YAML, composed from the families.
 
 The inventory names everything the simulated clouds know before the first
-call (projects, NAT gateways, EIPs, ports, test credentials) and the
+call (what each family's API refers to, test credentials) and the
 simulator's knobs (``settings``). The same models are the persisted state:
 ``--state`` writes an inventory (plus the objects created through the APIs)
 as JSON, so a state file is simply a newer inventory and wins over the YAML.
@@ -91,7 +91,7 @@ class World:
 
 def _settings_model(fragments: Sequence[type[BaseModel]]) -> type[CoreSettings]:
     """One flat model inheriting every fragment, so a family's own settings class types its
-    reads (``isinstance(settings, EnsSettings)`` holds) while the YAML stays one section."""
+    reads (``isinstance(settings, ItsSettings)`` holds) while the YAML stays one section."""
     seen: dict[str, str] = {}
     for fragment in fragments:
         for name in fragment.model_fields:

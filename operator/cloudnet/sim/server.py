@@ -7,10 +7,10 @@ faults and the request log behave the same whatever the cloud::
         ─▶ handler (mutates the store, commits the state file) ─▶ log ─▶ answer
 
 The APIs of the registered families (``sim/registry.py``) are tried in
-order, then the fallbacks of their gateways (the Alibaba POP gateway's
-answers for versions no product serves); each claims the requests it serves.
-A request none claims gets the ``unrouted`` answer of the first gateway that
-has one (Huawei's 404 ``APIGW.0101``). Every answer carries ``X-Request-Id``.
+order, then the fallbacks of their gateways (a gateway's answer for what
+none of its products serves); each claims the requests it serves. A request
+none claims gets the ``unrouted`` answer of the first gateway that has one
+(a gateway's "no such API" 404). Every answer carries ``X-Request-Id``.
 Each API words throttling and errors its own way (``ApiFamily.throttle``,
 ``ApiFamily.render_error``); this module knows no family by name.
 
