@@ -3,7 +3,7 @@
 One test (or table row) per rule and error code of the NAT Gateway API
 reference ("Querying Details of a DNAT Rule", its sibling DNAT pages and
 "Error Codes"; docs/fidelity.md names them), as implemented in
-cloudnet/sim/huawei_nat.py.
+cloudnet/sim/families/huawei_nat/api.py.
 """
 
 from __future__ import annotations
