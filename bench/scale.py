@@ -69,7 +69,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.svgplot import downsample  # noqa: E402
-from cloudnet.sim.inventory import Inventory, default_inventory_text  # noqa: E402
+from cloudnet.sim.inventory import default_inventory_text, installed  # noqa: E402
 from cloudnet_devkit.kubeapi.runner import ServerHandle, serve  # noqa: E402
 from cloudnet_devkit.kubeapi.server import TestKubeAPI  # noqa: E402
 from cloudnet_devkit.kubeapi.wire import Obj, StoreKey  # noqa: E402
@@ -345,7 +345,7 @@ def write_inventory(path: Path, gateways: int, log_size: int) -> dict[str, str]:
                 "bound_to": None,
             }
         )
-    Inventory.model_validate(data)  # fail here, not in the simulator
+    installed().validate(data)  # fail here, not in the simulator
     path.write_text(yaml.safe_dump(data))
     key = next(
         k for k in data["credentials"]["huawei"]["access_keys"] if k["project_id"] == project["id"]

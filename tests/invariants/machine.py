@@ -54,6 +54,7 @@ from cloudnet.core.resource import ANN_CREATE_PENDING, ANN_EXTERNAL_ID, ANN_PAUS
 from cloudnet.handlers.common import delete_object, reconcile_object
 from cloudnet.handlers.drift import check_once
 from cloudnet.handlers.watch import intent_changed
+from cloudnet.sim.families.alibaba_ecs.world import EcsTables
 from tests.invariants.kube import Key
 from tests.invariants.world import (
     ACTOR,
@@ -316,7 +317,7 @@ class InvariantMachine(RuleBasedStateMachine):
                 f"cloud object(s) {sorted(mine)} still exist and the spec asks for Delete",
             )
         if self.profile.restores(spec) and tracked.uid in self.world.originals:
-            eni = self.world.sim.store.ecs_network_interface(ENIS[tracked.slot])
+            eni = self.world.sim.store.tables(EcsTables).network_interface(ENIS[tracked.slot])
             assert eni is not None
             original = self.world.originals[tracked.uid]
             now = eni_view(eni)
@@ -904,7 +905,7 @@ class InvariantMachine(RuleBasedStateMachine):
             if self.profile.creates:
                 obj = live.get(claimed or "")
             else:
-                obj = self.world.sim.store.ecs_network_interface(claimed or "")
+                obj = self.world.sim.store.tables(EcsTables).network_interface(claimed or "")
             if obj is None:
                 self.fail(
                     "settle", f"{name} is ACTIVE but its cloud object {claimed} does not exist"

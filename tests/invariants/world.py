@@ -49,11 +49,15 @@ from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.run import KINDS as HANDLER_KINDS
 from cloudnet.handlers.watch import WatchCache
 from cloudnet.providers.registry import ProviderRegistry
-from cloudnet.sim import alibaba_ens
 from cloudnet.sim import state as sim_state
+from cloudnet.sim.families.alibaba_ecs.world import EcsTables
+from cloudnet.sim.families.alibaba_ens.world import EnsTables
+from cloudnet.sim.families.alibaba_ens.world import settle as ens_settle
+from cloudnet.sim.families.alibaba_sag.world import SagTables
+from cloudnet.sim.families.huawei_nat.world import NatTables
+from cloudnet.sim.families.huawei_nat.world import settle as huawei_settle
 from cloudnet.sim.faults import FaultRule
-from cloudnet.sim.huawei_nat import settle as huawei_settle
-from cloudnet.sim.inventory import Inventory, load_inventory
+from cloudnet.sim.inventory import installed, load_inventory
 from cloudnet.sim.server import Simulator, create_app
 from tests.invariants.kube import MemoryKube
 from tests.sim.simkit import FakeClock
@@ -247,13 +251,13 @@ class Profile:
         now = sim.clock()
         store = sim.store
         if self.name == "huawei-nat":
-            huawei_settle(store, sim.settings, now)
-            return dict(store.dnat_rules)
+            huawei_settle(store, now)
+            return dict(store.tables(NatTables).dnat_rules)
         if self.name == "alibaba-ens":
-            alibaba_ens.settle(store, sim.settings, now)
-            return dict(store.ens_forward_entries)
+            ens_settle(store, now)
+            return dict(store.tables(EnsTables).forward_entries)
         if self.name == "alibaba-sag":
-            return dict(store.sag_dnat_entries)
+            return dict(store.tables(SagTables).dnat_entries)
         return {}
 
     def created_id(self, action: str, body: Mapping[str, Any]) -> str | None:
@@ -299,9 +303,9 @@ class Profile:
     def vanish(self, sim: Simulator, object_id: str) -> None:
         """Someone deletes the object outside Kubernetes."""
         table = {
-            "huawei-nat": sim.store.dnat_rules,
-            "alibaba-ens": sim.store.ens_forward_entries,
-            "alibaba-sag": sim.store.sag_dnat_entries,
+            "huawei-nat": sim.store.tables(NatTables).dnat_rules,
+            "alibaba-ens": sim.store.tables(EnsTables).forward_entries,
+            "alibaba-sag": sim.store.tables(SagTables).dnat_entries,
         }[self.name]
         table.pop(object_id, None)
 
@@ -534,7 +538,7 @@ def sim_app(clock: FakeClock, rng: random.Random) -> Any:
     """``create_app`` on the default inventory, parsed once per process (YAML is slow)."""
     if not _INVENTORY:
         _INVENTORY.update(load_inventory(None).model_dump())
-    fresh = Inventory.model_validate(_INVENTORY)
+    fresh = installed().validate(_INVENTORY)
     with unittest.mock.patch.object(sim_state, "load_inventory", lambda _path: fresh):
         return create_app(admin=True, clock=clock, rng=rng)
 
@@ -652,7 +656,7 @@ class World:
         if actor.uid is None or actor.uid in self.originals:
             return
         eni_id = request.url.params.get("NetworkInterfaceId")
-        eni = self.sim.store.ecs_network_interface(str(eni_id))
+        eni = self.sim.store.tables(EcsTables).network_interface(str(eni_id))
         if eni is not None:
             self.originals[actor.uid] = eni_view(eni)
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from cloudnet.sim.families.huawei_nat.world import NatTables
 from cloudnet.sim.faults import FaultRule
 from cloudnet.sim.server import create_app
 from tests.sim.simkit import (
@@ -222,10 +223,10 @@ async def test_drop_response_after_commit_holds_then_answers(
     assert not task.done()
     # the write is committed while the answer is held
     store = app.state.simulator.store
-    assert len(store.dnat_rules) == 1
+    assert len(store.tables(NatTables).dnat_rules) == 1
     response = await task
     assert response.status_code == 201
-    assert response.json()["dnat_rule"]["id"] in store.dnat_rules
+    assert response.json()["dnat_rule"]["id"] in store.tables(NatTables).dnat_rules
     entry = (await admin.get("/_sim/requests")).json()["requests"][-1]
     assert entry["committed"] and entry["held"]
 

@@ -25,7 +25,7 @@ from cloudnet.clouds.alibaba import AlibabaCredentials, AlibabaRpcClient
 from cloudnet.clouds.errors import CloudError, ErrorClass
 from cloudnet.clouds.signing import acs3_authorization, alibaba_v1_signature
 from cloudnet.providers.alibaba_ens.errors import ENS_ERRORS
-from cloudnet.sim.alibaba_rpc import alibaba_request_id
+from cloudnet.sim.gateways.alibaba_pop import AlibabaGateway, alibaba_request_id
 from tests.sim.alibaba_kit import (
     AK,
     DATE_FORMAT,
@@ -265,7 +265,7 @@ async def test_user_flow_control_counts_per_account_and_api(ali: Ali, app: Starl
 
 
 async def test_a_disabled_key_is_invalid_access_key_id_inactive(ali: Ali, app: Starlette) -> None:
-    key = sim(app).store.alibaba_access_key(AK)
+    key = sim(app).store.shared(AlibabaGateway).access_key(AK)
     assert key is not None
     key.enabled = False
     response = await ali.call(DESCRIBE, {"NatGatewayId": NAT})

@@ -20,6 +20,7 @@ import pytest
 from starlette.applications import Starlette
 
 from cloudnet.providers.alibaba_ecs.errors import ECS_ERRORS
+from cloudnet.sim.gateways.alibaba_pop import AlibabaGateway
 from cloudnet.sim.server import create_app
 from tests.sim.alibaba_ecs_ids import (
     ATTACHING,
@@ -794,7 +795,7 @@ async def test_read_only_key_is_forbidden_sub_user(ecs: Ecs) -> None:
 
 
 async def test_key_without_ecs_is_forbidden(ecs: Ecs, app: Starlette) -> None:
-    key = sim(app).store.alibaba_access_key(ecs.ali.ak)
+    key = sim(app).store.shared(AlibabaGateway).access_key(ecs.ali.ak)
     assert key is not None
     key.products = ["ens"]
     # Modify: its reference's Forbidden.SubUser; reads: Forbidden.RAM naming the action

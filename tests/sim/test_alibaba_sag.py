@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from cloudnet.sim.families.alibaba_sag.world import SagTables
 from cloudnet.sim.inventory import load_inventory
 from cloudnet.sim.server import create_app
 from tests.sim.alibaba_kit import (
@@ -651,7 +652,7 @@ async def test_sag_state_survives_a_restart(tmp_path: Path, make_client: ClientF
     [net] = await again.entries(Type="Internet")
     assert (net["DnatEntryId"], net["ExternalIp"], net["IpProtocol"]) == (internet, WAN1, "any")
     await again.err(ADD, dnat(ExternalPort="443", InternalPort="8443"), "DuplicatedDnatEntry", 400)
-    instance = sim(second).store.sag_instance(SAG_HZ)
+    instance = sim(second).store.tables(SagTables).instance(SAG_HZ)
     assert instance is not None and instance.status == "Offline"
 
 

@@ -63,16 +63,16 @@ def codes_of(module: Path) -> set[str]:
 
 
 FAMILIES: list[tuple[str, Mapping[str, ErrorClass]]] = [
-    ("huawei_nat.py", HUAWEI_NAT_ERRORS),
-    ("huawei_apigw.py", HUAWEI_NAT_ERRORS),
-    ("alibaba_ens.py", ENS_ERRORS),
-    ("alibaba_sag.py", SAG_ERRORS),
-    ("alibaba_ecs.py", ECS_ERRORS),
-    ("alibaba_sts.py", STS_ERRORS),
-    ("huawei_iam.py", {**IAM_ERRORS, **HUAWEI_NAT_ERRORS}),
+    ("families/huawei_nat/api.py", HUAWEI_NAT_ERRORS),
+    ("gateways/huawei_apig.py", HUAWEI_NAT_ERRORS),
+    ("families/alibaba_ens/api.py", ENS_ERRORS),
+    ("families/alibaba_sag/api.py", SAG_ERRORS),
+    ("families/alibaba_ecs/api.py", ECS_ERRORS),
+    ("families/alibaba_sts/api.py", STS_ERRORS),
+    ("families/huawei_iam/api.py", {**IAM_ERRORS, **HUAWEI_NAT_ERRORS}),
     # the POP gateway's pipeline; its NoPermission is ENS's own code (SAG and ECS answer
     # their own words for it), so the product tables together are the reference
-    ("alibaba_rpc.py", {**ENS_ERRORS, **SAG_ERRORS, **ECS_ERRORS}),
+    ("gateways/alibaba_pop.py", {**ENS_ERRORS, **SAG_ERRORS, **ECS_ERRORS}),
 ]
 
 
@@ -88,6 +88,8 @@ def test_every_code_the_simulator_answers_is_in_the_client_table(
 
 def test_the_scan_finds_known_codes() -> None:
     # guards the scan itself: a few codes each module is known to answer
-    assert {"NAT.0319", "NAT.0305", "NAT.0304"} <= codes_of(SIM / "huawei_nat.py")
-    assert {"DuplicatedDnatEntry", "InstanceNotExit"} <= codes_of(SIM / "alibaba_sag.py")
-    assert "Forbidden.RAM" in codes_of(SIM / "alibaba_ecs.py")
+    assert {"NAT.0319", "NAT.0305", "NAT.0304"} <= codes_of(SIM / "families/huawei_nat/api.py")
+    assert {"DuplicatedDnatEntry", "InstanceNotExit"} <= codes_of(
+        SIM / "families/alibaba_sag/api.py"
+    )
+    assert "Forbidden.RAM" in codes_of(SIM / "families/alibaba_ecs/api.py")

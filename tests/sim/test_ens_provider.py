@@ -20,6 +20,7 @@ from cloudnet.core.reconciler import Policy, Reconciler
 from cloudnet.providers.alibaba_ens import AlibabaEnsProvider
 from cloudnet.providers.alibaba_ens.errors import ENS_ERRORS
 from cloudnet.providers.alibaba_ens.spec import AlibabaEnsSpec
+from cloudnet.sim.families.alibaba_ens.world import EnsTables
 from cloudnet.sim.faults import FaultRule
 from cloudnet.sim.server import create_app
 from cloudnet.sim.state import Store
@@ -61,7 +62,7 @@ def release_gateway(store: Store, gateway_id: str) -> None:
     """What the cloud does when a gateway is released: it and its entries go."""
     ens = store.inventory.alibaba.ens
     ens.nat_gateways = [g for g in ens.nat_gateways if g.id != gateway_id]
-    entries = store.ens_forward_entries
+    entries = store.tables(EnsTables).forward_entries
     for entry_id in [e.id for e in entries.values() if e.nat_gateway_id == gateway_id]:
         del entries[entry_id]
     store.commit()

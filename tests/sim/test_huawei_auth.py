@@ -17,6 +17,7 @@ from cloudnet.clouds.errors import CloudError, ErrorClass
 from cloudnet.clouds.huawei import HuaweiCredentials
 from cloudnet.clouds.signing import HUAWEI_DATE_FORMAT
 from cloudnet.providers.huawei_nat.client import HuaweiNatClient
+from cloudnet.sim.families.huawei_nat.world import NatTables
 from cloudnet.sim.server import create_app
 from tests.sim.simkit import (
     ACCOUNT_AK,
@@ -174,7 +175,7 @@ async def test_an_iam_users_key_acts_in_every_project_of_its_account(
     for project in (PROJECT, OTHER_PROJECT):
         assert (await user.get(f"/v2/{project}/dnat_rules")).status_code == 200
     # a project of another account is not the user's
-    sim(app).store.projects[OTHER_PROJECT].account = "another-account"
+    sim(app).store.tables(NatTables).projects[OTHER_PROJECT].account = "another-account"
     response = await user.get(f"/v2/{OTHER_PROJECT}/dnat_rules")
     assert "account sim-account" in assert_error(response, 403, "APIGW.0302")["error_msg"]
 

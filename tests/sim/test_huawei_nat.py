@@ -3,7 +3,7 @@
 One test (or table row) per rule and error code of the NAT Gateway API
 reference ("Querying Details of a DNAT Rule", its sibling DNAT pages and
 "Error Codes"; docs/fidelity.md names them), as implemented in
-cloudnet/sim/huawei_nat.py.
+cloudnet/sim/families/huawei_nat/api.py.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from cloudnet.sim.families.huawei_nat.world import NatTables
 from tests.sim.simkit import (
     EIP1,
     EIP1_ADDRESS,
@@ -1156,9 +1157,9 @@ async def test_rules_of_another_project_are_invisible(
     rule_id = await create_active(hw, clock)
     # a rule of project two, made directly in the store
     store = sim(app).store
-    assert len(store.dnat_rules) == 1
-    rule = store.dnat_rules[rule_id]
-    store.dnat_rules["foreign"] = rule.model_copy(
+    assert len(store.tables(NatTables).dnat_rules) == 1
+    rule = store.tables(NatTables).dnat_rules[rule_id]
+    store.tables(NatTables).dnat_rules["foreign"] = rule.model_copy(
         update={"id": "foreign", "tenant_id": "26ce0fce27e8211cf510fdefebfc510f"}
     )
     assert {r["id"] for r in (await hw.get(RULES)).json()["dnat_rules"]} == {rule_id}

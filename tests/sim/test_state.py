@@ -14,7 +14,8 @@ import httpx
 import pytest
 import yaml
 
-from cloudnet.sim.inventory import DEFAULT_INVENTORY_NAME, Inventory, load_inventory
+from cloudnet.sim.families.huawei_nat.world import NatTables
+from cloudnet.sim.inventory import DEFAULT_INVENTORY_NAME, installed, load_inventory
 from cloudnet.sim.server import create_app
 from tests.sim.simkit import (
     AK,
@@ -57,11 +58,11 @@ def test_default_inventory_is_complete() -> None:
 def test_inventory_keeps_unknown_cloud_sections_but_rejects_typos(tmp_path: Path) -> None:
     data = yaml.safe_load(INVENTORY.read_text())
     data["azure"] = {"regions": [{"id": "eastus"}]}
-    world = Inventory.model_validate(data)
+    world = installed().validate(data)
     assert world.model_dump()["azure"] == {"regions": [{"id": "eastus"}]}
     data["huawei"]["projects"][0]["nat_gateway"] = []
     with pytest.raises(ValueError, match="nat_gateway"):
-        Inventory.model_validate(data)
+        installed().validate(data)
 
 
 async def test_state_survives_a_restart(tmp_path: Path, make_client: ClientFactory) -> None:
@@ -98,11 +99,11 @@ async def test_an_existing_state_file_wins_over_the_inventory(
     other_inventory.write_text("settings: {huawei_dnat_create_delay: 7}\n")
     app = create_app(inventory=other_inventory, state=state)
     assert sim(app).settings.huawei_dnat_create_delay == 42.0
-    assert sim(app).store.nat_gateway(PROJECT, GW) is not None
+    assert sim(app).store.tables(NatTables).nat_gateway(PROJECT, GW) is not None
     # without a state file the inventory is used
     fresh = create_app(inventory=other_inventory)
     assert sim(fresh).settings.huawei_dnat_create_delay == 7
-    assert sim(fresh).store.projects == {}
+    assert sim(fresh).store.tables(NatTables).projects == {}
 
 
 async def test_state_writes_are_atomic_and_leave_no_temporaries(
@@ -162,8 +163,8 @@ def test_cloudnet_sim_cli_persists_across_a_restart(tmp_path: Path) -> None:
 
 
 def test_rule_table_indexes_follow_every_change() -> None:
-    from cloudnet.sim.inventory import DnatRule
-    from cloudnet.sim.state import RuleTable
+    from cloudnet.sim.families.huawei_nat.inventory import DnatRule
+    from cloudnet.sim.families.huawei_nat.world import RuleTable
 
     def rule(rule_id: str, gateway: str, eip: str = "", global_eip: str = "") -> DnatRule:
         return DnatRule(

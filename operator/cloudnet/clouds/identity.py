@@ -79,7 +79,7 @@ DEFAULT_DURATION = 3600
 _REDACTED = "**********"
 
 #: AssumeRoleWithOIDC's own codes (STS API reference, error codes of the call; *unconfirmed*
-#: where the simulator models them, see sim/alibaba_sts.py), over the POP gateway's.
+#: where the simulator models them, see sim/families/alibaba_sts/), over the POP gateway's.
 STS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
     {
         **GATEWAY_ERRORS,
@@ -97,7 +97,7 @@ STS_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
     }
 )
 
-#: IAM's answers to a password token request (*unconfirmed* codes, see sim/huawei_iam.py),
+#: IAM's answers to a password token request (*unconfirmed* codes, see sim/families/huawei_iam/),
 #: over the API gateway's (APIGW.0308 throttling and the like).
 IAM_ERRORS: Mapping[str, ErrorClass] = MappingProxyType(
     {

@@ -7,14 +7,15 @@ codes, models asynchronous states, quotas and throttling, and injects faults
 on demand. The official SDKs,
 pointed at it, work unchanged.
 
-Modules: ``inventory`` (the world as pydantic models of the YAML), ``state``
-(store + persistence), ``core`` (what every API family shares),
-``huawei_apigw`` (Huawei API Gateway auth and errors), ``huawei_nat``
-(Huawei NAT v2 DNAT rules), ``alibaba_rpc`` (Alibaba RPC dispatch, v1 and
-ACS3 signatures, errors, throttling), ``alibaba_ens`` (ENS forward entries),
-``alibaba_sag`` (Smart Access Gateway DNAT entries),
-``alibaba_ecs`` (ECS elastic network interfaces),
+Layout: ``families/<family>/`` holds one API family each (its world,
+routes, auth, admin edits and inventory fragment, described by its
+``FAMILY``); ``gateways/`` the gateways several families of one cloud
+share (its credentials, signatures, error bodies); ``registry`` installs the
+families, one line each. The shared modules name no family: ``core`` (what
+every API shares), ``family`` (the descriptions), ``inventory`` (the YAML's
+models, composed from the families'), ``state`` (store + persistence),
 ``faults``, ``admin`` (``/_sim/``), ``server`` (the ASGI app and ``serve``).
+See docs/simulator.md for adding a family.
 """
 
 from cloudnet.sim.server import create_app, serve

@@ -3,7 +3,9 @@
 They reach past the cloud APIs: read the request log, inject faults, edit
 cloud objects directly (drift made outside Kubernetes, failure states such
 as EIP_FREEZED), read the whole state, change settings at run time. No
-authentication: the simulator binds to loopback and is a test tool.
+authentication: the simulator binds to loopback and is a test tool. The
+object edits are the families' (``Family.edits``, described in each
+family's ``admin.py``); this module serves them without naming any.
 
 =======  ===================================  ===========================================
 GET      /_sim/requests[?family&action&caller] ``{"requests": [entry, ...]}`` oldest first
@@ -11,19 +13,11 @@ DELETE   /_sim/requests                        clear the log (204)
 POST     /_sim/faults                          a FaultRule or a list → 201 ``{"faults": [...]}``
 GET      /_sim/faults                          ``{"faults": [...]}`` (``fired``; ``count`` left)
 DELETE   /_sim/faults[/{id}]                   remove all / one (204; 404 unknown id)
-PATCH    /_sim/huawei/{kind}/{id}              merge fields into a dnat_rules, nat_gateways,
-                                               eips, global_eips or ports object → 200 the object
-PATCH    /_sim/alibaba/ens/{kind}/{id}         merge fields into an ENS forward_entries,
-                                               nat_gateways, eips, instances or snat_entries
-                                               object (inventory field names) → 200 the object
-PATCH    /_sim/alibaba/sag/{kind}/{id}         merge fields into a SAG dnat_entries or
-                                               instances object → 200 the object
-PATCH    /_sim/alibaba/ecs/{kind}/{id}         merge fields into an ECS network_interfaces,
-                                               instances, security_groups, instance_types,
-                                               regions or vpcs object → 200 the object
+PATCH    /_sim/{family path}/{kind}/{id}       merge fields (inventory field names) into an
+                                               object of one of the family's kinds → 200 the
+                                               object (``Family.edits``: the path and kinds)
 GET      /_sim/state                           the persisted state ``{"version", "inventory"}``
-                                               (Huawei rules, ENS forward entries, SAG DNAT
-                                               entries and ECS ENIs included)
+                                               (the objects made through the APIs included)
 GET      /_sim/settings                        the settings
 POST     /_sim/settings                        merge settings → 200 the settings
 =======  ===================================  ===========================================
@@ -38,46 +32,22 @@ fault rule that fired), ``committed`` (the write is in the store), ``held``
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from cloudnet.sim import alibaba_ens
+from cloudnet.sim.family import Family
 from cloudnet.sim.faults import FaultRule
-from cloudnet.sim.huawei_nat import settle
-from cloudnet.sim.inventory import Settings
 
 if TYPE_CHECKING:
     from cloudnet.sim.server import Simulator
 
 
-@dataclass(frozen=True)
-class _Editable:
-    """How the admin PATCH endpoint finds and edits one family's objects."""
-
-    label: str
-    kinds: tuple[str, ...]
-    settle: bool
-    tables: Callable[[], dict[str, dict[str, Any]]]
-    find: Callable[[str, str], BaseModel | None]
-
-
-_HUAWEI_KINDS = ("dnat_rules", "nat_gateways", "eips", "global_eips", "ports")
-_ENS_KINDS = ("forward_entries", "nat_gateways", "eips", "instances", "snat_entries")
-_ECS_KINDS = (
-    "network_interfaces",
-    "instances",
-    "security_groups",
-    "instance_types",
-    "regions",
-    "vpcs",
-)
-_SAG_KINDS = ("dnat_entries", "instances")
+_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -98,10 +68,12 @@ class _BadRequest(Exception):
 def admin_routes(sim: Simulator) -> list[BaseRoute]:
     """The ``/_sim/`` routes bound to one simulator."""
 
+    families = sim.store.world.families
+
     def settle_now() -> None:
         now = sim.clock()
-        huawei_changed = settle(sim.store, sim.settings, now)
-        if alibaba_ens.settle(sim.store, sim.settings, now) or huawei_changed:
+        changed = [f.settle(sim.store, now) for f in families if f.settle is not None]
+        if any(changed):
             sim.store.commit()
 
     async def get_requests(request: Request) -> Response:
@@ -137,74 +109,33 @@ def admin_routes(sim: Simulator) -> list[BaseRoute]:
             return _error(404, "no such fault rule")
         return Response(status_code=204)
 
-    def _in(objects: Iterable[Any], object_id: str) -> BaseModel | None:
-        return next((o for o in objects if getattr(o, "id", None) == object_id), None)
+    def patcher(family: Family) -> Callable[[Request], Awaitable[Response]]:
+        async def patch(request: Request) -> Response:
+            return await patch_object(request, family)
 
-    def _huawei(kind: str, object_id: str) -> BaseModel | None:
-        projects = sim.store.inventory.huawei.projects
-        return _in((o for p in projects for o in getattr(p, kind)), object_id)
+        return patch
 
-    # One description per family: the kinds it edits, the store tables whose objects
-    # are replaced whole (API-made objects), how to find inventory objects (edited in
-    # place), and whether lifecycle transitions are settled first.
-    families = {
-        "huawei": _Editable(
-            label="",
-            kinds=_HUAWEI_KINDS,
-            settle=True,
-            tables=lambda: {"dnat_rules": sim.store.dnat_rules},
-            find=_huawei,
-        ),
-        "ens": _Editable(
-            label="ENS ",
-            kinds=_ENS_KINDS,
-            settle=True,
-            tables=lambda: {"forward_entries": sim.store.ens_forward_entries},
-            find=lambda kind, oid: _in(getattr(sim.store.inventory.alibaba.ens, kind), oid),
-        ),
-        "sag": _Editable(
-            label="SAG ",
-            kinds=_SAG_KINDS,
-            settle=False,
-            tables=lambda: {"dnat_entries": sim.store.sag_dnat_entries},
-            find=lambda kind, oid: sim.store.sag_instance(oid),
-        ),
-        "ecs": _Editable(
-            label="ECS ",
-            kinds=_ECS_KINDS,
-            settle=False,
-            tables=dict,
-            find=lambda kind, oid: _in(getattr(sim.store.inventory.alibaba.ecs, kind), oid),
-        ),
-    }
-
-    async def patch_huawei(request: Request) -> Response:
-        return await patch_object(request, "huawei")
-
-    async def patch_alibaba(request: Request) -> Response:
-        product = request.path_params["product"]
-        if product == "huawei" or product not in families:
-            return _error(404, f"unknown Alibaba product {product!r}; one of ens, sag, ecs")
-        return await patch_object(request, product)
-
-    async def patch_object(request: Request, family_name: str) -> Response:
+    async def patch_object(request: Request, family: Family) -> Response:
         """Drift and failure states made outside the APIs (changed ports, stopped instances)."""
-        family = families[family_name]
+        edits = family.edits
+        assert edits is not None
         kind, object_id = request.path_params["kind"], request.path_params["object_id"]
-        if kind not in family.kinds:
-            return _error(404, f"unknown kind {kind!r}; one of {', '.join(family.kinds)}")
+        if kind not in edits.kinds:
+            return _error(404, f"unknown kind {kind!r}; one of {', '.join(edits.kinds)}")
         try:
             changes = await _json(request)
         except _BadRequest as exc:
             return _error(400, str(exc))
         if not isinstance(changes, dict):
             return _error(400, "body must be an object of fields to change")
-        if family.settle:
+        if family.settle is not None:
             settle_now()
-        table = family.tables().get(kind)
-        target = table.get(object_id) if table is not None else family.find(kind, object_id)
+        table = edits.tables(sim.store).get(kind)
+        target = (
+            table.get(object_id) if table is not None else edits.find(sim.store, kind, object_id)
+        )
         if target is None:
-            return _error(404, f"no {family.label}{kind} object {object_id}")
+            return _error(404, f"no {edits.label}{kind} object {object_id}")
         if "id" in changes and changes["id"] != object_id:
             return _error(400, "id cannot change")
         try:
@@ -239,7 +170,7 @@ def admin_routes(sim: Simulator) -> list[BaseRoute]:
             changes = await _json(request)
             if not isinstance(changes, dict):
                 raise _BadRequest("body must be an object of settings to change")
-            updated = Settings.model_validate({**sim.settings.model_dump(), **changes})
+            updated = type(sim.settings).model_validate({**sim.settings.model_dump(), **changes})
         except (_BadRequest, ValidationError) as exc:
             return _error(400, str(exc))
         settle_now()  # transitions due under the old delays happen under the old delays
@@ -248,6 +179,15 @@ def admin_routes(sim: Simulator) -> list[BaseRoute]:
         sim.store.commit()
         return JSONResponse(updated.model_dump())
 
+    async def unknown(request: Request) -> Response:
+        edits = [f"/_sim/{f.edits.path}/{{kind}}/{{id}}" for f in families if f.edits]
+        return _error(404, f"no such admin endpoint; the object edits are {', '.join(edits)}")
+
+    edit_routes = [
+        Route(f"/_sim/{f.edits.path}/{{kind}}/{{object_id}}", patcher(f), methods=["PATCH"])
+        for f in families
+        if f.edits is not None
+    ]
     return [
         Route("/_sim/requests", get_requests, methods=["GET"]),
         Route("/_sim/requests", clear_requests, methods=["DELETE"]),
@@ -255,9 +195,9 @@ def admin_routes(sim: Simulator) -> list[BaseRoute]:
         Route("/_sim/faults", list_faults, methods=["GET"]),
         Route("/_sim/faults", clear_faults, methods=["DELETE"]),
         Route("/_sim/faults/{fault_id}", delete_fault, methods=["DELETE"]),
-        Route("/_sim/huawei/{kind}/{object_id}", patch_huawei, methods=["PATCH"]),
-        Route("/_sim/alibaba/{product}/{kind}/{object_id}", patch_alibaba, methods=["PATCH"]),
+        *edit_routes,
         Route("/_sim/state", get_state, methods=["GET"]),
         Route("/_sim/settings", get_settings, methods=["GET"]),
         Route("/_sim/settings", post_settings, methods=["POST"]),
+        Route("/_sim/{rest:path}", unknown, methods=_ALL_METHODS),
     ]

@@ -1,11 +1,11 @@
 """The pieces every simulated API family shares: errors, callers, throttling, the log.
 
 The server (``sim/server.py``) runs one pipeline for every request, whatever
-the cloud: find the family and action, authenticate, throttle per access
-key, apply fault rules, run the handler, log. An API family (Huawei NAT
-today, Alibaba RPC later) plugs into it through the :class:`ApiFamily`
-protocol, so families differ only in routing, authentication and the shape
-of their error bodies.
+the cloud: find the family and action, authenticate, throttle, apply fault
+rules, run the handler, log. An API plugs into it through the
+:class:`ApiFamily` protocol, so APIs differ only in routing, authentication,
+throttling scopes and the shape of their error bodies, and the pipeline needs
+to know none of them by name.
 """
 
 from __future__ import annotations
@@ -14,14 +14,37 @@ import collections
 import dataclasses
 import math
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cloudnet.sim.state import Store
+if TYPE_CHECKING:
+    from cloudnet.sim.state import Store
 
 Clock = Callable[[], float]
+
+
+class Strict(BaseModel):
+    """The base of every inventory model below the top level: a typo in the YAML fails loudly."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class CoreSettings(Strict):
+    """The knobs of the shared pipeline; families and gateways add theirs (``Family.settings``).
+
+    Every setting can be changed at run time through POST /_sim/settings.
+    """
+
+    #: token bucket per caller: refill rate per second; 0 turns throttling off. Each API
+    #: decides what a caller is and how a refusal reads (``ApiFamily.throttle``)
+    throttle_rate: float = Field(default=50.0, ge=0)
+    #: token bucket size: requests allowed in a burst
+    throttle_burst: int = Field(default=100, ge=1)
+    #: entries kept in the request log ring buffer
+    request_log_size: int = Field(default=2000, ge=1)
 
 
 class SimError(Exception):
@@ -41,7 +64,7 @@ class SimError(Exception):
         self.code = code
         self.message = message
         self.retry_after = retry_after
-        #: extra body fields a family renders beside its code (Alibaba AccessDeniedDetail)
+        #: extra body fields a family renders beside its code (a denial's details, say)
         self.detail = detail or {}
 
 
@@ -82,7 +105,7 @@ class CallContext:
 
 
 class ApiFamily(Protocol):
-    """A simulated API family on the shared port."""
+    """A simulated API on the shared port; ``name`` is what the log and fault rules match."""
 
     name: str
 
@@ -93,6 +116,14 @@ class ApiFamily(Protocol):
         self, request: Request, body: bytes, call: Call, now: float
     ) -> Principal:
         """The caller, or raise :class:`SimError` (bad signature, unknown key, wrong project)."""
+
+    def throttle(
+        self, buckets: TokenBuckets, principal: Principal, call: Call, host: str
+    ) -> SimError | None:
+        """The refusal of the first throttling scope out of tokens, or None (tokens taken).
+
+        The API's own: clouds count callers differently and word refusals differently.
+        """
 
     def render_error(self, error: SimError, request_id: str, *, host: str) -> Response:
         """The family's error body for ``error``; ``host`` is the host the request named."""

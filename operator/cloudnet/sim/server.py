@@ -6,14 +6,13 @@ faults and the request log behave the same whatever the cloud::
     route (family, action) ─▶ authenticate ─▶ throttle per caller ─▶ faults
         ─▶ handler (mutates the store, commits the state file) ─▶ log ─▶ answer
 
-Families are tried in order; each claims the requests it serves (Huawei:
-``/v2/{project_id}/...``; Alibaba RPC products on ``/``, dispatched by
-``x-acs-action``/``x-acs-version`` or ``Action``/``Version``, see
-``sim/alibaba_rpc.py``, with :class:`~cloudnet.sim.alibaba_rpc.UnknownRpc`
-last to answer for versions no product serves). A request no family claims
-gets 404 ``APIGW.0101``. Every answer carries ``X-Request-Id``. A family
-with a ``throttled(seconds)`` method words throttling its own way (Alibaba:
-400 ``Throttling``); the others answer Huawei's 429 ``APIGW.0308``.
+The APIs of the registered families (``sim/registry.py``) are tried in
+order, then the fallbacks of their gateways (a gateway's answer for what
+none of its products serves); each claims the requests it serves. A request
+none claims gets the ``unrouted`` answer of the first gateway that has one
+(a gateway's "no such API" 404). Every answer carries ``X-Request-Id``.
+Each API words throttling and errors its own way (``ApiFamily.throttle``,
+``ApiFamily.render_error``); this module knows no family by name.
 
 The admin endpoints (``/_sim/...``, see ``sim/admin.py``) exist only with
 ``admin=True``; otherwise ``/_sim/`` answers a plain 404.
@@ -27,7 +26,7 @@ import random
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -35,26 +34,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from cloudnet.sim import huawei_apigw
-from cloudnet.sim.alibaba_ecs import AlibabaEcs
-from cloudnet.sim.alibaba_ens import AlibabaEns
-from cloudnet.sim.alibaba_rpc import AlibabaGateway, UnknownRpc
-from cloudnet.sim.alibaba_sag import AlibabaSag
-from cloudnet.sim.alibaba_sts import AlibabaSts
 from cloudnet.sim.core import (
     ApiFamily,
-    Call,
     CallContext,
     Clock,
-    Principal,
+    CoreSettings,
     RequestLog,
     SimError,
     TokenBuckets,
 )
 from cloudnet.sim.faults import FaultBook, FaultRule
-from cloudnet.sim.huawei_iam import HuaweiIam
-from cloudnet.sim.huawei_nat import HuaweiNat
-from cloudnet.sim.inventory import Settings
 from cloudnet.sim.state import Store
 
 log = logging.getLogger("cloudnet.sim")
@@ -72,37 +61,23 @@ class _NoAnswer(Response):
         return None
 
 
-@runtime_checkable
-class _OwnThrottle(Protocol):
-    """A family with throttling scopes of its own (Alibaba: per account, per API, per endpoint)."""
-
-    def throttle(
-        self, buckets: TokenBuckets, principal: Principal, call: Call, host: str
-    ) -> SimError | None: ...
-
-
 class Simulator:
     """The state of one simulator instance: store, families, throttle, faults, log."""
 
     def __init__(self, store: Store, *, clock: Clock, rng: random.Random | None = None) -> None:
         self.store = store
         self.clock = clock
-        alibaba = AlibabaGateway(store)
-        self.families: list[ApiFamily] = [
-            HuaweiNat(store),
-            HuaweiIam(store),
-            AlibabaEns(alibaba),
-            AlibabaSag(alibaba),
-            AlibabaEcs(alibaba),
-            AlibabaSts(alibaba),
-            UnknownRpc(alibaba),  # last on "/": versions no Alibaba product serves
-        ]
+        world = store.world
+        self.families: list[ApiFamily] = [api for f in world.families for api in f.apis(store)]
+        # after every family: what no product of a gateway's cloud claimed
+        self.families += [g.fallback(store) for g in world.gateways if g.fallback is not None]
+        self._unrouted = next((g.unrouted for g in world.gateways if g.unrouted), None)
         self.buckets = TokenBuckets(clock)
         self.faults = FaultBook(rng)
         self.log = RequestLog(store.inventory.settings.request_log_size)
 
     @property
-    def settings(self) -> Settings:
+    def settings(self) -> CoreSettings:
         return self.store.inventory.settings
 
     async def handle(self, request: Request) -> Response:
@@ -131,8 +106,12 @@ class Simulator:
             if call is not None:
                 break
         if call is None:
-            self._log(entry, 404, huawei_apigw.NO_SUCH_API)
-            return huawei_apigw.render_gateway_error(huawei_apigw.no_such_api(), request_id)
+            if self._unrouted is None:
+                self._log(entry, 404, None)
+                return JSONResponse({"error": "no simulated API serves this request"}, 404)
+            error, answer = self._unrouted(request_id)
+            self._log(entry, error.status, error.code)
+            return answer
         entry["family"] = call.family.name
         host = request.url.hostname or ""
         entry["action"] = call.action
@@ -141,7 +120,7 @@ class Simulator:
         try:
             principal = await call.family.authenticate(request, body, call, now)
             entry["caller"] = principal.key
-            refusal = self._throttle(call, principal, host)
+            refusal = call.family.throttle(self.buckets, principal, call, host)
             if refusal is not None:
                 raise refusal
             fault = self.faults.fire(call.family.name, call.action, principal.key)
@@ -154,11 +133,8 @@ class Simulator:
                         fault.status,
                         fault.error_code,
                         fault.error_msg,
-                        retry_after=(
-                            1.0
-                            if fault.status == 429 and self.settings.huawei_throttle_retry_after
-                            else None
-                        ),
+                        # a hint the API may show (or not: ``render_error`` decides)
+                        retry_after=1.0 if fault.status == 429 else None,
                     )
             ctx = CallContext(
                 request=request,
@@ -184,17 +160,6 @@ class Simulator:
                 return _NoAnswer()
             await asyncio.sleep(fault.hold_seconds)
         return response
-
-    def _throttle(self, call: Call, principal: Principal, host: str) -> SimError | None:
-        """The refusal of the first scope out of tokens, or None (a token taken from each)."""
-        if isinstance(call.family, _OwnThrottle):
-            return call.family.throttle(self.buckets, principal, call, host)
-        wait = self.buckets.take(
-            principal.key, rate=self.settings.throttle_rate, burst=self.settings.throttle_burst
-        )
-        if wait is None:
-            return None
-        return huawei_apigw.throttled(wait if self.settings.huawei_throttle_retry_after else None)
 
     def _log(self, entry: dict[str, Any], status: int, code: str | None) -> None:
         entry["status"] = status

@@ -1,14 +1,18 @@
-"""Alibaba Cloud RPC-style APIs on ``/``: dispatch, signatures, errors, throttling, RAM.
+"""Alibaba Cloud's POP gateway for RPC-style APIs on ``/``: dispatch, signatures, errors,
+throttling, RAM.
 
-Every Alibaba product the simulator serves (ENS 2017-11-10 today; SAG
-2018-03-13 and ECS 2014-05-26 are meant to follow as sibling modules) is an
+Every Alibaba product the simulator serves (a family under ``sim/families/``:
+ENS 2017-11-10, SAG 2018-03-13, ECS 2014-05-26, STS 2015-04-01) is an
 :class:`RpcProduct` subclass: a product code, an API version, a host id and a
-table of actions. Products share one :class:`AlibabaGateway` (the POP
-gateway in front of every Alibaba API: access keys, nonces, error bodies), and
-each product is an ``ApiFamily`` of its own in ``Simulator.families``, so the
-request log and fault rules name it (``alibaba-ens``). :class:`UnknownRpc`,
-last in the list, claims what no product claimed on ``/`` and answers like
-the gateway does for an unknown version or action.
+table of actions. Products share one :class:`AlibabaGateway` per store (the
+POP gateway in front of every Alibaba API: access keys, nonces, error
+bodies), and each product is an ``ApiFamily`` of its own in
+``Simulator.families``, so the request log and fault rules name it
+(``alibaba-ens``). :class:`UnknownRpc`, this gateway's fallback and so tried
+after every family, claims what no product claimed on ``/`` and answers like
+the gateway does for an unknown version or action. The gateway owns the
+Alibaba credentials of the inventory (``credentials.alibaba``: access keys,
+OIDC roles, the keys STS issued) and its settings.
 
 Dispatch: a request with an ``ACS3-HMAC-SHA256``
 Authorization is routed by its ``x-acs-action`` / ``x-acs-version`` headers
@@ -39,7 +43,7 @@ SignatureNonceUsed                    400     the nonce of a valid request was s
                                               skew window (replay)
 ====================================  ======  ==============================================
 
-STS keys (issued by ``AssumeRoleWithOIDC``, ``sim/alibaba_sts.py``) also
+STS keys (issued by ``AssumeRoleWithOIDC``, the ``alibaba_sts`` family) also
 need their token, checked right after the key is found (v1: the
 ``SecurityToken`` parameter; ACS3: the ``x-acs-security-token`` header, which
 must be signed with ``x-acs-accesskey-id``): ``MissingSecurityToken`` (400)
@@ -79,6 +83,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl
 
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -89,8 +94,8 @@ from cloudnet.clouds.signing import (
     alibaba_v1_signature,
     parse_acs3_authorization,
 )
-from cloudnet.sim.core import Call, CallContext, Principal, SimError, TokenBuckets
-from cloudnet.sim.inventory import AlibabaAccessKey
+from cloudnet.sim.core import Call, CallContext, Principal, SimError, Strict, TokenBuckets
+from cloudnet.sim.family import Gateway, Section
 from cloudnet.sim.state import Store
 
 #: Timestamp (v1) and x-acs-date (ACS3): ISO 8601 UTC to the second
@@ -114,6 +119,66 @@ _FORM = "application/x-www-form-urlencoded"
 
 Access = Literal["read", "write"]
 RpcHandler = Callable[[CallContext], Awaitable[Response]]
+
+
+class PopSettings(Strict):
+    """The gateway's knobs; ``throttle_rate`` / ``throttle_burst`` (the shared pipeline's) are
+    Alibaba's "user flow control": per account, product, API and region (Throttling.User)."""
+
+    #: Alibaba "API flow control": one bucket per product, API and region shared by every
+    #: account (Throttling.Api); 0 = off
+    alibaba_api_throttle_rate: float = Field(default=0.0, ge=0)
+    alibaba_api_throttle_burst: int = Field(default=100, ge=1)
+    #: Alibaba's gateway protecting one endpoint from concentrated calls, every API and account
+    #: together (Throttling); 0 = off
+    alibaba_endpoint_throttle_rate: float = Field(default=0.0, ge=0)
+    alibaba_endpoint_throttle_burst: int = Field(default=200, ge=1)
+    #: accepted |Timestamp or x-acs-date - now| in seconds (Alibaba's POP gateway: 15 minutes)
+    alibaba_max_clock_skew: float = Field(default=900.0, ge=0)
+
+
+class AlibabaAccessKey(Strict):
+    """An AccessKey pair (v1 and ACS3 signatures), with the RAM permissions it carries.
+
+    ``products`` lists the RAM service codes (``ens``, ``smartag``, ``ecs``) the
+    key's policy allows; None allows every product. ``read_only`` keys may call
+    Describe* only (a ReadOnlyAccess policy). Denied calls answer ``NoPermission``.
+    """
+
+    name: str = ""
+    access_key_id: str
+    access_key_secret: str
+    #: the Alibaba Cloud account (UID) owning the key: user flow control counts per account,
+    #: so two keys of one account share it; empty = an account of its own
+    account: str = ""
+    #: a disabled key (RAM console "Disable") answers InvalidAccessKeyId.Inactive
+    enabled: bool = True
+    products: list[str] | None = None
+    read_only: bool = False
+    #: STS credentials (issued by AssumeRoleWithOIDC) carry their token and expiry
+    security_token: str | None = None
+    expiration: float | None = None
+
+
+class AlibabaOidcRole(Strict):
+    """A RAM role that trusts an OIDC provider (RRSA): AssumeRoleWithOIDC may assume it.
+
+    The temporary keys it yields carry the role's ``products`` / ``read_only``.
+    """
+
+    role_arn: str
+    oidc_provider_arn: str
+    products: list[str] | None = None
+    read_only: bool = False
+    #: the role's MaxSessionDuration (RAM: 3600 unless raised, up to 43200)
+    max_session_duration: int = Field(default=3600, ge=1)
+
+
+class AlibabaCredentials(Strict):
+    access_keys: list[AlibabaAccessKey] = Field(default_factory=list)
+    oidc_roles: list[AlibabaOidcRole] = Field(default_factory=list)
+    #: temporary keys STS issued (kept, with the state file, until they expire)
+    sts_keys: list[AlibabaAccessKey] = Field(default_factory=list)
 
 
 def alibaba_request_id(request_id: str) -> str:
@@ -188,6 +253,23 @@ class AlibabaGateway:
         self.store = store
         #: (access key, nonce) -> epoch seconds after which the nonce may be forgotten
         self._nonces: dict[tuple[str, str], float] = {}
+
+    @property
+    def credentials(self) -> AlibabaCredentials:
+        return self.store.section(AlibabaCredentials)
+
+    @property
+    def settings(self) -> PopSettings:
+        return self.store.settings_of(PopSettings)
+
+    def access_key(self, access_key_id: str) -> AlibabaAccessKey | None:
+        """A long-lived key of the inventory or a temporary one STS issued (expired or not)."""
+        creds = self.credentials
+        for keys in (creds.access_keys, creds.sts_keys):
+            found = next((k for k in keys if k.access_key_id == access_key_id), None)
+            if found is not None:
+                return found
+        return None
 
     def authenticate(self, request: Request, body: bytes, now: float) -> Principal:
         """The caller of a v1 or ACS3 request, or raise SimError with the gateway's code."""
@@ -270,7 +352,7 @@ class AlibabaGateway:
     # -- shared checks ----------------------------------------------------------------------
 
     def _key(self, access_key_id: str) -> AlibabaAccessKey:
-        key = self.store.alibaba_access_key(access_key_id)
+        key = self.access_key(access_key_id)
         if key is None:
             raise rpc_error(
                 "InvalidAccessKeyId.NotFound", "Specified access key is not found.", status=404
@@ -293,7 +375,7 @@ class AlibabaGateway:
         if not hmac.compare_digest(token, key.security_token):
             issued = any(
                 hmac.compare_digest(token, k.security_token or "")
-                for k in self.store.inventory.credentials.alibaba.sts_keys
+                for k in self.credentials.sts_keys
             )
             if issued:
                 raise rpc_error(
@@ -315,14 +397,14 @@ class AlibabaGateway:
                 f"Specified time stamp or date value {value!r} is not well formatted"
                 " (yyyy-mm-ddThh:mm:ssZ).",
             ) from None
-        if abs(signed_at.timestamp() - now) > self.store.inventory.settings.alibaba_max_clock_skew:
+        if abs(signed_at.timestamp() - now) > self.settings.alibaba_max_clock_skew:
             raise rpc_error(
                 "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."
             )
 
     def _use_nonce(self, access_key_id: str, nonce: str, now: float) -> None:
         """Remember a nonce for the skew window; a second use in it is a replay."""
-        window = self.store.inventory.settings.alibaba_max_clock_skew
+        window = self.settings.alibaba_max_clock_skew
         if len(self._nonces) > 10_000:  # forget expired nonces now and then, not per request
             self._nonces = {k: t for k, t in self._nonces.items() if t > now}
         seen = self._nonces.get((access_key_id, nonce))
@@ -404,9 +486,10 @@ class _RpcFamilyBase:
         and one per account (``Throttling.User``, the quota the console's API Rate
         Limits page shows). All three are ThrottlingError in the SDK core.
         """
-        settings = self.store.inventory.settings
+        settings = self.gateway.settings
+        core = self.store.settings
         scope = f"{self.name}:{call.action}:{call.params.get('RegionId', '')}"
-        key = self.store.alibaba_access_key(principal.key)
+        key = self.gateway.access_key(principal.key)
         account = (key.account if key is not None else "") or principal.key
         for bucket, rate, burst, code, message in (
             (
@@ -425,8 +508,8 @@ class _RpcFamilyBase:
             ),
             (
                 f"user:{account}:{scope}",
-                settings.throttle_rate,
-                settings.throttle_burst,
+                core.throttle_rate,
+                core.throttle_burst,
                 THROTTLING_USER,
                 "Request was denied due to user flow control.",
             ),
@@ -476,7 +559,7 @@ class RpcProduct(_RpcFamilyBase):
                 "Specified api is not found, please check your url and method.",
                 status=404,
             )
-        key = self.store.alibaba_access_key(ctx.principal.key)
+        key = self.gateway.access_key(ctx.principal.key)
         if key is not None and (
             (key.products is not None and self.product not in key.products)
             or (key.read_only and spec.access == "write")
@@ -504,3 +587,11 @@ class UnknownRpc(_RpcFamilyBase):
         if not version:
             raise missing("Version")
         raise rpc_error("InvalidVersion", "Specified parameter Version is not valid.")
+
+
+GATEWAY = Gateway(
+    name="alibaba_pop",
+    sections=(Section(("credentials", "alibaba"), AlibabaCredentials),),
+    settings=PopSettings,
+    fallback=lambda store: UnknownRpc(store.shared(AlibabaGateway)),
+)

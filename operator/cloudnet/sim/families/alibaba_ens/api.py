@@ -1,6 +1,6 @@
 """Alibaba Cloud ENS 2017-11-10: forward (DNAT) entries (Create, Modify and companions).
 
-Actions (RPC, see ``alibaba_rpc``): CreateForwardEntry and ModifyForwardEntry
+Actions (RPC, see ``sim/gateways/alibaba_pop.py``): CreateForwardEntry and ModifyForwardEntry
 (as their ENS API reference pages give them), DeleteForwardEntry(ForwardEntryId)
 and DescribeForwardTableEntries(NatGatewayId; filters ForwardEntryId,
 ForwardEntryName, ExternalIp, InternalIp, IpProtocol; PageNumber, PageSize).
@@ -58,7 +58,7 @@ codes only one call's reference lists:
    ``Forbidden.ExternalPort.Duplicated`` (another entry maps an overlapping
    external port range of the same ExternalIp with an overlapping protocol;
    Any overlaps TCP and UDP).
-6. Authorization (``alibaba_rpc``): ``NoPermission`` for a key without ENS
+6. Authorization (the POP gateway): ``NoPermission`` for a key without ENS
    in its products, or a read-only key on Create/Modify/Delete.
 7. ``ens.interface.error`` (the backend call failed) has no cause a
    simulator can model: inject it with a fault rule
@@ -88,7 +88,10 @@ from collections.abc import Mapping
 
 from starlette.responses import Response
 
-from cloudnet.sim.alibaba_rpc import (
+from cloudnet.sim.core import CallContext, SimError
+from cloudnet.sim.families.alibaba_ens.inventory import EnsForwardEntry, EnsNatGateway
+from cloudnet.sim.families.alibaba_ens.world import EnsSettings, EnsTables, settle
+from cloudnet.sim.gateways.alibaba_pop import (
     AlibabaGateway,
     RpcAction,
     RpcProduct,
@@ -98,9 +101,6 @@ from cloudnet.sim.alibaba_rpc import (
     rpc_error,
     rpc_response,
 )
-from cloudnet.sim.core import CallContext, SimError
-from cloudnet.sim.inventory import EnsForwardEntry, EnsNatGateway, Settings
-from cloudnet.sim.state import Store
 
 FAMILY = "alibaba-ens"
 VERSION = "2017-11-10"
@@ -121,32 +121,6 @@ def new_entry_id(rng: random.Random | None = None) -> str:
     """``fwd-`` and 25 characters, like CreateForwardEntry's ``fwd-5tc07cw14metghn3siv4a****``."""
     pick = rng or random.SystemRandom()
     return "fwd-" + "".join(pick.choice(_ID_ALPHABET) for _ in range(25))
-
-
-# -- lifecycle --------------------------------------------------------------------------------
-
-
-def settle(store: Store, settings: Settings, now: float) -> bool:
-    """Apply every due transition (Pending → Available, Deleting → gone); True if any."""
-    changed = False
-    for entry in list(store.ens_forward_entries.values()):
-        if entry.status == "Pending":
-            delay = (
-                settings.alibaba_ens_create_delay
-                if entry.pending_after == "create"
-                else settings.alibaba_ens_modify_delay
-            )
-            if now >= entry.status_since + delay:
-                entry.status = "Available"
-                entry.status_since += delay
-                changed = True
-        elif (
-            entry.status == "Deleting"
-            and now >= entry.status_since + settings.alibaba_ens_delete_delay
-        ):
-            del store.ens_forward_entries[entry.id]
-            changed = True
-    return changed
 
 
 # -- value checks -----------------------------------------------------------------------------
@@ -253,6 +227,7 @@ class AlibabaEns(RpcProduct):
 
     def __init__(self, gateway: AlibabaGateway) -> None:
         super().__init__(gateway)
+        self.tables = self.store.tables(EnsTables)
         self.actions = {
             CREATE: RpcAction(self._create, "write"),
             MODIFY: RpcAction(self._modify, "write"),
@@ -261,17 +236,17 @@ class AlibabaEns(RpcProduct):
         }
 
     @property
-    def settings(self) -> Settings:
-        return self.store.inventory.settings
+    def settings(self) -> EnsSettings:
+        return self.store.settings_of(EnsSettings)
 
     def _settle(self, now: float) -> None:
-        if settle(self.store, self.settings, now):
+        if settle(self.store, now):
             self.store.commit()
 
     # helpers
 
     def _gateway(self, gateway_id: str) -> EnsNatGateway:
-        gateway = self.store.ens_nat_gateway(gateway_id)
+        gateway = self.tables.nat_gateway(gateway_id)
         if gateway is None:
             raise rpc_error(
                 "InvalidParameter.NatNotFound", f"The specified Nat {gateway_id} is not found."
@@ -279,7 +254,7 @@ class AlibabaEns(RpcProduct):
         return gateway
 
     def _entry(self, entry_id: str) -> EnsForwardEntry:
-        entry = self.store.ens_forward_entries.get(entry_id)
+        entry = self.tables.forward_entries.get(entry_id)
         if entry is None:
             raise rpc_error(
                 "InvalidParameter.DnatNotFound", f"The specified dnat {entry_id} is not found."
@@ -291,9 +266,9 @@ class AlibabaEns(RpcProduct):
     ) -> None:
         """Step 5 of the module docstring for a complete entry (``before``: Modify's original)."""
         gateway = self._gateway(entry.nat_gateway_id)
-        ens = self.store.inventory.alibaba.ens
+        ens = self.tables.section
         if before is None or entry.external_ip != before.external_ip:
-            eip = self.store.ens_eip_by_address(entry.external_ip)
+            eip = self.tables.eip_by_address(entry.external_ip)
             if eip is None or eip.instance_id != gateway.id or eip.standby:
                 reason = (
                     "is bound to it as a standby EIP"
@@ -317,7 +292,7 @@ class AlibabaEns(RpcProduct):
                     f"The external ip {entry.external_ip} is already in use in the snat rule.",
                 )
         if creating and entry.standby_external_ip:
-            standby = self.store.ens_eip_by_address(entry.standby_external_ip)
+            standby = self.tables.eip_by_address(entry.standby_external_ip)
             if (
                 standby is None
                 or standby.instance_id != gateway.id
@@ -329,7 +304,7 @@ class AlibabaEns(RpcProduct):
                     f"{entry.standby_external_ip} is not a standby EIP bound to NAT gateway"
                     f" {gateway.id}.",
                 )
-        instance = self.store.ens_instance_by_ip(entry.internal_ip)
+        instance = self.tables.instance_by_ip(entry.internal_ip)
         if instance is None:
             if creating:
                 raise rpc_error(
@@ -355,7 +330,7 @@ class AlibabaEns(RpcProduct):
             )
         others = [
             e
-            for e in self.store.ens_forward_entries.values()
+            for e in self.tables.forward_entries.values()
             if e.id != entry.id and e.nat_gateway_id == gateway.id
         ]
         limit = self.settings.alibaba_ens_forward_entry_limit
@@ -364,7 +339,7 @@ class AlibabaEns(RpcProduct):
                 "ForwardEntryLimitExceed",
                 f"The limit of forward entry in the nat reaches ({limit}).",
             )
-        for other in self.store.ens_forward_entries.values():
+        for other in self.tables.forward_entries.values():
             if other.id != entry.id and _overlap(entry, other):
                 raise rpc_error(
                     "Forbidden.ExternalPort.Duplicated",
@@ -405,7 +380,7 @@ class AlibabaEns(RpcProduct):
         if gateway.status != "Running":
             raise _busy(f"NAT gateway {gateway.id} is {gateway.status}")
         self._check_world(entry, creating=True)
-        self.store.ens_forward_entries[entry.id] = entry
+        self.tables.forward_entries[entry.id] = entry
         self.store.commit()
         ctx.committed = True
         return rpc_response(ctx, {"ForwardEntryId": entry.id})
@@ -439,7 +414,7 @@ class AlibabaEns(RpcProduct):
         candidate = entry.model_copy(update=changes)
         _check_ports(candidate)
         self._check_world(candidate, creating=False, before=entry)
-        self.store.ens_forward_entries[entry.id] = EnsForwardEntry.model_validate(
+        self.tables.forward_entries[entry.id] = EnsForwardEntry.model_validate(
             candidate.model_dump()
         )
         self.store.commit()
@@ -459,7 +434,7 @@ class AlibabaEns(RpcProduct):
                 entry.status = "Deleting"
                 entry.status_since = ctx.now
             else:
-                del self.store.ens_forward_entries[entry.id]
+                del self.tables.forward_entries[entry.id]
             self.store.commit()
         ctx.committed = True
         return rpc_response(ctx)
@@ -488,7 +463,7 @@ class AlibabaEns(RpcProduct):
         }
         matching = [
             e
-            for e in self.store.ens_forward_entries.values()
+            for e in self.tables.forward_entries.values()
             if e.nat_gateway_id == gateway_id
             and all(getattr(e, field) == value for field, value in filters.items())
         ]

@@ -23,7 +23,7 @@ The answer is the real one's shape: ``Credentials {AccessKeyId, AccessKeySecret,
 SecurityToken, Expiration}`` (Expiration in ``yyyy-mm-ddThh:mm:ssZ``, whole
 seconds), ``AssumedRoleUser``, ``OIDCTokenInfo``. The credentials issued are
 added to the inventory's ``sts_keys`` and open the ENS, SAG and ECS APIs,
-with the role's permissions, until they expire (``sim/alibaba_rpc.py``).
+with the role's permissions, until they expire (``sim/gateways/alibaba_pop.py``).
 """
 
 from __future__ import annotations
@@ -38,8 +38,11 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cloudnet.sim.alibaba_rpc import (
+from cloudnet.sim.core import Call, CallContext, Principal
+from cloudnet.sim.families.alibaba_sts.world import StsSettings
+from cloudnet.sim.gateways.alibaba_pop import (
     ALIBABA_DATE_FORMAT,
+    AlibabaAccessKey,
     AlibabaGateway,
     RpcAction,
     RpcProduct,
@@ -47,8 +50,6 @@ from cloudnet.sim.alibaba_rpc import (
     rpc_error,
     rpc_response,
 )
-from cloudnet.sim.core import Call, CallContext, Principal
-from cloudnet.sim.inventory import AlibabaAccessKey
 
 FAMILY = "alibaba-sts"
 VERSION = "2015-04-01"
@@ -112,7 +113,7 @@ class AlibabaSts(RpcProduct):
         exp = claims.get("exp")
         if isinstance(exp, int | float) and exp <= ctx.now:
             raise rpc_error("AuthenticationFail.OIDCToken.Expired", "The OIDC token has expired.")
-        creds = self.store.inventory.credentials.alibaba
+        creds = self.gateway.credentials
         role = next((r for r in creds.oidc_roles if r.role_arn == role_arn), None)
         if role is None:
             raise rpc_error("EntityNotExist.Role", "The role does not exist.", status=404)
@@ -123,7 +124,7 @@ class AlibabaSts(RpcProduct):
                 status=404,
             )
         raw_duration = params.get("DurationSeconds") or str(DEFAULT_DURATION)
-        minimum = self.store.inventory.settings.alibaba_sts_min_duration
+        minimum = self.store.settings_of(StsSettings).alibaba_sts_min_duration
         try:
             duration = int(raw_duration)
         except ValueError:

@@ -31,9 +31,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from cloudnet.sim import huawei_apigw
-from cloudnet.sim.core import Call, CallContext, Principal, SimError
-from cloudnet.sim.inventory import HuaweiAccessKey, HuaweiToken
+from cloudnet.sim.core import Call, CallContext, Principal, SimError, TokenBuckets
+from cloudnet.sim.families.huawei_iam.world import IamSettings
+from cloudnet.sim.gateways.huawei_apig import (
+    HuaweiAccessKey,
+    HuaweiGateway,
+    HuaweiToken,
+    token_caller,
+)
 from cloudnet.sim.state import Store
 
 FAMILY = "huawei-iam"
@@ -77,6 +82,11 @@ class HuaweiIam:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.gateway = store.shared(HuaweiGateway)
+
+    @property
+    def settings(self) -> IamSettings:
+        return self.store.settings_of(IamSettings)
 
     def route(self, request: Request) -> Call | None:
         if request.method != "POST":
@@ -92,21 +102,20 @@ class HuaweiIam:
     ) -> Principal:
         if call.action == GET_TOKEN:  # the password in the body is the proof
             return Principal(key="iam:password", project_id="", method="anonymous")
-        token = request.headers.get("x-auth-token") or ""
-        creds = self.store.inventory.credentials.huawei
-        match = next((t for t in creds.tokens if hmac.compare_digest(t.token, token)), None)
-        if match is None:
-            raise huawei_apigw.auth_error("verify token fail")
-        if match.expires_at is not None and now >= match.expires_at:
-            raise huawei_apigw.expired("the X-Auth-Token")
+        match = self.gateway.token(request.headers.get("x-auth-token") or "", now)
         return Principal(
-            key=huawei_apigw.token_caller(match.name, match.token),
+            key=token_caller(match.name, match.token),
             project_id=match.project_id,
             method="token",
         )
 
+    def throttle(
+        self, buckets: TokenBuckets, principal: Principal, call: Call, host: str
+    ) -> SimError | None:
+        return self.gateway.throttle(buckets, principal)
+
     def render_error(self, error: SimError, request_id: str, *, host: str) -> Response:
-        return huawei_apigw.render_gateway_error(error, request_id)
+        return self.gateway.render_error(error, request_id)
 
     async def _token(self, ctx: CallContext) -> Response:
         auth = _body(ctx)
@@ -115,7 +124,7 @@ class HuaweiIam:
         project_id = _get(auth, "scope", "project", "id")
         if methods != ["password"] or not isinstance(user, dict) or not project_id:
             raise _iam_error("IAM.0007", "Request parameter auth is invalid.")
-        creds = self.store.inventory.credentials.huawei
+        creds = self.gateway.credentials
         found = next(
             (
                 u
@@ -130,7 +139,7 @@ class HuaweiIam:
             raise _iam_error("IAM.0101", "The username or password is wrong.", status=401)
         if project_id not in found.project_ids:
             raise _iam_error("IAM.0102", "The user may not use this project.", status=403)
-        expires = ctx.now + self.store.inventory.settings.huawei_token_lifetime
+        expires = ctx.now + self.settings.huawei_token_lifetime
         token = "MIIsim" + secrets.token_urlsafe(96)
         creds.tokens = [
             t for t in creds.tokens if t.expires_at is None or t.expires_at > ctx.now - 3600
@@ -161,7 +170,7 @@ class HuaweiIam:
         if _get(auth, "identity", "methods") != ["token"]:
             raise _iam_error("IAM.0007", "Request parameter auth is invalid.")
         duration = _get(auth, "identity", "token", "duration_seconds") or 900
-        minimum = self.store.inventory.settings.huawei_security_token_min_duration
+        minimum = self.settings.huawei_security_token_min_duration
         if not isinstance(duration, int) or not minimum <= duration <= MAX_DURATION:
             raise _iam_error("IAM.0008", f"duration_seconds must be between {minimum} and 86400.")
         expires = ctx.now + duration
@@ -173,7 +182,7 @@ class HuaweiIam:
             security_token="gQpzim" + secrets.token_urlsafe(96),
             expires_at=expires,
         )
-        creds = self.store.inventory.credentials.huawei
+        creds = self.gateway.credentials
         creds.access_keys = [
             k for k in creds.access_keys if k.expires_at is None or k.expires_at > ctx.now - 3600
         ] + [key]

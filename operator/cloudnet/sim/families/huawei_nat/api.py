@@ -102,9 +102,17 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from cloudnet.sim import huawei_apigw
-from cloudnet.sim.core import Call, CallContext, Principal, SimError, retry_after_header
-from cloudnet.sim.inventory import HUAWEI_TIME_FORMAT, DnatRule, NatGateway, Settings
+from cloudnet.sim.core import (
+    Call,
+    CallContext,
+    Principal,
+    SimError,
+    TokenBuckets,
+    retry_after_header,
+)
+from cloudnet.sim.families.huawei_nat.inventory import HUAWEI_TIME_FORMAT, DnatRule, NatGateway
+from cloudnet.sim.families.huawei_nat.world import NatSettings, NatTables, settle
+from cloudnet.sim.gateways.huawei_apig import HuaweiGateway
 from cloudnet.sim.state import Store
 
 FAMILY = "huawei"
@@ -191,31 +199,6 @@ def _in_use(message: str) -> SimError:
 
 def format_time(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime(HUAWEI_TIME_FORMAT)
-
-
-# -- lifecycle --------------------------------------------------------------------------------
-
-
-def settle(store: Store, settings: Settings, now: float) -> bool:
-    """Apply every lifecycle transition that is due; True if anything changed."""
-    delays = {
-        "PENDING_CREATE": settings.huawei_dnat_create_delay,
-        "PENDING_UPDATE": settings.huawei_dnat_update_delay,
-        "PENDING_DELETE": settings.huawei_dnat_delete_delay,
-    }
-    # Runs on every request: find what is due without copying the table (10,000 rules).
-    due = [
-        (rule, delays[rule.status])
-        for rule in store.dnat_rules.values()
-        if rule.status in delays and now >= rule.status_since + delays[rule.status]
-    ]
-    for rule, delay in due:
-        if rule.status == "PENDING_DELETE":
-            del store.dnat_rules[rule.id]
-        else:
-            rule.status = "ACTIVE"
-            rule.status_since = rule.status_since + delay
-    return bool(due)
 
 
 # -- request body validation ----------------------------------------------------------------
@@ -373,6 +356,8 @@ class HuaweiNat:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.gateway = store.shared(HuaweiGateway)
+        self.tables = store.tables(NatTables)
         self._handlers: dict[str, Callable[[CallContext], Response]] = {
             CREATE: self._create,
             SHOW: self._show,
@@ -396,15 +381,24 @@ class HuaweiNat:
     async def authenticate(
         self, request: Request, body: bytes, call: Call, now: float
     ) -> Principal:
-        return huawei_apigw.authenticate(
-            self.store, request, body, project_id=call.params["project_id"], now=now
+        return self.gateway.authenticate(
+            request,
+            body,
+            project_id=call.params["project_id"],
+            now=now,
+            project_account=self.tables.account_of,
         )
+
+    def throttle(
+        self, buckets: TokenBuckets, principal: Principal, call: Call, host: str
+    ) -> SimError | None:
+        return self.gateway.throttle(buckets, principal)
 
     def render_error(self, error: SimError, request_id: str, *, host: str) -> Response:
         if error.code.startswith("APIGW."):
-            return huawei_apigw.render_gateway_error(error, request_id)
+            return self.gateway.render_error(error, request_id)
         headers = {"X-Request-Id": request_id}
-        if error.retry_after is not None:
+        if error.retry_after is not None and self.gateway.settings.huawei_throttle_retry_after:
             headers["Retry-After"] = retry_after_header(error.retry_after)
         return JSONResponse(
             {"error_code": error.code, "error_msg": error.message},
@@ -412,22 +406,25 @@ class HuaweiNat:
             headers=headers,
         )
 
+    @property
+    def settings(self) -> NatSettings:
+        return self.store.settings_of(NatSettings)
+
     async def _run(self, ctx: CallContext) -> Response:
-        settings = self.store.inventory.settings
-        if settle(self.store, settings, ctx.now):
+        if settle(self.store, ctx.now):
             self.store.commit()
         return self._handlers[ctx.call.action](ctx)
 
     # helpers
 
     def _gateway(self, project_id: str, gateway_id: str) -> NatGateway:
-        gateway = self.store.nat_gateway(project_id, gateway_id)
+        gateway = self.tables.nat_gateway(project_id, gateway_id)
         if gateway is None:
             raise SimError(404, GATEWAY_NOT_FOUND, f"NatGateway {gateway_id} does not exist.")
         return gateway
 
     def _rule(self, project_id: str, rule_id: str) -> DnatRule:
-        rule = self.store.dnat_rules.get(rule_id)
+        rule = self.tables.dnat_rules.get(rule_id)
         if rule is None or rule.tenant_id != project_id:
             raise SimError(404, RULE_NOT_FOUND, f"No Dnat Rule exist with id {rule_id}")
         return rule
@@ -443,7 +440,7 @@ class HuaweiNat:
         if not gateway.admin_state_up:
             raise _bad(f"NatGateway {gateway.id} is frozen, can not update.", GATEWAY_FROZEN)
         if rule.port_id:
-            port = self.store.port(project_id, rule.port_id)
+            port = self.tables.port(project_id, rule.port_id)
             if port is None:
                 raise SimError(404, PORT_NOT_FOUND, f"Port '{rule.port_id}' could not be found.")
             if port.vpc_id and gateway.vpc_id and port.vpc_id != gateway.vpc_id:
@@ -460,13 +457,13 @@ class HuaweiNat:
                     NO_IPV6,
                 )
         if rule.floating_ip_id:
-            eip = self.store.eip(project_id, rule.floating_ip_id)
+            eip = self.tables.eip(project_id, rule.floating_ip_id)
             if eip is None:
                 raise _bad(f"Floating IP {rule.floating_ip_id} could not be found.", EIP_NOT_FOUND)
             rule.floating_ip_address = eip.address
             rule.global_eip_address = ""
         else:
-            eip = self.store.global_eip(project_id, rule.global_eip_id)
+            eip = self.tables.global_eip(project_id, rule.global_eip_id)
             if eip is None:
                 raise _bad(f"Global EIP {rule.global_eip_id} could not be found.", EIP_NOT_FOUND)
             rule.global_eip_address = eip.address
@@ -483,7 +480,7 @@ class HuaweiNat:
             )
 
         # The rules of this gateway and of this EIP, from the table's indexes.
-        table = self.store.dnat_rules
+        table = self.tables.dnat_rules
         gateway_rules = table.of_gateway(gateway.id)
         in_gateway = len(gateway_rules)
         on_gateway = [o for o in gateway_rules if o.id != rule.id and o.tenant_id == project_id]
@@ -497,7 +494,7 @@ class HuaweiNat:
                     EIP_ON_OTHER_GATEWAY,
                 )
         if creating:
-            quota = self.store.inventory.settings.huawei_dnat_quota_per_gateway
+            quota = self.settings.huawei_dnat_quota_per_gateway
             used = in_gateway
             if used >= quota:
                 raise _bad(
@@ -505,7 +502,7 @@ class HuaweiNat:
                     f" allowed ({gateway.id})",
                     RULE_LIMIT,
                 )
-            per_eip = self.store.inventory.settings.huawei_dnat_quota_per_eip
+            per_eip = self.settings.huawei_dnat_quota_per_eip
             if per_eip and len(same_eip) >= per_eip:
                 raise _bad(
                     f"{per_eip} DNAT rules use floating ip {eip.id}, no more is allowed",
@@ -552,7 +549,7 @@ class HuaweiNat:
         if missing:
             raise _bad(f"param {', '.join(missing)} is null in request body", BAD_FIELD)
         project_id = ctx.call.params["project_id"]
-        delay = self.store.inventory.settings.huawei_dnat_create_delay
+        delay = self.settings.huawei_dnat_create_delay
         rule = DnatRule(
             id=str(uuid.uuid4()),
             tenant_id=project_id,
@@ -563,7 +560,7 @@ class HuaweiNat:
         )
         _check_shape(rule)
         self._check_dependencies(rule, creating=True)
-        self.store.dnat_rules[rule.id] = rule
+        self.tables.dnat_rules[rule.id] = rule
         self.store.commit()
         ctx.committed = True
         return _rule_response(rule, 201, ctx.request_id)
@@ -608,10 +605,10 @@ class HuaweiNat:
         candidate = DnatRule.model_validate(merged)
         _check_shape(candidate)
         self._check_dependencies(candidate, creating=False)
-        delay = self.store.inventory.settings.huawei_dnat_update_delay
+        delay = self.settings.huawei_dnat_update_delay
         candidate.status = "PENDING_UPDATE" if delay > 0 else "ACTIVE"
         candidate.status_since = ctx.now
-        self.store.dnat_rules[rule.id] = candidate
+        self.tables.dnat_rules[rule.id] = candidate
         self.store.commit()
         ctx.committed = True
         return _rule_response(candidate, 200, ctx.request_id)
@@ -629,11 +626,11 @@ class HuaweiNat:
         if rule.status in ("PENDING_CREATE", "PENDING_UPDATE"):
             raise _in_use(f"DNAT rule {rule.id} is {rule.status}: wait until it settles")
         if rule.status != "PENDING_DELETE":
-            if self.store.inventory.settings.huawei_dnat_delete_delay > 0:
+            if self.settings.huawei_dnat_delete_delay > 0:
                 rule.status = "PENDING_DELETE"
                 rule.status_since = ctx.now
             else:
-                del self.store.dnat_rules[rule.id]
+                del self.tables.dnat_rules[rule.id]
             self.store.commit()
         ctx.committed = True
         return Response(status_code=204, headers={"X-Request-Id": ctx.request_id})
@@ -642,7 +639,7 @@ class HuaweiNat:
         project_id = ctx.call.params["project_id"]
         limit, marker, predicates = _list_filters(ctx.request)
         rules = sorted(
-            (r for r in self.store.dnat_rules.values() if r.tenant_id == project_id),
+            (r for r in self.tables.dnat_rules.values() if r.tenant_id == project_id),
             key=lambda r: r.id,
         )
         # Huawei marker paging: the page starts after the record whose id is the marker.

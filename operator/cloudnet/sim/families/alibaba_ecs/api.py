@@ -1,6 +1,6 @@
 """Alibaba Cloud ECS 2014-05-26: elastic network interfaces (Modify and its companions).
 
-Actions (RPC, see ``alibaba_rpc``): ModifyNetworkInterfaceAttribute (its
+Actions (RPC, see ``sim/gateways/alibaba_pop.py``): ModifyNetworkInterfaceAttribute (its
 ECS API reference), DescribeNetworkInterfaceAttribute(RegionId,
 NetworkInterfaceId, Attribute) and DescribeNetworkInterfaces(RegionId,
 NetworkInterfaceId.N, filters, MaxResults + NextToken or the deprecated
@@ -152,21 +152,22 @@ from typing import Any
 
 from starlette.responses import Response
 
-from cloudnet.sim.alibaba_rpc import (
+from cloudnet.sim.core import CallContext, SimError
+from cloudnet.sim.families.alibaba_ecs.inventory import (
+    EcsInstance,
+    EcsInstanceType,
+    EcsNetworkInterface,
+    EcsRegion,
+    EcsSecurityGroup,
+)
+from cloudnet.sim.families.alibaba_ecs.world import EcsTables
+from cloudnet.sim.gateways.alibaba_pop import (
     NO_PERMISSION,
     AlibabaGateway,
     RpcAction,
     RpcProduct,
     rpc_error,
     rpc_response,
-)
-from cloudnet.sim.core import CallContext, SimError
-from cloudnet.sim.inventory import (
-    EcsInstance,
-    EcsInstanceType,
-    EcsNetworkInterface,
-    EcsRegion,
-    EcsSecurityGroup,
 )
 
 FAMILY = "alibaba-ecs"
@@ -607,6 +608,7 @@ class AlibabaEcs(RpcProduct):
 
     def __init__(self, gateway: AlibabaGateway) -> None:
         super().__init__(gateway)
+        self.tables = self.store.tables(EcsTables)
         self.actions = {
             MODIFY: RpcAction(self._modify, "write"),
             DESCRIBE_ATTRIBUTE: RpcAction(self._describe_attribute, "read"),
@@ -656,7 +658,7 @@ class AlibabaEcs(RpcProduct):
             raise rpc_error(
                 "InvalidRegionId.MalFormed", "The specified parameter RegionId is not valid."
             )
-        region = self.store.ecs_region(region_id)
+        region = self.tables.region(region_id)
         if region is None:
             raise rpc_error(
                 "Forbidden.RegionId", f"The service is unavailable in the region {region_id}."
@@ -672,7 +674,7 @@ class AlibabaEcs(RpcProduct):
         return eni_id
 
     def _eni(self, region: EcsRegion, eni_id: str) -> EcsNetworkInterface:
-        eni = self.store.ecs_network_interface(eni_id)
+        eni = self.tables.network_interface(eni_id)
         if eni is None or eni.region_id != region.id:
             raise rpc_error(
                 "InvalidEniId.NotFound",
@@ -685,14 +687,14 @@ class AlibabaEcs(RpcProduct):
         """The instance type of an attached ENI's instance (None when unattached or unknown)."""
         if eni.instance_id is None:
             return None
-        instance = self.store.ecs_instance(eni.instance_id)
-        return None if instance is None else self.store.ecs_instance_type(instance.instance_type)
+        instance = self.tables.instance(eni.instance_id)
+        return None if instance is None else self.tables.instance_type(instance.instance_type)
 
     def _siblings(self, instance_id: str, eni_id: str) -> list[EcsNetworkInterface]:
         """The other ENIs attached to an instance (InUse, Attaching or Detaching)."""
         return [
             e
-            for e in self.store.inventory.alibaba.ecs.network_interfaces
+            for e in self.tables.section.network_interfaces
             if e.instance_id == instance_id and e.id != eni_id
         ]
 
@@ -724,7 +726,7 @@ class AlibabaEcs(RpcProduct):
         if change.security_group_ids is not None:
             self._check_groups(eni, region, change.security_group_ids)
         candidate = EcsNetworkInterface.model_validate(eni.model_copy(update=updates).model_dump())
-        self.store.ecs_replace_network_interface(candidate)
+        self.tables.replace_network_interface(candidate)
         self.store.commit()
         ctx.committed = True
         return rpc_response(ctx)
@@ -813,7 +815,7 @@ class AlibabaEcs(RpcProduct):
         self, eni: EcsNetworkInterface, instance_id: str, change: _Change, updates: dict[str, Any]
     ) -> None:
         """Step 11: the limits of the instance an InUse ENI is attached to."""
-        instance = self.store.ecs_instance(instance_id)
+        instance = self.tables.instance(instance_id)
         if instance is None:
             raise rpc_error(
                 "InvalidEcsId.NotFound",
@@ -911,7 +913,7 @@ class AlibabaEcs(RpcProduct):
             )
 
     def _instance_type(self, instance: EcsInstance) -> EcsInstanceType:
-        itype = self.store.ecs_instance_type(instance.instance_type)
+        itype = self.tables.instance_type(instance.instance_type)
         if itype is None:  # an inventory mistake, not a caller's
             raise SimError(
                 500,
@@ -935,7 +937,7 @@ class AlibabaEcs(RpcProduct):
             )
         groups: list[EcsSecurityGroup] = []
         for group_id in ids:
-            group = self.store.ecs_security_group(group_id)
+            group = self.tables.security_group(group_id)
             if group is None or group.region_id != region.id:
                 raise rpc_error(
                     "InvalidSecurityGroupId.NotFound",
@@ -969,7 +971,7 @@ class AlibabaEcs(RpcProduct):
                 "The specified instance can't join different types of security group.",
                 status=403,
             )
-        enis = self.store.inventory.alibaba.ecs.network_interfaces
+        enis = self.tables.section.network_interfaces
         for group in groups:
             if group.id in eni.security_group_ids:
                 continue
@@ -1021,7 +1023,7 @@ class AlibabaEcs(RpcProduct):
         service_managed = _bool(params, "ServiceManaged")
         matching = [
             e
-            for e in self.store.inventory.alibaba.ecs.network_interfaces
+            for e in self.tables.section.network_interfaces
             if e.region_id == region.id
             and (not ids or e.id in ids)
             and all(getattr(e, name) == value for name, value in filters.items())

@@ -1,6 +1,6 @@
 """Alibaba Cloud Smart Access Gateway (SAG) 2018-03-13: DNAT entries (Describe, companions).
 
-Actions (RPC, see ``alibaba_rpc``): AddDnatEntry, DeleteDnatEntry and
+Actions (RPC, see ``sim/gateways/alibaba_pop.py``): AddDnatEntry, DeleteDnatEntry and
 DescribeDnatEntries. There is no Modify: a change is delete + add. Answers
 follow the DescribeDnatEntries reference (SAG API reference) and the official
 SDK's models (``alibabacloud_smartag20180313.models``): Add ``{RequestId,
@@ -86,7 +86,7 @@ reference), which add codes of their own with their own statuses. In order:
    for a clash of the unique key. On Delete, ``InstanceNotExit`` for a
    DnatEntryId that is not an entry of that SAG (a deleted entry's second
    Delete too).
-7. Authorization (``alibaba_rpc``, answered here as ``Forbidden`` 403 rather
+7. Authorization (the POP gateway, answered here as ``Forbidden`` 403 rather
    than the base's NoPermission): a key without ``smartag`` in its products,
    or a read-only key on Add/Delete. It comes first, before any parameter
    check, as the RAM check runs before the product.
@@ -107,15 +107,16 @@ from typing import Literal, cast
 
 from starlette.responses import Response
 
-from cloudnet.sim.alibaba_rpc import (
+from cloudnet.sim.core import CallContext, SimError
+from cloudnet.sim.families.alibaba_sag.inventory import SagDnatEntry, SagDnatType, SagInstance
+from cloudnet.sim.families.alibaba_sag.world import SagSettings, SagTables
+from cloudnet.sim.gateways.alibaba_pop import (
     NO_PERMISSION,
     AlibabaGateway,
     RpcAction,
     RpcProduct,
     rpc_response,
 )
-from cloudnet.sim.core import CallContext, SimError
-from cloudnet.sim.inventory import SagDnatEntry, SagDnatType, SagInstance, Settings
 
 FAMILY = "alibaba-sag"
 VERSION = "2018-03-13"
@@ -287,6 +288,7 @@ class AlibabaSag(RpcProduct):
 
     def __init__(self, gateway: AlibabaGateway) -> None:
         super().__init__(gateway)
+        self.tables = self.store.tables(SagTables)
         self.actions = {
             ADD: RpcAction(self._add, "write"),
             DELETE: RpcAction(self._delete, "write"),
@@ -294,8 +296,8 @@ class AlibabaSag(RpcProduct):
         }
 
     @property
-    def settings(self) -> Settings:
-        return self.store.inventory.settings
+    def settings(self) -> SagSettings:
+        return self.store.settings_of(SagSettings)
 
     async def _run(self, ctx: CallContext) -> Response:
         """The base's RAM check, in SAG's words: DescribeDnatEntries names ``Forbidden`` for it."""
@@ -317,7 +319,7 @@ class AlibabaSag(RpcProduct):
     def _instance(self, params: Mapping[str, str], action: str) -> SagInstance:
         """Step 6's instance checks, each in the words of ``action``'s own table."""
         sag_id, region = params["SagId"], params["RegionId"]
-        instance = self.store.sag_instance(sag_id)
+        instance = self.tables.instance(sag_id)
         if instance is None or instance.region_id != region:
             detail = f"The SAG instance {sag_id} is not found in region {region}."
             if action == ADD:
@@ -425,7 +427,7 @@ class AlibabaSag(RpcProduct):
             internal_port=internal_port,
             ip_protocol=protocol,
         )
-        for other in self.store.sag_dnat_entries.values():
+        for other in self.tables.dnat_entries.values():
             if _overlap(entry, other):
                 raise SimError(
                     400,
@@ -434,7 +436,7 @@ class AlibabaSag(RpcProduct):
                     f" InternalPort are duplicated. {other.id} already maps {other.type}"
                     f" {other.external_ip}:{other.external_port}/{other.ip_protocol}.",
                 )
-        self.store.sag_dnat_entries[entry.id] = entry
+        self.tables.dnat_entries[entry.id] = entry
         self.store.commit()
         ctx.committed = True
         return rpc_response(ctx, {"DnatEntryId": entry.id})
@@ -447,7 +449,7 @@ class AlibabaSag(RpcProduct):
         self._backend()
         instance = self._instance(params, DELETE)
         entry_id = params["DnatEntryId"]
-        entry = self.store.sag_dnat_entries.get(entry_id)
+        entry = self.tables.dnat_entries.get(entry_id)
         if entry is None or entry.sag_id != instance.id:
             raise SimError(
                 400,
@@ -455,7 +457,7 @@ class AlibabaSag(RpcProduct):
                 f"The specified instance does not exist. The DNAT entry {entry_id} is not"
                 f" found on {instance.id}.",
             )
-        del self.store.sag_dnat_entries[entry.id]
+        del self.tables.dnat_entries[entry.id]
         self.store.commit()
         ctx.committed = True
         return rpc_response(ctx)
@@ -472,7 +474,7 @@ class AlibabaSag(RpcProduct):
         instance = self._instance(params, DESCRIBE)
         matching = [
             e
-            for e in self.store.sag_dnat_entries.values()
+            for e in self.tables.dnat_entries.values()
             if e.sag_id == instance.id and e.type == entry_type
         ]
         start = (page_number - 1) * page_size
