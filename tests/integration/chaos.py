@@ -50,6 +50,7 @@ from tests.integration.harness import (
     nic,
     sag_rule,
 )
+from tests.wait_kit import wait_until
 
 NAMESPACE = "demo"
 ANN_CREATE_PENDING = "cloudnet.dev/create-pending"
@@ -267,7 +268,7 @@ class Chaos:
         self._wait_ready()
         if not before_ready:
             self._apply_ops(ops)
-        time.sleep(self.rng.uniform(0.0, self.max_wait))
+        time.sleep(self.rng.uniform(0.0, self.max_wait))  # sleep-ok: a random moment to kill at
         killed_at = time.time()
         self.cluster.operator.kill()
         self.report.kills += 1
@@ -396,18 +397,19 @@ class Chaos:
 
     def _wait_ready(self, timeout: float = 30.0) -> None:
         """Until the new process watches DnatRules (its log says so)."""
-        deadline = time.monotonic() + timeout
         log = self.cluster.operator.log
-        while time.monotonic() < deadline:
+
+        def watching() -> bool:
             with log.open("rb") as handle:
                 handle.seek(self._log_offset)
                 if READY_MARKER in handle.read():
-                    return
+                    return True
             proc = self.cluster.operator.proc
             if proc is not None and proc.poll() is not None:
                 raise AssertionError(f"the operator exited with {proc.returncode}; see {log}")
-            time.sleep(0.05)
-        raise AssertionError(f"the operator did not start watching within {timeout}s; see {log}")
+            return False
+
+        wait_until(watching, timeout=timeout, interval=0.05, what=f"the operator to watch ({log})")
 
     # -- observing ----------------------------------------------------------------------
 
@@ -560,7 +562,7 @@ class Chaos:
             pending = self._not_converged(snap)
             if not pending or time.monotonic() > deadline:
                 break
-            time.sleep(0.5)
+            time.sleep(0.5)  # sleep-ok: the poll of a wait that reports what is left, not raises
         self.report.converge_seconds = time.monotonic() - started
         self.report.stuck += [f"not converged: {p}" for p in pending]
 
@@ -575,7 +577,7 @@ class Chaos:
             snap = self._checkpoint("deleting")
             if not snap.objects or time.monotonic() > deadline:
                 break
-            time.sleep(0.5)
+            time.sleep(0.5)  # sleep-ok: the poll of a wait that reports what is left, not raises
         self.report.delete_seconds = time.monotonic() - started
         self.report.stuck += [
             f"not deleted: {name} (status {json.dumps(body.get('status') or {})[:300]})"

@@ -15,9 +15,8 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import httpx
 import yaml
 
 from cloudnet_devkit.kubectl import Kubectl
+from tests.wait_kit import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "2993a37f1765d55d2a6526b764ae47e5"
@@ -79,17 +79,8 @@ def free_port() -> int:
     raise RuntimeError(f"no free port in {start}-{start + _PORT_SLICE - 1}")
 
 
-def wait_for(
-    predicate: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.1, what: str = ""
-) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}: {last!r}")
+#: the shared condition wait (tests/wait_kit.py), under the name the integration tests use
+wait_for = wait_until
 
 
 class Process:

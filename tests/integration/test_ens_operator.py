@@ -54,7 +54,7 @@ def test_duplicate_external_port_is_a_conflict(cluster: Cluster) -> None:
     assert status["lastError"]["code"] == "KeyInUse"
     assert first_id in status["lastError"]["message"]
     assert {c["type"]: c for c in status["conditions"]}["Ready"]["reason"] == "Conflict"
-    time.sleep(2)
+    time.sleep(2)  # sleep-ok: a window in which no create may come
     assert writes(cluster) == [CREATE]
 
 

@@ -30,7 +30,7 @@ def test_removing_paused_reconciles_without_a_restart(cluster: Cluster) -> None:
     rule = dnat_rule("held", external_port=8181)
     rule["metadata"]["annotations"] = {"cloudnet.dev/paused": "true"}
     cluster.kubectl.apply(rule)
-    time.sleep(3)
+    time.sleep(3)  # sleep-ok: a window in which the paused rule may not be created
     assert cluster.sim.requests(CREATE) == []
     assert not cluster.status("held").get("externalId")
 
@@ -103,7 +103,7 @@ def test_a_paused_resource_being_deleted_waits_and_leaks_nothing(cluster: Cluste
     rule_id = cluster.wait_phase("frozen", "ACTIVE")["externalId"]
     cluster.kubectl("annotate", "dnat", "frozen", "-n", "demo", "cloudnet.dev/paused=true")
     cluster.kubectl("delete", "dnat", "frozen", "-n", "demo", "--wait=false")
-    time.sleep(3)
+    time.sleep(3)  # sleep-ok: a window in which the paused rule may not be deleted
     assert cluster.get("frozen"), "paused is hands off, not a release"
     assert [r["id"] for r in cluster.sim.rules()] == [rule_id]
     assert cluster.sim.requests(DELETE) == []

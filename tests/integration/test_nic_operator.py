@@ -102,7 +102,7 @@ def test_primary_eni_with_security_groups_is_refused_with_the_reference_code(
     assert status["lastError"]["code"] == "InvalidOperation.PrimaryEniOnlySupportModifyNameAndDesc"
     ready = {c["type"]: c for c in status["conditions"]}["Ready"]
     assert ready["reason"] == "InvalidSpec"
-    time.sleep(2)
+    time.sleep(2)  # sleep-ok: a window in which no retry may come
     assert len(cluster.sim.requests(MODIFY)) == 1  # InvalidSpec: one call per generation
 
 

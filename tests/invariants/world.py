@@ -519,7 +519,7 @@ class SimRegistry(ProviderRegistry):
         # At least a microsecond: ``t + (deadline - t)`` can fall short of ``deadline`` by
         # one ulp, and a bucket waiting out the rest would then never see time move.
         self.pacing_time += max(1e-6, seconds)
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # sleep-ok: one loop turn, no time: the virtual clock paces
 
     def _client(self, endpoint: str, origin: Origin | None = None) -> httpx.AsyncClient:
         client = self._http.get(endpoint)

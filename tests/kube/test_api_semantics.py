@@ -2,13 +2,13 @@
 
 import json
 import threading
-import time
 
 import httpx
 import pytest
 import yaml
 
 from cloudnet_devkit.kubeapi import TestKubeAPI, serve
+from tests.wait_kit import wait_until
 
 CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 WIDGETS = "/apis/test.cloudnet.dev/v1/namespaces/default/widgets"
@@ -335,7 +335,7 @@ def test_watch_initial_events_and_live_changes(client, kube_server):
     )
     make(client, "b", labels={"app": "x"})
     thread.start()
-    time.sleep(0.5)
+    wait_until(lambda: len(events) >= 2, timeout=10, interval=0.02, what="the initial events")
     client.patch(f"{WIDGETS}/a", json={"metadata": {"labels": {"app": "x"}}}, headers=MERGE)
     client.delete(f"{WIDGETS}/b")
     thread.join(10)

@@ -1,12 +1,11 @@
 """A real kopf operator against the test API: finalizer, create handler with status, delete."""
 
-import time
-
 import kopf
 import pytest
 from kopf.testing import KopfRunner
 
 from cloudnet_devkit.kubeapi import ServerHandle
+from tests.wait_kit import wait_until
 
 FINALIZER = "test.cloudnet.dev/finalizer"
 
@@ -69,13 +68,15 @@ spec: {size: 3}
     assert operator == ["create:w1"]
 
     # kopf posts Events for its handlers: they must be creatable and listable.
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        events = kubectl.json("get", "events", "--field-selector", "involvedObject.name=w1")
-        if events["items"]:
-            break
-        time.sleep(0.2)
-    assert any("created" in e.get("message", "") for e in events["items"])
+    events = wait_until(
+        lambda: kubectl.json("get", "events", "--field-selector", "involvedObject.name=w1")[
+            "items"
+        ],
+        timeout=10,
+        interval=0.2,
+        what="kopf's Events for w1",
+    )
+    assert any("created" in e.get("message", "") for e in events)
 
     kubectl("delete", "wdg", "w1", "--timeout=30s")
     assert operator == ["create:w1", "delete:w1"]

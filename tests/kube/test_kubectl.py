@@ -5,6 +5,8 @@ import subprocess
 import threading
 import time
 
+from tests.wait_kit import wait_until
+
 WIDGET = """
 apiVersion: test.cloudnet.dev/v1
 kind: Widget
@@ -19,6 +21,15 @@ spec:
 
 def widget(name="w1", namespace="default", app="demo", size=3):
     return WIDGET.format(name=name, namespace=namespace, app=app, size=size)
+
+
+def watching(kube_server):
+    """How many watches the server is serving (kubectl wait, delete and get -w watch)."""
+    return kube_server.call(lambda api: sum(len(w) for w in api._watchers.values()))
+
+
+def wait_for_a_watch(kube_server, what):
+    wait_until(lambda: watching(kube_server) > 0, timeout=20, interval=0.02, what=what)
 
 
 def test_namespaces_and_core_discovery(kubectl):
@@ -108,11 +119,11 @@ def test_label_selector(kubectl, widget_crd):
     ]
 
 
-def test_describe_and_wait_for_jsonpath(kubectl, widget_crd):
+def test_describe_and_wait_for_jsonpath(kubectl, widget_crd, kube_server):
     kubectl.apply(widget())
 
     def later():
-        time.sleep(1.0)
+        wait_for_a_watch(kube_server, "kubectl wait to watch")
         kubectl(
             "patch",
             "wdg",
@@ -131,7 +142,7 @@ def test_describe_and_wait_for_jsonpath(kubectl, widget_crd):
     assert "Phase:  ACTIVE" in described and "Size:  3" in described
 
 
-def test_delete_waits_for_finalizers(kubectl, widget_crd):
+def test_delete_waits_for_finalizers(kubectl, widget_crd, kube_server):
     kubectl.apply(widget())
     kubectl(
         "patch",
@@ -148,7 +159,7 @@ def test_delete_waits_for_finalizers(kubectl, widget_crd):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.5)
+    wait_for_a_watch(kube_server, "kubectl delete to wait for the object to go")
     assert deleting.poll() is None, "kubectl delete returned while a finalizer held the object"
     obj = kubectl.json("get", "wdg", "w1")
     assert obj["metadata"]["deletionTimestamp"]
@@ -166,7 +177,7 @@ def test_delete_waits_for_finalizers(kubectl, widget_crd):
     assert kubectl("get", "wdg", "w1", check=False).returncode != 0
 
 
-def test_wait_for_delete(kubectl, widget_crd):
+def test_wait_for_delete(kubectl, widget_crd, kube_server):
     kubectl.apply(widget())
     kubectl("patch", "wdg", "w1", "--type=merge", "-p", '{"metadata": {"finalizers": ["x/y"]}}')
     kubectl("delete", "wdg", "w1", "--wait=false")
@@ -176,7 +187,8 @@ def test_wait_for_delete(kubectl, widget_crd):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.0)
+    wait_for_a_watch(kube_server, "kubectl wait --for=delete to watch")
+    assert waiting.poll() is None, "kubectl wait returned while a finalizer held the object"
     kubectl("patch", "wdg", "w1", "--type=merge", "-p", '{"metadata": {"finalizers": null}}')
     _, err = waiting.communicate(timeout=30)
     assert waiting.returncode == 0, err
@@ -219,17 +231,27 @@ def test_delete_namespace_cascades(kubectl, widget_crd):
     assert kubectl("get", "wdg", "-A", "-o", "name").stdout.strip() == ""
 
 
-def test_get_watch_streams_changes(kubectl, widget_crd):
+def test_get_watch_streams_changes(kubectl, widget_crd, kube_server):
     kubectl.apply(widget())
-    watching = subprocess.Popen(
+    get_w = subprocess.Popen(
         kubectl.argv("get", "wdg", "-w", "--output-watch-events", "--request-timeout=5s"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.0)
-    kubectl.apply(widget("w2"))
-    time.sleep(1.0)
-    watching.terminate()
-    out, _ = watching.communicate(timeout=10)
-    assert "w1" in out and "w2" in out
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in get_w.stdout:
+            lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        wait_until(lambda: any("w1" in line for line in lines), timeout=20, what="w1 listed")
+        wait_for_a_watch(kube_server, "kubectl get -w to watch")
+        kubectl.apply(widget("w2"))
+        wait_until(lambda: any("w2" in line for line in lines), timeout=20, what="w2 streamed")
+    finally:
+        get_w.terminate()
+        get_w.wait(timeout=10)

@@ -16,6 +16,7 @@ import pytest
 
 from cloudnet.handlers.leader import ElectionSettings, LeaseAPI, LeaseElector
 from cloudnet_devkit.kubeapi.runner import ServerHandle
+from tests.wait_kit import wait_until
 
 NS, NAME = "default", "cloudnet-operator"
 
@@ -219,17 +220,18 @@ def test_a_standby_answers_the_probe_urls_until_it_wins_then_frees_the_port(
 
     thread = threading.Thread(target=stand_by, daemon=True)
     thread.start()
-    answer = None
-    for _ in range(100):  # until the standby has read the Lease once
+
+    def read_once() -> httpx.Response | None:
         try:
             answer = httpx.get(url, timeout=2)
         except httpx.TransportError:
-            time.sleep(0.02)
-            continue
-        if answer.json()["holder"]:
-            break
-        time.sleep(0.02)
-    assert answer is not None and answer.status_code == 200
+            return None
+        return answer if answer.json()["holder"] else None
+
+    answer = wait_until(
+        read_once, timeout=10, interval=0.02, what="the standby to have read the Lease once"
+    )
+    assert answer.status_code == 200
     assert answer.json() == {"standby": True, "holder": "a"}
     assert httpx.get(f"http://127.0.0.1:{port}/other", timeout=2).status_code == 404
     assert not won.is_set()

@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 
 from cloudnet.clouds.signing import HUAWEI_DATE_FORMAT, huawei_authorization
 from cloudnet.sim.server import Simulator
+from tests.wait_kit import wait_until
 
 # The default inventory's ids (examples/sim-inventory.yaml documents them).
 PROJECT = "2993a37f1765d55d2a6526b764ae47e5"
@@ -165,11 +166,13 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
+
+        def started() -> bool:
+            if not self.thread.is_alive():
                 raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
+            return bool(self.server.started)
+
+        wait_until(started, timeout=10, interval=0.01, what="uvicorn to start")
         return self
 
     def __exit__(self, *exc: object) -> None:

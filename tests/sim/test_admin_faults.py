@@ -27,6 +27,7 @@ from tests.sim.simkit import (
     create_active,
     rule_body,
 )
+from tests.wait_kit import wait_until_async
 
 # -- admin off -------------------------------------------------------------------------------
 
@@ -219,11 +220,12 @@ async def test_drop_response_after_commit_holds_then_answers(
         },
     )
     task = asyncio.create_task(hw.post(RULES, json=rule_body()))
-    await asyncio.sleep(0.1)
-    assert not task.done()
-    # the write is committed while the answer is held
     store = app.state.simulator.store
-    assert len(store.tables(NatTables).dnat_rules) == 1
+    await wait_until_async(
+        lambda: len(store.tables(NatTables).dnat_rules) == 1, what="the create to commit"
+    )
+    # the write is committed while the answer is held
+    assert not task.done()
     response = await task
     assert response.status_code == 201
     assert response.json()["dnat_rule"]["id"] in store.tables(NatTables).dnat_rules

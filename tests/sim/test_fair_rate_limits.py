@@ -12,10 +12,23 @@ import contextlib
 import time
 from collections.abc import Awaitable
 
+from starlette.applications import Starlette
+
 from cloudnet.api.errors import CloudException
 from cloudnet.providers.catalog import ProviderConfigSpec
 from cloudnet.providers.registry import ProviderRegistry
-from tests.sim.simkit import AK, GW, OTHER_AK, OTHER_PROJECT, OTHER_SK, PROJECT, SK, LiveServer
+from tests.sim.simkit import (
+    AK,
+    GW,
+    OTHER_AK,
+    OTHER_PROJECT,
+    OTHER_SK,
+    PROJECT,
+    SK,
+    LiveServer,
+    sim,
+)
+from tests.wait_kit import wait_until_async
 
 #: A's burst: BURST reads at QPS calls/s with no saved tokens take (BURST - 1) / QPS seconds.
 QPS = 10.0
@@ -42,7 +55,9 @@ async def _timed(start: float, call: Awaitable[object]) -> float:
     return time.monotonic() - start
 
 
-async def test_one_accounts_burst_does_not_delay_another_account(live: LiveServer) -> None:
+async def test_one_accounts_burst_does_not_delay_another_account(
+    live: LiveServer, live_app: Starlette
+) -> None:
     registry = ProviderRegistry(rate=1000, burst=1000, allowed=[live.url])
     a = registry.get(_spec(live.url, PROJECT), {"accessKeyId": AK, "accessKeySecret": SK})
     a_again = registry.get(
@@ -58,7 +73,8 @@ async def test_one_accounts_burst_does_not_delay_another_account(live: LiveServe
             asyncio.create_task(_timed(start, a.client.list_dnat_rules_page(limit=1)))
             for _ in range(BURST)
         ]
-        await asyncio.sleep(0.05)  # A's burst is queued on A's bucket
+        # A's first read is through, so the other reads of the burst are queued on A's bucket
+        await wait_until_async(lambda: sim(live_app).log.entries(), what="A's first read")
         other_account, same_account, delete = await asyncio.gather(
             _timed(start, b.client.list_dnat_rules_page(limit=1)),
             _timed(start, a_again.client.list_dnat_rules_page(limit=1)),

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -31,6 +30,7 @@ from tests.sim.simkit import (
     rule_body,
     sim,
 )
+from tests.wait_kit import wait_until
 
 PACKAGED = Path(__file__).resolve().parents[2] / "operator" / "cloudnet" / "sim"
 
@@ -121,16 +121,16 @@ async def test_state_writes_are_atomic_and_leave_no_temporaries(
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    def up() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"cloudnet sim exited with {process.returncode}")
         try:
             httpx.get(url + "/_sim/settings", timeout=0.5)
-            return
         except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("cloudnet sim did not come up")
+            return False
+        return True
+
+    wait_until(up, timeout=20, interval=0.05, what=f"cloudnet sim to answer on {url}")
 
 
 def test_cloudnet_sim_cli_persists_across_a_restart(tmp_path: Path) -> None:

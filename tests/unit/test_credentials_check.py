@@ -8,7 +8,6 @@ these versions already" shortcut can be seen one at a time.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import itertools
 from collections.abc import Mapping
@@ -24,6 +23,7 @@ from cloudnet.handlers.provider_config import Protection
 from cloudnet.handlers.watch import WatchCache
 from cloudnet.providers.plugin import Accepted
 from cloudnet.providers.registry import endpoint_policy
+from tests.wait_kit import wait_until_async
 
 NS = "shop"
 SPEC = {
@@ -48,11 +48,13 @@ class FakeKube:
         self.secret: dict[str, str] | None = {"accessKeyId": "AK", "accessKeySecret": "SK"}
         self.secret_rv = "1"
         self.writes: list[dict[str, Any]] = []
+        self.secret_reads = 0
 
     async def get_object(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         return copy.deepcopy(self.config)
 
     async def get_secret(self, namespace: str, name: str) -> tuple[dict[str, str], str]:
+        self.secret_reads += 1
         if self.secret is None:
             raise NotFoundError(f"Secret {name!r} not found in namespace {namespace!r}")
         return dict(self.secret), f"secret-uid/{self.secret_rv}"
@@ -119,11 +121,7 @@ def ready(kube: FakeKube) -> dict[str, Any]:
 
 
 async def until(predicate: Any, what: str) -> None:
-    for _ in range(500):
-        if predicate():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"never: {what}")
+    await wait_until_async(predicate, what=what)
 
 
 async def settled(p: Protection) -> None:
@@ -180,7 +178,8 @@ async def test_rejected_credentials_show_the_code_until_the_secret_changes(
     await until(lambda: ready(kube).get("reason") == "CredentialsRejected", "rejected")
     assert ready(kube)["status"] == "False"
     assert ready(kube)["message"] == "APIGW.0301: refused"
-    await asyncio.sleep(0.05)  # several looks at the unchanged Secret
+    looked = kube.secret_reads
+    await until(lambda: kube.secret_reads >= looked + 3, "several looks at the unchanged Secret")
     assert cloud.calls == 1
     kube.secret_rv = "2"
     await until(lambda: ready(kube).get("status") == "True", "accepted after the fix")

@@ -43,6 +43,7 @@ from tests.unit.core_fakes import (
     key_of,
     refuse,
 )
+from tests.wait_kit import wait_until_async
 
 NIC_KIND = next(k for k in own_kinds.KINDS if k.name == "NetworkInterfaceConfig")
 KINDS = {dnat.KIND.name: dnat.KIND, NIC_KIND.name: NIC_KIND}
@@ -115,7 +116,7 @@ async def test_a_handler_that_waited_for_the_lock_sees_the_create_that_held_it()
     first = asyncio.create_task(reconcile(h))
     await started.wait()  # the first run holds the lock, its create is in flight
     second = asyncio.create_task(reconcile(h))
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # sleep-ok: one loop turn, no time: the second run queues on the lock
     go.set()
     outcomes = await asyncio.gather(first, second)
     assert [type(o) for o in outcomes] == [Done, Done], outcomes
@@ -135,7 +136,7 @@ async def test_a_delete_that_waited_for_the_lock_deletes_what_the_create_made() 
     await started.wait()
     h.cluster.body("DnatRule", NS, "web")["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
     deleting = asyncio.create_task(delete(h))
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # sleep-ok: one loop turn, no time: the delete queues on the lock
     go.set()
     _, outcome = await asyncio.gather(creating, deleting)
     assert isinstance(outcome, Retry) and outcome.routine, outcome
@@ -149,7 +150,7 @@ async def test_a_handler_that_waited_for_the_lock_never_creates_a_deleting_objec
     h.cluster.add(dnat_body())
     async with h.ctx.locks.hold("DnatRule/demo/web"):
         waiting = asyncio.create_task(reconcile(h))
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # sleep-ok: one loop turn, no time: the run queues on the lock
         # meanwhile: kubectl delete
         h.cluster.body("DnatRule", NS, "web")["metadata"]["deletionTimestamp"] = "2026-01-01T00Z"
     outcome = await waiting
@@ -165,7 +166,7 @@ async def test_a_handler_that_waited_for_the_lock_leaves_a_paused_object_alone()
     body["spec"]["huaweiNat"]["internalServicePort"] = 81
     async with h.ctx.locks.hold("DnatRule/demo/web"):
         waiting = asyncio.create_task(reconcile(h))
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # sleep-ok: one loop turn, no time: the run queues on the lock
         body["metadata"]["annotations"][ANN_PAUSED] = "true"
     assert isinstance(await waiting, Done)
     assert h.provider.journal.calls() == []
@@ -333,10 +334,7 @@ async def test_drift_pass_wakes_a_settled_resource_whose_credentials_went() -> N
     del h.cluster.secrets[(NS, "huawei-credentials")]  # deleted while the operator was down
     stats = await check_once(h.ctx, h.ctx.watch_cache, KINDS)
     assert stats.woken == 1
-    for _ in range(100):
-        if status_of(h).get("phase") == "ERROR":
-            break
-        await asyncio.sleep(0.01)
+    await wait_until_async(lambda: status_of(h).get("phase") == "ERROR", what="phase ERROR")
     await waker.aclose()  # it retries with backoff until the Secret is back
     status = status_of(h)
     assert status["phase"] == "ERROR"

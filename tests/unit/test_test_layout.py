@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,3 +98,79 @@ def test_the_import_check_sees_every_spelling(tmp_path: Path) -> None:
         "import tests.sim.simkit\n"
     )
     assert [line for line, _ in imported_test_modules(module)] == [1, 2, 3, 4]
+
+
+#: The mark a sleep in the suite carries when the wait is the point (see tests/wait_kit.py).
+SLEEP_OK = re.compile(r"#\s*sleep-ok:\s*\S")
+#: Modules whose ``sleep`` is a fixed wait: ``time.sleep``, ``asyncio.sleep``, ...
+SLEEPING_MODULES = {"time", "asyncio", "anyio", "trio", "gevent"}
+
+
+def bare_sleeps(path: Path) -> Iterator[int]:
+    """Lines of ``path`` with a sleep call without a ``# sleep-ok: why`` on it or in the
+    comment lines right above it."""
+    text = path.read_text()
+    lines = text.splitlines()
+    tree = ast.parse(text, filename=str(path))
+    imported = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module in SLEEPING_MODULES
+        for alias in node.names
+        if alias.name == "sleep"
+    }
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        sleeping = (
+            isinstance(func, ast.Attribute)
+            and func.attr == "sleep"
+            and isinstance(func.value, ast.Name)
+            and func.value.id in SLEEPING_MODULES
+        ) or (isinstance(func, ast.Name) and func.id in imported)
+        if not sleeping:
+            continue
+        end = node.end_lineno or node.lineno
+        around = lines[node.lineno - 1 : end]
+        above = node.lineno - 2
+        while above >= 0 and lines[above].strip().startswith("#"):
+            around.append(lines[above])
+            above -= 1
+        if not any(SLEEP_OK.search(line) for line in around):
+            yield node.lineno
+
+
+def test_no_fixed_sleep_without_a_reason() -> None:
+    modules = sorted((ROOT / "tests").rglob("*.py"))
+    assert ROOT / "tests" / "wait_kit.py" in modules
+    found = [f"{path.relative_to(ROOT)}:{line}" for path in modules for line in bare_sleeps(path)]
+    assert not found, (
+        "fixed sleeps: wait for the condition instead (tests.wait_kit.wait_until, "
+        "wait_until_async), or, where the time is the point of the test (nothing may happen "
+        "in a window, a paced clock), say why with `# sleep-ok: reason`:\n" + "\n".join(found)
+    )
+
+
+def test_the_sleep_check_sees_every_spelling(tmp_path: Path) -> None:
+    module = tmp_path / "sample.py"
+    module.write_text(
+        "import asyncio, time\n"
+        "from time import sleep\n"
+        "from asyncio import sleep as nap\n"
+        "time.sleep(1)\n"
+        "sleep(1)\n"
+        "async def f():\n"
+        "    await nap(0.1)\n"
+        "    await asyncio.sleep(\n"
+        "        0.2)\n"
+        "    # sleep-ok: nothing may happen in this window\n"
+        "    await asyncio.sleep(3)\n"
+        "    await asyncio.sleep(0)  # sleep-ok: one loop turn\n"
+        "    await asyncio.sleep(1)  # sleep-ok:\n"
+        "    fake.sleep(1)\n"
+        "    # sleep-ok: a reason on two lines,\n"
+        "    # the second one here\n"
+        "    time.sleep(2)\n"
+    )
+    assert sorted(bare_sleeps(module)) == [4, 5, 7, 8, 13]
