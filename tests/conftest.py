@@ -1,16 +1,23 @@
-"""Test distribution over pytest-xdist workers (``make test`` runs ``-n``).
+"""Test distribution over pytest-xdist workers (``make test`` and ``make test-fast`` run ``-n``).
 
-Each test module stays on one worker (its module-scoped clusters and
-simulators are shared, not rebuilt per worker), and the whole simulator
-suite shares one: ``tests/sim/test_zz_codes_produced.py`` reads what every
-simulator test before it made the simulator answer, so they must run in one
-process, in order. A scheduler of our own rather than ``--dist loadgroup``:
-that mode renames node ids through an attribute pytest 9.2 no longer reads.
+Work is handed out in units: a unit and simulator test function with all its
+parameters (their fixtures are cheap, so the two layers spread over every
+worker), and a whole module elsewhere (the kube, integration and e2e modules
+share module-scoped clusters, built once, not once per worker). The two
+checks of ``tests/sim/test_zz_codes_produced.py`` read what every other
+simulator test, on any worker, made the simulator answer: they are handed out
+last, and wait for the other workers to end (``tests/sim/codes_kit.py``); the
+run's folder for the workers' records is made here. A scheduler of our own
+rather than ``--dist loadgroup``: that mode renames node ids through an
+attribute pytest 9.2 no longer reads.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,14 +27,60 @@ import pytest
 # were there, so that a failing assert still shows the values it compared.
 pytest.register_assert_rewrite("tests.sim.alibaba_kit", "tests.unit.alibaba_client_kit")
 
+#: Layers whose work units are test functions rather than modules.
+BY_FUNCTION = ("tests/unit/", "tests/sim/")
+#: The unit of the codes checks, handed out after every other.
+CODES_CHECKS = "tests/sim/test_zz_codes_produced.py::<the codes checks>"
+
+#: The folder of this run's simulator codes, made when the first worker is set up.
+_codes_folder: list[Path] = []
+
+
+def work_unit(nodeid: str) -> str:
+    """The unit of work a test belongs to (see the module docstring)."""
+    from tests.sim.codes_kit import CHECK_MODULE, CHECK_TESTS
+
+    path, _, rest = nodeid.partition("::")
+    function = rest.split("[", 1)[0]
+    if path == CHECK_MODULE and function in CHECK_TESTS:
+        return CODES_CHECKS
+    if path.startswith(BY_FUNCTION) and function:
+        return f"{path}::{function}"
+    return path
+
+
 if importlib.util.find_spec("xdist") is not None:
 
+    @pytest.hookimpl(optionalhook=True)  # optional: `-p no:xdist` runs without the plugin
     def pytest_xdist_make_scheduler(config: Any, log: Any) -> Any:
         from xdist.scheduler import LoadScopeScheduling
 
-        class ByModule(LoadScopeScheduling):  # type: ignore[misc]
+        class ByUnit(LoadScopeScheduling):  # type: ignore[misc]
             def _split_scope(self, nodeid: str) -> str:
-                path = nodeid.split("::", 1)[0]
-                return "tests/sim" if path.startswith("tests/sim/") else path
+                return work_unit(nodeid)
 
-        return ByModule(config, log)
+            def _assign_work_unit(self, node: Any) -> None:
+                if CODES_CHECKS in self.workqueue and len(self.workqueue) > 1:
+                    self.workqueue.move_to_end(CODES_CHECKS)
+                super()._assign_work_unit(node)
+
+        return ByUnit(config, log)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(node: Any) -> None:
+        from tests.sim.codes_kit import FOLDER_KEY
+
+        if not _codes_folder:
+            _codes_folder.append(Path(tempfile.mkdtemp(prefix="cloudnet-sim-codes-")))
+        node.workerinput[FOLDER_KEY] = str(_codes_folder[0])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(node: Any, error: object | None) -> None:
+        if error is not None and _codes_folder:
+            # a crashed worker wrote no record: the codes check must not wait for it
+            (_codes_folder[0] / f"{node.gateway.id}.down").write_text(str(error)[:500])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for folder in _codes_folder:
+        shutil.rmtree(folder, ignore_errors=True)

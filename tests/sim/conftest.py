@@ -9,6 +9,7 @@ lifecycle delays and throttling are exact and instant.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ import pytest
 from starlette.applications import Starlette
 
 from cloudnet.sim.server import create_app
+from tests.sim import codes_kit
 from tests.sim.simkit import AK, SK, ClientFactory, FakeClock, HuaweiSigner, LiveServer, sim
 
 
@@ -88,13 +90,9 @@ def live(live_app: Starlette) -> Iterator[LiveServer]:
         yield server
 
 
-#: (family, action, code) of every error the simulator answered in this session, with
-#: whether only fault injection produced it; read by test_zz_codes_produced.py
-PRODUCED: dict[tuple[str, str, str], bool] = {}
-
-
 @pytest.fixture(autouse=True, scope="session")
 def _record_answered_codes() -> Iterator[None]:
+    """Every error the simulator answers in this process, for test_zz_codes_produced.py."""
     from cloudnet.sim.server import Simulator
 
     original = Simulator._log
@@ -103,9 +101,18 @@ def _record_answered_codes() -> Iterator[None]:
         if code is not None:
             # an unrouted request is answered by Huawei's gateway (APIGW.0101)
             key = (str(entry.get("family") or "huawei"), str(entry.get("action") or ""), code)
-            PRODUCED[key] = PRODUCED.get(key, True) and entry.get("fault") is not None
+            codes_kit.record(key, by_fault=entry.get("fault") is not None)
         original(self, entry, status, code)
 
     Simulator._log = recording  # type: ignore[method-assign]
     yield
     Simulator._log = original  # type: ignore[method-assign]
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    codes_kit.DESELECTED.extend(item.nodeid for item in items if here in Path(item.path).parents)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    codes_kit.save(session.config)

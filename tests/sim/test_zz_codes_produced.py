@@ -1,8 +1,10 @@
 """Every code of every client table is one the simulator answers, and the fault-only list is exact.
 
-This module runs last in the simulator suite (its name sorts last) and reads
-what the whole suite made the simulator answer (``conftest.PRODUCED``, filled
-from the simulator's request log). A code is either produced in its
+Its two checks run after every other test of the session (tests/conftest.py
+hands them out last; in one process, the module's name sorts last) and read
+what the whole suite made the simulator answer, on every xdist worker
+(tests/sim/codes_kit.py, filled from the simulator's request log). A code is
+either produced in its
 situation by some test of the suite, or listed below as one the simulator
 answers only through fault injection (its cause lies outside the model:
 server faults, account and risk-control states, the dedicated gateway's
@@ -31,7 +33,7 @@ from cloudnet.providers.alibaba_ecs.errors import ECS_CALL_ERRORS, ECS_ERRORS
 from cloudnet.providers.alibaba_ens.errors import ENS_CALL_ERRORS, ENS_ERRORS
 from cloudnet.providers.alibaba_sag.errors import SAG_CALL_ERRORS, SAG_ERRORS
 from cloudnet.providers.huawei_nat.client import HUAWEI_NAT_ERRORS, HuaweiNatClient
-from tests.sim.conftest import PRODUCED
+from tests.sim import codes_kit
 from tests.sim.simkit import AK, PROJECT, SK, FakeClock
 from tests.unit.alibaba_error_rows import ECS_ROWS, ENS_ROWS, GATEWAY_ROWS, SAG_ROWS
 from tests.unit.huawei_error_rows import ROWS as HUAWEI_ROWS
@@ -195,20 +197,17 @@ async def test_a_huawei_fault_only_code_is_answered_and_known(
     assert error.error_class is not ErrorClass.UNKNOWN
 
 
-def _situations() -> dict[tuple[str, str], set[str]]:
+@pytest.fixture
+def situations(request: pytest.FixtureRequest) -> dict[tuple[str, str], set[str]]:
     """Codes the suite made the simulator answer without fault injection, by family and call."""
+    assert request.node.originalname in codes_kit.CHECK_TESTS, "the scheduler hands these out last"
+    missing = codes_kit.whole_suite(request.session)
+    if missing is not None:
+        pytest.skip(f"needs the whole simulator suite in this session (tests/sim): {missing}")
     found: dict[tuple[str, str], set[str]] = {}
-    for (family, action, code), only_by_fault in PRODUCED.items():
+    for (family, action, code), only_by_fault in codes_kit.merged(request.config).items():
         if not only_by_fault:
             found.setdefault((family, action), set()).add(code)
-    return found
-
-
-@pytest.fixture
-def situations() -> dict[tuple[str, str], set[str]]:
-    found = _situations()
-    if sum(len(codes) for codes in found.values()) < 150:
-        pytest.skip("needs the whole simulator suite in this session (pytest tests/sim)")
     return found
 
 
