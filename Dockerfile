@@ -9,9 +9,9 @@
 # caches or the source tree. Only operator/cloudnet is copied: the devkit
 # (operator/cloudnet_devkit: the test Kubernetes API, the demo, the pytest
 # fixtures) and the dev extra stay out of the image
-# (tests/unit/test_packaging.py checks both).
+# (tests/project/test_packaging.py checks both).
 # The Python minor version must satisfy pyproject.toml's requires-python
-# (tests/unit/test_chart.py checks it).
+# (tests/project/test_chart.py checks it).
 
 ARG PYTHON_IMAGE=python:3.11-slim
 

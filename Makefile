@@ -36,11 +36,11 @@ lint: install
 test: install tools lint
 	$(BIN)/pytest -q -ra -n $(TEST_WORKERS)
 
-# The unit and simulator layers: no lint, no operator process, no Kubernetes API (a few short
-# subprocesses aside: helm, a wheel build, import checks, a simulator restart). tests/conftest.py
-# keeps the whole simulator suite on one worker, so that suite is the floor of this run.
+# The fast layers (core, providers, simulator, project): no lint, no operator process, no
+# Kubernetes API (a few short subprocesses aside: helm, a wheel build, import checks, a
+# simulator restart). tests/conftest.py spreads them over the workers by test function.
 test-fast: install tools
-	$(BIN)/pytest -q -n $(TEST_WORKERS) tests/unit tests/sim
+	$(BIN)/pytest -q -n $(TEST_WORKERS) tests/core tests/providers tests/sim tests/project
 
 crds: install
 	$(BIN)/cloudnet crds --output crds

@@ -5,7 +5,7 @@ a deadline, and fails naming what it waited for and what it saw last: it is
 as fast as the thing it waits on and no slower machine turns it flaky.
 A sleep that stays in a test module is the point of its test (a window in
 which something must *not* happen, a paced clock, a loop turn) and says so
-with a ``# sleep-ok: why`` comment; tests/unit/test_test_layout.py checks.
+with a ``# sleep-ok: why`` comment; tests/project/test_test_layout.py checks.
 """
 
 from __future__ import annotations

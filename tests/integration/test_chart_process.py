@@ -26,8 +26,8 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from cloudnet_devkit.kubectl import Kubectl
+from tests.fixtures.chart_kit import CHART, FULLNAME, HELM, NAMESPACE, RELEASE, needs_helm
 from tests.integration.harness import Cluster, Process, Simulator, free_port, wait_for
-from tests.unit.chart_kit import CHART, FULLNAME, HELM, NAMESPACE, RELEASE, needs_helm
 
 pytestmark = [pytest.mark.integration, needs_helm]
 

@@ -59,8 +59,8 @@ from cloudnet.sim.families.huawei_nat.world import settle as huawei_settle
 from cloudnet.sim.faults import FaultRule
 from cloudnet.sim.inventory import installed, load_inventory
 from cloudnet.sim.server import Simulator, create_app
+from tests.fixtures.simkit import FakeClock
 from tests.invariants.kube import MemoryKube
-from tests.sim.simkit import FakeClock
 
 NAMESPACE = "inv"
 ENDPOINT = "http://cloud.sim.test"

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from cloudnet.sim.families.huawei_nat.world import NatTables
 from cloudnet.sim.faults import FaultRule
 from cloudnet.sim.server import create_app
-from tests.sim.simkit import (
+from tests.fixtures.simkit import (
     AK,
     GW,
     PROJECT,

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from cloudnet.api.errors import CloudException
 from cloudnet.providers.catalog import ProviderConfigSpec
 from cloudnet.providers.registry import ProviderRegistry
-from tests.sim.simkit import (
+from tests.fixtures.simkit import (
     AK,
     GW,
     OTHER_AK,

@@ -16,7 +16,7 @@ import yaml
 from cloudnet.sim.families.huawei_nat.world import NatTables
 from cloudnet.sim.inventory import DEFAULT_INVENTORY_NAME, installed, load_inventory
 from cloudnet.sim.server import create_app
-from tests.sim.simkit import (
+from tests.fixtures.simkit import (
     AK,
     GW,
     INVENTORY,

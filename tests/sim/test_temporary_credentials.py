@@ -37,8 +37,8 @@ from cloudnet.clouds.identity import (
 from cloudnet.providers.alibaba_ens.errors import ENS_ERRORS
 from cloudnet.providers.huawei_nat.client import HuaweiNatClient
 from cloudnet.sim.server import create_app
-from tests.sim.alibaba_kit import NAT
-from tests.sim.simkit import PROJECT, TOKEN, FakeClock, LiveServer, sim
+from tests.fixtures.alibaba_kit import NAT
+from tests.fixtures.simkit import PROJECT, TOKEN, FakeClock, LiveServer, sim
 
 ROLE = "acs:ram::1234567890123456:role/cloudnet-operator"
 OIDC_PROVIDER = "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c0ffee"

@@ -3,7 +3,7 @@
 Its two checks run after every other test of the session (tests/conftest.py
 hands them out last; in one process, the module's name sorts last) and read
 what the whole suite made the simulator answer, on every xdist worker
-(tests/sim/codes_kit.py, filled from the simulator's request log). A code is
+(tests/fixtures/codes_kit.py, filled from the simulator's request log). A code is
 either produced in its
 situation by some test of the suite, or listed below as one the simulator
 answers only through fault injection (its cause lies outside the model:
@@ -33,10 +33,10 @@ from cloudnet.providers.alibaba_ecs.errors import ECS_CALL_ERRORS, ECS_ERRORS
 from cloudnet.providers.alibaba_ens.errors import ENS_CALL_ERRORS, ENS_ERRORS
 from cloudnet.providers.alibaba_sag.errors import SAG_CALL_ERRORS, SAG_ERRORS
 from cloudnet.providers.huawei_nat.client import HUAWEI_NAT_ERRORS, HuaweiNatClient
-from tests.sim import codes_kit
-from tests.sim.simkit import AK, PROJECT, SK, FakeClock
-from tests.unit.alibaba_error_rows import ECS_ROWS, ENS_ROWS, GATEWAY_ROWS, SAG_ROWS
-from tests.unit.huawei_error_rows import ROWS as HUAWEI_ROWS
+from tests.fixtures import codes_kit
+from tests.fixtures.alibaba_error_rows import ECS_ROWS, ENS_ROWS, GATEWAY_ROWS, SAG_ROWS
+from tests.fixtures.huawei_error_rows import ROWS as HUAWEI_ROWS
+from tests.fixtures.simkit import AK, PROJECT, SK, FakeClock
 
 ALI_AK, ALI_SK = "LTAI5tSimQ7m2X9c1Lp0EaKw", "sImAliSk0Z8vQ3nB6yT1rW4eU7iO9pA2"
 
@@ -203,7 +203,7 @@ def situations(request: pytest.FixtureRequest) -> dict[tuple[str, str], set[str]
     assert request.node.originalname in codes_kit.CHECK_TESTS, "the scheduler hands these out last"
     missing = codes_kit.whole_suite(request.session)
     if missing is not None:
-        pytest.skip(f"needs the whole simulator suite in this session (tests/sim): {missing}")
+        pytest.skip(f"needs the whole simulator suite in this session: {missing}")
     found: dict[tuple[str, str], set[str]] = {}
     for (family, action, code), only_by_fault in codes_kit.merged(request.config).items():
         if not only_by_fault:

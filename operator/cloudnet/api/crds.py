@@ -4,7 +4,7 @@ pydantic's JSON schema is close to a Kubernetes structural schema but not
 equal: it uses ``$ref``/``$defs``, ``anyOf`` with ``null`` for optional
 fields, ``title`` and ``default`` keys, and ``additionalProperties`` booleans.
 :func:`structural` rewrites those so that a real API server accepts the
-CRD; ``tests/unit/test_crds.py`` fails when ``crds/`` differs from this output.
+CRD; ``tests/core/test_crds.py`` fails when ``crds/`` differs from this output.
 """
 
 from __future__ import annotations

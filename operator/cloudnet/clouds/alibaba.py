@@ -13,7 +13,7 @@ RPC paths (``Client.do_request`` for v3, ``Client.do_rpcrequest`` for v1):
   empty body) and ``Authorization``, which signs all of those headers.
 * **v1** (HMAC-SHA1, ``Config(signature_algorithm='v2')``): also ``POST /``
   with an empty body; the ENS SDK puts every parameter in the query (as
-  captured in tests/unit/test_alibaba_client.py) and adds Action,
+  captured in tests/core/test_alibaba_client.py) and adds Action,
   ``Format=json`` (lowercase, as the SDK sends it), Version, Timestamp,
   SignatureNonce, SignatureMethod, SignatureVersion, AccessKeyId and finally
   Signature to that same query.

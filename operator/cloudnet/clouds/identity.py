@@ -6,7 +6,7 @@ pod and sets ``ALIBABA_CLOUD_OIDC_TOKEN_FILE``, ``ALIBABA_CLOUD_ROLE_ARN`` and
 the token for STS credentials with an anonymous ``AssumeRoleWithOIDC``
 (STS 2015-04-01), the same parameters ``alibabacloud-credentials``'
 ``OIDCRoleArnCredentialsProvider`` sends (checked in
-tests/unit/test_identity.py), caches them and fetches new ones once less
+tests/core/test_identity.py), caches them and fetches new ones once less
 than :func:`refresh_margin` of their lifetime is left, re-reading the token
 file each time (the kubelet rotates it).
 

@@ -1,4 +1,4 @@
-"""Request signers, byte-equal to the official SDKs' (checked in tests/unit/test_signing.py).
+"""Request signers, byte-equal to the official SDKs' (checked in tests/core/test_signing.py).
 
 Hand-written because the official SDKs bundle their signers with their own
 synchronous HTTP stacks and model classes; the algorithms are small and the
