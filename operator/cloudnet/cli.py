@@ -182,7 +182,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "crds":
-        from cloudnet.providers.catalog import write_crds
+        from cloudnet.catalog import write_crds
 
         for path in write_crds(args.output):
             print(path)

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from cloudnet.providers.catalog import write_crds
+from cloudnet.catalog import write_crds
 
 SIM_PORT = 18900
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,9 +4,10 @@ Writes ``operator/cloudnet/providers/<package>/`` with the five parts every
 provider has (the plugin declaration, the block model, the default
 endpoints, the client with its error table, the provider class), each part
 holding what is the same for every provider and a ``TODO`` where the
-cloud's API reference has to be read. It edits no shared file: it prints the
-registration lines to add (docs/contributing.md has the whole walk), so a
-reviewer sees each shared edit in the diff.
+cloud's API reference has to be read. With ``--register`` it also writes the
+two registration lines into ``cloudnet/catalog.py`` (the one shared module
+that names providers); the other shared edits it prints (docs/contributing.md
+has the whole walk).
 
 Why a generator and not a base class with hooks: a provider's code is
 mostly its cloud's own words (paths, parameters, codes), which no base
@@ -17,12 +18,13 @@ class can know; what is shared already lives in ``cloudnet.core`` and
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main", "names", "scaffold"]
+__all__ = ["main", "names", "register", "scaffold"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z][a-z0-9]*)+$")
 
@@ -285,7 +287,7 @@ def _init_imports(n: dict[str, str]) -> str:
         f"cloudnet.providers.{n['package']}.endpoints": "default_endpoint, example_hosts",
         f"cloudnet.providers.{n['package']}.provider": f"{n['cls']}Provider",
         f"cloudnet.providers.{n['package']}.spec": f"{n['cls']}Spec",
-        "cloudnet.providers.plugin": "Accepted, BuildContext, ProviderPlugin",
+        "cloudnet.providers": "Accepted, BuildContext, ProviderPlugin",
     }
     return "\n".join(f"from {module} import {lines[module]}" for module in sorted(lines))
 
@@ -305,16 +307,74 @@ def scaffold(root: Path, provider: str, title: str) -> list[Path]:
     return written
 
 
-def next_steps(provider: str, title: str) -> str:
+#: ruff's line length, which the rewritten import of the catalog keeps to
+_LINE = 100
+
+
+def _member_order(name: str) -> tuple[int, str]:
+    """isort's order of imported names, as ruff applies it: CONSTANTS, Classes, modules."""
+    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return kind, name.lower()
+
+
+def _import(module: str, members: Sequence[str]) -> list[str]:
+    line = f"from {module} import {', '.join(members)}\n"
+    if len(line) - 1 <= _LINE:
+        return [line]
+    return [f"from {module} import (\n", *(f"    {m},\n" for m in members), ")\n"]
+
+
+def register(root: Path, provider: str) -> Path:
+    """Add the provider to ``cloudnet/catalog.py``: its package to the import of the
+    providers, its ``PLUGIN`` to the end of ``PLUGINS``. Found by the syntax tree, not by
+    the text, so the catalog's current list and line wrapping do not matter."""
+    package = names(provider)["package"]
+    path = root / "operator" / "cloudnet" / "catalog.py"
+    text = path.read_text()
+    tree = ast.parse(text)
+    statement = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module == "cloudnet.providers"
+    )
+    listing = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and node.target.id == "PLUGINS"
+    )
+    members = [alias.name for alias in statement.names]
+    if package in members:
+        raise FileExistsError(f"{package} is registered in {path} already")
+    lines = text.splitlines(keepends=True)
+    assert listing.end_lineno is not None and statement.end_lineno is not None
+    assert listing.lineno > statement.end_lineno, "the catalog imports before it lists"
+    lines.insert(listing.end_lineno - 1, f"    {package}.PLUGIN,\n")  # before its ")"
+    lines[statement.lineno - 1 : statement.end_lineno] = _import(
+        "cloudnet.providers", sorted([*members, package], key=_member_order)
+    )
+    path.write_text("".join(lines))
+    return path
+
+
+def next_steps(provider: str, title: str, registered: bool = False) -> str:
     """The shared edits left, exactly as they are to be written."""
     n = names(provider)
-    return f"""Then, by hand (docs/contributing.md, "Adding a provider"):
-  1. operator/cloudnet/providers/catalog.py: add {n["package"]} to the line
+    catalog = (
+        "  1. operator/cloudnet/catalog.py: registered (the import of the providers and\n"
+        f"     {n['package']}.PLUGIN in PLUGINS)\n"
+        if registered
+        else f"""  1. operator/cloudnet/catalog.py (what --register writes): add {n["package"]}
+     to the import
        from cloudnet.providers import ...
      and the entry
        {n["package"]}.PLUGIN,
      to PLUGINS.
-  2. README.md, the providers table:
+"""
+    )
+    return f"""Then, by hand (docs/contributing.md, "Adding a provider"):
+{catalog}  2. README.md, the providers table:
        | `{provider}` | DnatRule `spec.{n["block"]}` | {title} | `providers/{n["package"]}/` |
   3. make crds   (regenerates the CRD YAML; no hand edit)
   4. the simulator family: operator/cloudnet/sim/families/ (docs/simulator.md)
@@ -326,14 +386,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("provider", help="<cloud>-<product>, e.g. aws-nat")
     parser.add_argument("--title", required=True, help='e.g. "AWS NAT Gateway"')
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the repository")
+    parser.add_argument(
+        "--register", action="store_true", help="also add it to operator/cloudnet/catalog.py"
+    )
     args = parser.parse_args(argv)
     try:
         for path in scaffold(args.root, args.provider, args.title):
             print(f"wrote {path}")
+        if args.register:
+            print(f"registered in {register(args.root, args.provider)}")
     except (ValueError, FileExistsError) as exc:
         print(f"scaffold: {exc}", file=sys.stderr)
         return 2
-    print(next_steps(args.provider, args.title))
+    print(next_steps(args.provider, args.title, registered=args.register))
     return 0
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import pydantic
 import pytest
 
-from cloudnet.providers.catalog import ProviderConfigSpec
-from cloudnet.providers.catalog import crds as build_crds
+from cloudnet.catalog import ProviderConfigSpec
+from cloudnet.catalog import crds as build_crds
 from tests.admission import admit
 
 CRD = build_crds()["cloudnet.dev_providerconfigs.yaml"]

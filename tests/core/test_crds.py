@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from cloudnet.api.crds import render
-from cloudnet.providers.catalog import crds as build_crds
+from cloudnet.catalog import crds as build_crds
 from tests.admission import re2_compiles, walk_patterns
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,8 +21,8 @@ from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.kube_client import NotFoundError
 from cloudnet.handlers.provider_config import Protection
 from cloudnet.handlers.watch import WatchCache
-from cloudnet.providers.plugin import Accepted
-from cloudnet.providers.registry import endpoint_policy
+from cloudnet.providers import Accepted
+from cloudnet.registry import endpoint_policy
 from tests.wait_kit import wait_until_async
 
 NS = "shop"

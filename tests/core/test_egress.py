@@ -12,18 +12,18 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from cloudnet import catalog
+from cloudnet.catalog import ProviderConfigSpec
 from cloudnet.clouds.egress import (
     EndpointRefused,
     Origin,
     parse_allowed,
 )
-from cloudnet.providers import catalog
 from cloudnet.providers.alibaba_ecs.endpoints import ecs_endpoint
 from cloudnet.providers.alibaba_ens.endpoints import ENS_ENDPOINT
 from cloudnet.providers.alibaba_sag.endpoints import SAG_ENDPOINTS
-from cloudnet.providers.catalog import ProviderConfigSpec
 from cloudnet.providers.huawei_nat.endpoints import HUAWEI_NAT_ENDPOINTS
-from cloudnet.providers.registry import ProviderRegistry, endpoint_policy
+from cloudnet.registry import ProviderRegistry, endpoint_policy
 
 POLICY = endpoint_policy()
 SECRET = {"accessKeyId": "AKIDEXAMPLE", "accessKeySecret": "s3cr3t-value"}

@@ -25,13 +25,13 @@ from typing import Any
 import pytest
 
 from cloudnet.api.errors import ErrorClass
+from cloudnet.catalog import DnatRuleSpec
 from cloudnet.core.outcome import MAX_BACKOFF, Blocked, Done, Outcome, Retry
 from cloudnet.core.resource import ANN_EXTERNAL_ID, ANN_PAUSED, ANN_REFRESH
 from cloudnet.handlers import dnat, own_kinds
 from cloudnet.handlers.common import delete_object, reconcile_object
 from cloudnet.handlers.drift import check_once
 from cloudnet.handlers.watch import Waker
-from cloudnet.providers.catalog import DnatRuleSpec
 from tests.fixtures.core_fakes import (
     Harness,
     ProviderFns,

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from cloudnet.api.errors import ErrorClass
+from cloudnet.catalog import ProviderConfigSpec
 from cloudnet.clouds.identity import (
     AlibabaOidcCredentials,
     HuaweiPasswordCredentials,
@@ -25,8 +26,7 @@ from cloudnet.core.reconciler import ConfigError
 from cloudnet.handlers.common import Resolver
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.watch import WatchCache
-from cloudnet.providers.catalog import ProviderConfigSpec
-from cloudnet.providers.registry import ProviderRegistry
+from cloudnet.registry import ProviderRegistry
 
 ROLE = "acs:ram::1234567890123456:role/cloudnet-operator"
 PROVIDER = "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c0ffee"

@@ -9,6 +9,7 @@ import asyncio
 
 import pytest
 
+from cloudnet.catalog import ProviderConfigSpec
 from cloudnet.clouds.ratelimit import (
     MAX_SERVER_DELAY,
     MIN_RATE_SHARE,
@@ -18,8 +19,7 @@ from cloudnet.clouds.ratelimit import (
     account_key,
     operation_priority,
 )
-from cloudnet.providers.catalog import ProviderConfigSpec
-from cloudnet.providers.registry import PROVIDER_RATE_LIMITS, ProviderRegistry
+from cloudnet.registry import PROVIDER_RATE_LIMITS, ProviderRegistry
 
 
 class FakeTime:

@@ -23,7 +23,7 @@ from cloudnet.handlers.common import Resolver
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.kube_client import NotFoundError
 from cloudnet.handlers.watch import WatchCache, WatchedCopies
-from cloudnet.providers.registry import ProviderRegistry
+from cloudnet.registry import ProviderRegistry
 
 NS = "shop"
 AK, SK = "HWSIMAK7Q2M4X9C1LP0E", "sImSk0Z8vQ3nB6yT1rW4eU7iO9pA2sD5fG8hJ1kL"

@@ -2,7 +2,7 @@
 
 Everything on the operator's side is real: ``reconcile_object`` /
 ``delete_object`` / ``check_once`` from the handlers, the reconcile core, the
-providers from :class:`~cloudnet.providers.registry.ProviderRegistry`, the
+providers from :class:`~cloudnet.registry.ProviderRegistry`, the
 httpx clients with their signers. The cloud is the simulator app in process
 (``create_app(admin=True, clock=FakeClock)``), reached through :class:`Tap`,
 and Kubernetes is :class:`~tests.invariants.kube.MemoryKube`.
@@ -48,7 +48,7 @@ from cloudnet.handlers.common import Kind, Resolver
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.run import KINDS as HANDLER_KINDS
 from cloudnet.handlers.watch import WatchCache
-from cloudnet.providers.registry import ProviderRegistry
+from cloudnet.registry import ProviderRegistry
 from cloudnet.sim import state as sim_state
 from cloudnet.sim.families.alibaba_ecs.world import EcsTables
 from cloudnet.sim.families.alibaba_ens.world import EnsTables

@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from cloudnet.providers.catalog import DnatRuleSpec, ProviderConfigSpec
-from cloudnet.providers.catalog import crds as build_crds
+from cloudnet.catalog import DnatRuleSpec, ProviderConfigSpec
+from cloudnet.catalog import crds as build_crds
 from tests.admission import admit
 
 ROOT = Path(__file__).resolve().parents[2]

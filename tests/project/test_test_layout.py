@@ -196,17 +196,17 @@ def _test_folders(layer: str) -> set[str]:
 
 
 def test_each_provider_has_its_test_folder_and_each_folder_a_provider() -> None:
-    from cloudnet.providers.catalog import PLUGINS
+    from cloudnet.catalog import PLUGINS
 
     packages = {plugin.name.replace("-", "_") for plugin in PLUGINS}
     assert _test_folders("providers") == packages, (
         "tests/providers/<package>/ holds one provider's tests: one folder per registered "
-        "provider (cloudnet/providers/catalog.py), none for a provider that is not"
+        "provider (cloudnet/catalog.py), none for a provider that is not"
     )
 
 
 def test_each_simulator_test_folder_is_a_family_or_the_gateways() -> None:
-    from cloudnet.providers.catalog import PLUGINS
+    from cloudnet.catalog import PLUGINS
     from cloudnet.sim.registry import FAMILIES
 
     families = {family.name for family in FAMILIES}

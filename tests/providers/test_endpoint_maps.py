@@ -24,7 +24,7 @@ from cloudnet.providers.alibaba_ecs.endpoints import ecs_endpoint
 from cloudnet.providers.alibaba_ens.endpoints import ENS_ENDPOINT
 from cloudnet.providers.alibaba_sag.endpoints import SAG_ENDPOINTS
 from cloudnet.providers.huawei_nat.endpoints import HUAWEI_NAT_ENDPOINTS
-from cloudnet.providers.registry import endpoint_policy
+from cloudnet.registry import endpoint_policy
 
 POLICY = endpoint_policy()
 

@@ -15,8 +15,8 @@ from collections.abc import Awaitable
 from starlette.applications import Starlette
 
 from cloudnet.api.errors import CloudException
-from cloudnet.providers.catalog import ProviderConfigSpec
-from cloudnet.providers.registry import ProviderRegistry
+from cloudnet.catalog import ProviderConfigSpec
+from cloudnet.registry import ProviderRegistry
 from tests.fixtures.simkit import (
     AK,
     GW,

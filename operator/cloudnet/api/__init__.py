@@ -5,7 +5,7 @@ so a rule lives in exactly one place: a ``Field`` constraint or an
 ``x-kubernetes-validations`` entry declared next to the field, checked again
 by a pydantic validator for objects that did not pass through admission.
 The kinds are put together from these envelopes and the providers' own
-models by :mod:`cloudnet.providers.catalog`. This package imports nothing
+models by :mod:`cloudnet.catalog`. This package imports nothing
 else from ``cloudnet`` and names no provider.
 """
 

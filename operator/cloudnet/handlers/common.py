@@ -24,6 +24,7 @@ from pydantic.alias_generators import to_camel
 
 from cloudnet.api.common import GROUP, VERSION, Phase
 from cloudnet.api.errors import ErrorClass
+from cloudnet.catalog import ProviderConfigSpec
 from cloudnet.clouds.ratelimit import Priority, operation_priority
 from cloudnet.core.outcome import Blocked, Done, Outcome, Retry, backoff
 from cloudnet.core.reconciler import ConfigError, Policy, Reconciler, report_config_error
@@ -33,8 +34,7 @@ from cloudnet.handlers.kube_client import NotFoundError
 from cloudnet.handlers.logs import about
 from cloudnet.handlers.metrics import outcome_label
 from cloudnet.handlers.watch import refresh_pending
-from cloudnet.providers.catalog import ProviderConfigSpec
-from cloudnet.providers.registry import EndpointRefused, UnsupportedProvider
+from cloudnet.registry import EndpointRefused, UnsupportedProvider
 
 logger = logging.getLogger(__name__)
 

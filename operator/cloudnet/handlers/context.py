@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from cloudnet.handlers.kube_client import KubeClient
 from cloudnet.handlers.metrics import Metrics
-from cloudnet.providers.registry import ProviderRegistry
+from cloudnet.registry import ProviderRegistry
 
 if TYPE_CHECKING:
     from cloudnet.handlers.watch import WatchCache, WatchedCopies

@@ -3,7 +3,7 @@
 A wrong key otherwise shows only on the first resource that uses it, as
 that resource's AuthFailed, and an unused ProviderConfig never says
 anything. So each ProviderConfig gets one cheap read with its credentials
-(:func:`cloudnet.providers.registry.check_credentials`: its plugin's ``check``),
+(:func:`cloudnet.registry.check_credentials`: its plugin's ``check``),
 and the verdict in ``status.conditions[Ready]``:
 
 ========================  =======  ==============================================
@@ -45,13 +45,13 @@ import pydantic
 
 from cloudnet.api.errors import CloudError, CloudException, CloudTransportError, ErrorClass
 from cloudnet.api.provider_config import ProviderConfigSpecBase
+from cloudnet.catalog import ProviderConfigSpec
 from cloudnet.core.outcome import backoff
 from cloudnet.core.resource import KubeError
 from cloudnet.handlers.common import validation_message
 from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.kube_client import NotFoundError
-from cloudnet.providers.catalog import ProviderConfigSpec
-from cloudnet.providers.registry import EndpointRefused, UnsupportedProvider, check_credentials
+from cloudnet.registry import EndpointRefused, UnsupportedProvider, check_credentials
 
 logger = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cloudnet.catalog import DnatRuleSpec
 from cloudnet.core.reconciler import Policy
 from cloudnet.handlers.common import Kind, Prepared, Resolver, namespace_of, parse
 from cloudnet.handlers.context import OperatorContext
-from cloudnet.providers.catalog import DnatRuleSpec
 
 
 async def prepare(ctx: OperatorContext, body: Mapping[str, Any], resolver: Resolver) -> Prepared:

@@ -240,7 +240,7 @@ class Metrics:
         return code
 
     def cloud_call(self, provider: str, record: CallRecord) -> None:
-        """The observer of :class:`~cloudnet.providers.registry.ProviderRegistry`."""
+        """The observer of :class:`~cloudnet.registry.ProviderRegistry`."""
         action = record.action  # our own names of the calls: a closed set
         self.cloud_calls.labels(provider, action, self._code(record.code)).inc()
         self.cloud_seconds.labels(provider, action).observe(record.seconds)

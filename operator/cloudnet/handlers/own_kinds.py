@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cloudnet.catalog import OWN_KINDS
 from cloudnet.handlers.common import Kind, Prepared, Resolver, namespace_of, parse
 from cloudnet.handlers.context import OperatorContext
-from cloudnet.providers.catalog import OWN_KINDS
-from cloudnet.providers.plugin import OwnKind, ProviderPlugin
+from cloudnet.providers import OwnKind, ProviderPlugin
 
 
 def _kind(plugin: ProviderPlugin, own: OwnKind) -> Kind:

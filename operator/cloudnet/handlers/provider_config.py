@@ -56,6 +56,7 @@ import kopf
 from cloudnet.api.common import GROUP, VERSION
 from cloudnet.api.errors import ErrorClass
 from cloudnet.api.provider_config import MAX_LISTED_USERS
+from cloudnet.catalog import DNAT_RULE, OWN_KINDS
 from cloudnet.core.outcome import backoff
 from cloudnet.core.reconciler import ConfigError
 from cloudnet.core.resource import ANN_CREATE_PENDING, FINALIZER, KubeError
@@ -64,7 +65,6 @@ from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.credentials import CredentialCheck, ready_of
 from cloudnet.handlers.kube_client import KubeRefused
 from cloudnet.handlers.watch import WatchedCopies
-from cloudnet.providers.catalog import DNAT_RULE, OWN_KINDS
 
 logger = logging.getLogger(__name__)
 

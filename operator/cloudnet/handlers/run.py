@@ -49,7 +49,7 @@ from cloudnet.handlers.leader import ElectionSettings, LeaseAPI, LeaseElector, S
 from cloudnet.handlers.logs import LogFormat, LogLevel, configure_logging
 from cloudnet.handlers.metrics import Metrics
 from cloudnet.handlers.watch import Waker, WatchCache
-from cloudnet.providers.registry import DEFAULT_RATE, ProviderRegistry
+from cloudnet.registry import DEFAULT_RATE, ProviderRegistry
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from typing import Any
 import pydantic
 import pytest
 
+from cloudnet.catalog import crds as build_crds
 from cloudnet.providers.alibaba_ecs.spec import NetworkInterfaceConfigSpec
-from cloudnet.providers.catalog import crds as build_crds
 from tests.admission import admit
 
 CRD = build_crds()["cloudnet.dev_networkinterfaceconfigs.yaml"]

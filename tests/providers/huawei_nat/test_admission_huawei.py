@@ -13,8 +13,8 @@ from typing import Any
 import pydantic
 import pytest
 
-from cloudnet.providers.catalog import DnatRuleSpec
-from cloudnet.providers.catalog import crds as build_crds
+from cloudnet.catalog import DnatRuleSpec
+from cloudnet.catalog import crds as build_crds
 from tests.admission import admit
 
 CRD = build_crds()["cloudnet.dev_dnatrules.yaml"]

@@ -14,11 +14,11 @@ from cloudnet.api.crds import AGE_COLUMN, PHASE_COLUMN, READY_COLUMN, KindSchema
 from cloudnet.api.provider_config import ConfigProfile, ProviderConfigSpecBase
 from cloudnet.clouds.alibaba import AlibabaRpcClient, credentials_for
 from cloudnet.core.reconciler import Policy
+from cloudnet.providers import Accepted, BuildContext, OwnKind, ProviderPlugin
 from cloudnet.providers.alibaba_ecs.endpoints import ECS_DEFAULT_HOSTS, ecs_endpoint
 from cloudnet.providers.alibaba_ecs.errors import ECS_ERRORS
 from cloudnet.providers.alibaba_ecs.provider import AlibabaEcsProvider
 from cloudnet.providers.alibaba_ecs.spec import NetworkInterfaceConfigSpec, NicStatus
-from cloudnet.providers.plugin import Accepted, BuildContext, OwnKind, ProviderPlugin
 
 NAME = "alibaba-ecs"
 VERSION = "2014-05-26"

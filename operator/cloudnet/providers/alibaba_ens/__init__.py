@@ -13,16 +13,16 @@ from cloudnet.api.dnat import Block
 from cloudnet.api.provider_config import ConfigProfile, ProviderConfigSpecBase
 from cloudnet.clouds.alibaba import AlibabaRpcClient, credentials_for
 from cloudnet.clouds.errors import ErrorClass
-from cloudnet.providers.alibaba_ens.endpoints import ENS_ENDPOINT
-from cloudnet.providers.alibaba_ens.errors import ENS_ERRORS
-from cloudnet.providers.alibaba_ens.provider import LIST, AlibabaEnsProvider
-from cloudnet.providers.alibaba_ens.spec import AlibabaEnsSpec
-from cloudnet.providers.plugin import (
+from cloudnet.providers import (
     Accepted,
     BuildContext,
     ProviderPlugin,
     answered_past_authentication,
 )
+from cloudnet.providers.alibaba_ens.endpoints import ENS_ENDPOINT
+from cloudnet.providers.alibaba_ens.errors import ENS_ERRORS
+from cloudnet.providers.alibaba_ens.provider import LIST, AlibabaEnsProvider
+from cloudnet.providers.alibaba_ens.spec import AlibabaEnsSpec
 
 NAME = "alibaba-ens"
 VERSION = "2017-11-10"

@@ -13,16 +13,16 @@ from cloudnet.api.dnat import Block
 from cloudnet.api.provider_config import ConfigProfile, ProviderConfigSpecBase
 from cloudnet.clouds.alibaba import AlibabaRpcClient, credentials_for
 from cloudnet.clouds.errors import ErrorClass
-from cloudnet.providers.alibaba_sag.endpoints import SAG_ENDPOINTS
-from cloudnet.providers.alibaba_sag.errors import SAG_ERRORS
-from cloudnet.providers.alibaba_sag.provider import AlibabaSagProvider
-from cloudnet.providers.alibaba_sag.spec import AlibabaSagSpec
-from cloudnet.providers.plugin import (
+from cloudnet.providers import (
     Accepted,
     BuildContext,
     ProviderPlugin,
     answered_past_authentication,
 )
+from cloudnet.providers.alibaba_sag.endpoints import SAG_ENDPOINTS
+from cloudnet.providers.alibaba_sag.errors import SAG_ERRORS
+from cloudnet.providers.alibaba_sag.provider import AlibabaSagProvider
+from cloudnet.providers.alibaba_sag.spec import AlibabaSagSpec
 
 NAME = "alibaba-sag"
 VERSION = "2018-03-13"

@@ -13,11 +13,11 @@ from cloudnet.api.dnat import Block
 from cloudnet.api.provider_config import ConfigProfile, ProviderConfigSpecBase
 from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiCredentialSource
 from cloudnet.clouds.identity import HuaweiPasswordCredentials, huawei_iam_endpoint
+from cloudnet.providers import Accepted, BuildContext, ProviderPlugin
 from cloudnet.providers.huawei_nat.client import HuaweiNatClient
 from cloudnet.providers.huawei_nat.endpoints import HUAWEI_NAT_ENDPOINTS
 from cloudnet.providers.huawei_nat.provider import HuaweiNatProvider
 from cloudnet.providers.huawei_nat.spec import HuaweiNatSpec
-from cloudnet.providers.plugin import Accepted, BuildContext, ProviderPlugin
 
 NAME = "huawei-nat"
 

@@ -17,8 +17,14 @@ from cloudnet.api import crds as _crds
 from cloudnet.api.crds import KindSchema, dnat_rule_schema, provider_config_schema
 from cloudnet.api.dnat import DnatRuleSpecBase, dnat_rule_spec
 from cloudnet.api.provider_config import ProviderConfigSpecBase, provider_config_spec
-from cloudnet.providers import alibaba_ecs, alibaba_ens, alibaba_sag, huawei_nat
-from cloudnet.providers.plugin import OwnKind, ProviderPlugin
+from cloudnet.providers import (
+    OwnKind,
+    ProviderPlugin,
+    alibaba_ecs,
+    alibaba_ens,
+    alibaba_sag,
+    huawei_nat,
+)
 
 __all__ = [
     "DNAT_RULE",

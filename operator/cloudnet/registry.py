@@ -27,13 +27,13 @@ from typing import Any
 import httpx
 
 from cloudnet.api.provider_config import ProviderConfigSpecBase
+from cloudnet.catalog import PLUGINS, plugin
 from cloudnet.clouds.egress import EndpointPolicy, EndpointRefused, Origin, ProductHosts
 from cloudnet.clouds.gate import GatedClient
 from cloudnet.clouds.identity import AlibabaOidcCredentials, RrsaSettings
 from cloudnet.clouds.observe import CallObserver, CallRecord
 from cloudnet.clouds.ratelimit import RateLimiterRegistry, TokenBucket, account_key
-from cloudnet.providers.catalog import PLUGINS, plugin
-from cloudnet.providers.plugin import Accepted, BuildContext
+from cloudnet.providers import Accepted, BuildContext
 
 __all__ = [
     "DEFAULT_RATE",
@@ -50,7 +50,7 @@ DEFAULT_RATE = 50.0
 DEFAULT_BURST = 50
 
 #: Calls per second and burst per (endpoint, account) when a ProviderConfig sets no
-#: ``rateLimit``: each plugin's ``rate`` (:data:`cloudnet.providers.plugin.DEFAULT_PROVIDER_RATE`
+#: ``rateLimit``: each plugin's ``rate`` (:data:`cloudnet.providers.DEFAULT_PROVIDER_RATE`
 #: unless it says otherwise, with the sources of that figure).
 PROVIDER_RATE_LIMITS: Mapping[str, tuple[float, int]] = {p.name: p.rate for p in PLUGINS}
 #: Requests in flight (and connections) per endpoint. Enough for the default rate at
