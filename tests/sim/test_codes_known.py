@@ -86,6 +86,14 @@ def test_every_code_the_simulator_answers_is_in_the_client_table(
     assert unknown == [], f"{module} answers codes no client table classifies"
 
 
+def test_every_installed_family_is_scanned() -> None:
+    from cloudnet.sim.registry import FAMILIES as INSTALLED
+
+    scanned = {module for module, _ in FAMILIES}
+    missing = [f.name for f in INSTALLED if f"families/{f.name}/api.py" not in scanned]
+    assert not missing, f"add each family's api.py and its client's table to FAMILIES: {missing}"
+
+
 def test_the_scan_finds_known_codes() -> None:
     # guards the scan itself: a few codes each module is known to answer
     assert {"NAT.0319", "NAT.0305", "NAT.0304"} <= codes_of(SIM / "families/huawei_nat/api.py")
