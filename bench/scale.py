@@ -69,7 +69,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.svgplot import downsample  # noqa: E402
-from cloudnet.sim.inventory import default_inventory_text, installed  # noqa: E402
+from cloudnet.sim.inventory import default_inventory_text  # noqa: E402
+from cloudnet.sim.registry import installed  # noqa: E402
 from cloudnet_devkit.kubeapi.runner import ServerHandle, serve  # noqa: E402
 from cloudnet_devkit.kubeapi.server import TestKubeAPI  # noqa: E402
 from cloudnet_devkit.kubeapi.wire import Obj, StoreKey  # noqa: E402

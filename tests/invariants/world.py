@@ -33,7 +33,6 @@ import asyncio
 import contextvars
 import json
 import random
-import unittest.mock
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,7 +48,6 @@ from cloudnet.handlers.context import OperatorContext
 from cloudnet.handlers.run import KINDS as HANDLER_KINDS
 from cloudnet.handlers.watch import WatchCache
 from cloudnet.registry import ProviderRegistry
-from cloudnet.sim import state as sim_state
 from cloudnet.sim.families.alibaba_ecs.world import EcsTables
 from cloudnet.sim.families.alibaba_ens.world import EnsTables
 from cloudnet.sim.families.alibaba_ens.world import settle as ens_settle
@@ -57,7 +55,7 @@ from cloudnet.sim.families.alibaba_sag.world import SagTables
 from cloudnet.sim.families.huawei_nat.world import NatTables
 from cloudnet.sim.families.huawei_nat.world import settle as huawei_settle
 from cloudnet.sim.faults import FaultRule
-from cloudnet.sim.inventory import installed, load_inventory
+from cloudnet.sim.registry import installed, load_inventory
 from cloudnet.sim.server import Simulator, create_app
 from tests.fixtures.simkit import FakeClock
 from tests.invariants.kube import MemoryKube
@@ -539,8 +537,7 @@ def sim_app(clock: FakeClock, rng: random.Random) -> Any:
     if not _INVENTORY:
         _INVENTORY.update(load_inventory(None).model_dump())
     fresh = installed().validate(_INVENTORY)
-    with unittest.mock.patch.object(sim_state, "load_inventory", lambda _path: fresh):
-        return create_app(admin=True, clock=clock, rng=rng)
+    return create_app(inventory=fresh, admin=True, clock=clock, rng=rng)
 
 
 class World:

@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from cloudnet.sim.families.huawei_nat.world import NatTables
-from cloudnet.sim.inventory import DEFAULT_INVENTORY_NAME, installed, load_inventory
+from cloudnet.sim.inventory import DEFAULT_INVENTORY_NAME
+from cloudnet.sim.registry import installed, load_inventory
 from cloudnet.sim.server import create_app
 from tests.fixtures.simkit import (
     AK,

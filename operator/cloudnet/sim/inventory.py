@@ -19,7 +19,6 @@ loudly.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -142,14 +141,6 @@ def _fields(path: tuple[str, ...], tree: _Tree) -> dict[str, Any]:
     return fields
 
 
-@functools.cache
-def installed() -> World:
-    """The world of the families in ``sim/registry.py`` (the one module that names them)."""
-    from cloudnet.sim.registry import FAMILIES
-
-    return World(FAMILIES)
-
-
 def default_inventory_text() -> str:
     """The bundled default inventory (a byte-identical copy of examples/sim-inventory.yaml)."""
     return resources.files("cloudnet.sim").joinpath(DEFAULT_INVENTORY_NAME).read_text("utf-8")
@@ -158,12 +149,3 @@ def default_inventory_text() -> str:
 #: libyaml's safe loader where PyYAML was built with it (the wheels are): the same
 #: documents, parsed about ten times faster; each simulator app parses its inventory.
 _SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def parse_inventory(text: str) -> InventoryBase:
-    return installed().parse(text)
-
-
-def load_inventory(path: Path | None) -> InventoryBase:
-    """Read an inventory YAML of the installed families; None means the bundled default."""
-    return installed().load(path)

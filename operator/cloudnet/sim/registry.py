@@ -8,6 +8,9 @@ claim the same requests, so the order among them does not matter.
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 from cloudnet.sim.families import (
     alibaba_ecs,
     alibaba_ens,
@@ -17,6 +20,7 @@ from cloudnet.sim.families import (
     huawei_nat,
 )
 from cloudnet.sim.family import Family
+from cloudnet.sim.inventory import InventoryBase, World
 
 FAMILIES: tuple[Family, ...] = (
     huawei_nat.FAMILY,
@@ -26,3 +30,14 @@ FAMILIES: tuple[Family, ...] = (
     alibaba_ecs.FAMILY,
     alibaba_sts.FAMILY,
 )
+
+
+@functools.cache
+def installed() -> World:
+    """The world of these families: the inventory's model, settings and sections."""
+    return World(FAMILIES)
+
+
+def load_inventory(path: Path | None) -> InventoryBase:
+    """Read an inventory YAML of the installed families; None means the bundled default."""
+    return installed().load(path)

@@ -44,6 +44,8 @@ from cloudnet.sim.core import (
     TokenBuckets,
 )
 from cloudnet.sim.faults import FaultBook, FaultRule
+from cloudnet.sim.inventory import InventoryBase
+from cloudnet.sim.registry import installed
 from cloudnet.sim.state import Store
 
 log = logging.getLogger("cloudnet.sim")
@@ -186,7 +188,7 @@ async def _admin_disabled(request: Request) -> Response:
 
 def create_app(
     *,
-    inventory: Path | None = None,
+    inventory: Path | InventoryBase | None = None,
     state: Path | None = None,
     admin: bool = False,
     clock: Clock = time.time,
@@ -194,14 +196,15 @@ def create_app(
 ) -> Starlette:
     """The simulator app; ``app.state.simulator`` is the :class:`Simulator` behind it.
 
-    ``inventory``: YAML (None = the bundled default); ``state``: JSON file that
+    ``inventory``: YAML (None = the bundled default; or one already parsed, as tests
+    that build many apps parse it once); ``state``: JSON file that
     persists every write and, when it exists, wins over the inventory;
     ``admin``: serve ``/_sim/``; ``clock``: epoch seconds (tests pass a fake);
     ``rng``: randomness of fault rates (tests pass a seeded one).
     """
     from cloudnet.sim.admin import admin_routes
 
-    store = Store.open(inventory=inventory, state=state)
+    store = Store.open(installed(), inventory=inventory, state=state)
     simulator = Simulator(store, clock=clock, rng=rng)
     routes: list[BaseRoute] = []
     if admin:

@@ -29,7 +29,7 @@ from typing import TypeVar, cast
 from pydantic import BaseModel
 
 from cloudnet.sim.core import CoreSettings
-from cloudnet.sim.inventory import InventoryBase, World, installed, load_inventory
+from cloudnet.sim.inventory import InventoryBase, World
 
 STATE_FORMAT_VERSION = 1
 
@@ -61,10 +61,10 @@ class Store:
         self,
         inventory: InventoryBase,
         *,
+        world: World,
         state_path: Path | None = None,
-        world: World | None = None,
     ) -> None:
-        self.world = world or installed()
+        self.world = world
         self.inventory = inventory
         self.state_path = state_path
         #: run-time state shared by the APIs of one gateway (nonces, lockouts); not persisted
@@ -106,14 +106,20 @@ class Store:
     # -- loading and saving ------------------------------------------------------------------
 
     @classmethod
-    def open(cls, *, inventory: Path | None, state: Path | None) -> Store:
-        """The state file if it exists, else the inventory (or the bundled default)."""
+    def open(
+        cls, world: World, *, inventory: Path | InventoryBase | None, state: Path | None
+    ) -> Store:
+        """The state file if it exists, else the inventory: a YAML file, one already
+        parsed, or None for the bundled default. ``world`` is the installed families'
+        (the server passes the registry's), so the store names none of them."""
         if state is not None and state.exists():
             data = json.loads(state.read_text("utf-8"))
-            world = installed().validate(data["inventory"])
+            parsed = world.validate(data["inventory"])
+        elif isinstance(inventory, InventoryBase):
+            parsed = inventory
         else:
-            world = load_inventory(inventory)
-        store = cls(world, state_path=state)
+            parsed = world.load(inventory)
+        store = cls(parsed, world=world, state_path=state)
         if state is not None and not state.exists():
             store.commit()
         return store

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from cloudnet.sim.families.alibaba_sag.world import SagTables
-from cloudnet.sim.inventory import load_inventory
+from cloudnet.sim.registry import load_inventory
 from cloudnet.sim.server import create_app
 from tests.fixtures.alibaba_kit import (
     AK,
