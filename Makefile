@@ -8,6 +8,9 @@ PYTHON ?= python3
 VENV := .venv
 # pytest-xdist workers: the integration modules wait on processes, so one more than cores
 TEST_WORKERS ?= 3
+# The fast layers are CPU-bound: one worker per core (the full run's third worker is for the
+# integration modules, which mostly wait on their processes).
+FAST_WORKERS ?= auto
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
@@ -40,7 +43,7 @@ test: install tools lint
 # Kubernetes API (a few short subprocesses aside: helm, a wheel build, import checks, a
 # simulator restart). tests/conftest.py spreads them over the workers by test function.
 test-fast: install tools
-	$(BIN)/pytest -q -n $(TEST_WORKERS) tests/core tests/providers tests/sim tests/project
+	$(BIN)/pytest -q -n $(FAST_WORKERS) tests/core tests/providers tests/sim tests/project
 
 crds: install
 	$(BIN)/cloudnet crds --output crds

@@ -38,7 +38,7 @@ from cloudnet.providers.alibaba_ens.errors import ENS_ERRORS
 from cloudnet.providers.huawei_nat.client import HuaweiNatClient
 from cloudnet.sim.server import create_app
 from tests.fixtures.alibaba_kit import NAT
-from tests.fixtures.simkit import PROJECT, TOKEN, FakeClock, LiveServer, sim
+from tests.fixtures.simkit import PROJECT, TOKEN, FakeClock, LiveServer, fresh_inventory, sim
 
 ROLE = "acs:ram::1234567890123456:role/cloudnet-operator"
 OIDC_PROVIDER = "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c0ffee"
@@ -59,7 +59,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def app(clock: FakeClock) -> Starlette:
-    application = create_app(admin=True, clock=clock)
+    application = create_app(inventory=fresh_inventory(), admin=True, clock=clock)
     settings = sim(application).store.inventory.settings
     settings.throttle_rate = 0
     settings.alibaba_sts_min_duration = 60  # sessions short enough to see a refresh

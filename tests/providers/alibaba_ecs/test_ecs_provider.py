@@ -15,7 +15,7 @@ from cloudnet.providers.alibaba_ecs import AlibabaEcsProvider
 from cloudnet.providers.alibaba_ecs.errors import ECS_ERRORS
 from cloudnet.providers.alibaba_ecs.spec import NetworkInterfaceConfigSpec
 from cloudnet.sim.server import create_app
-from tests.fixtures.simkit import INVENTORY, sim
+from tests.fixtures.simkit import INVENTORY, fresh_inventory, sim
 
 ALI_AK, ALI_SK = "LTAI5tSimQ7m2X9c1Lp0EaKw", "sImAliSk0Z8vQ3nB6yT1rW4eU7iO9pA2"
 ENI = "eni-bp14f7k2m9xq3w8y5avl"
@@ -34,7 +34,7 @@ def spec(eni: str = ENI, **fields: Any) -> NetworkInterfaceConfigSpec:
 
 @pytest.fixture
 async def provider() -> AsyncIterator[AlibabaEcsProvider]:
-    app = create_app(admin=True)
+    app = create_app(inventory=fresh_inventory(), admin=True)
     sim(app).store.inventory.settings.throttle_rate = 0
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
         yield AlibabaEcsProvider(

@@ -26,7 +26,7 @@ from cloudnet.sim.server import create_app
 from cloudnet.sim.state import Store
 from tests.fixtures.alibaba_kit import AK, EIP1, NAT, SK, WEB1
 from tests.fixtures.core_fakes import FakeCluster
-from tests.fixtures.simkit import sim
+from tests.fixtures.simkit import fresh_inventory, sim
 
 
 def spec(port: int, gateway: str = NAT) -> AlibabaEnsSpec:
@@ -44,7 +44,7 @@ def spec(port: int, gateway: str = NAT) -> AlibabaEnsSpec:
 
 @pytest.fixture
 async def world() -> AsyncIterator[tuple[AlibabaEnsProvider, Store]]:
-    app = create_app(admin=True)
+    app = create_app(inventory=fresh_inventory(), admin=True)
     store = sim(app).store
     store.inventory.settings.throttle_rate = 0
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:

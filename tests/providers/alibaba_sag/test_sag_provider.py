@@ -22,7 +22,7 @@ from cloudnet.providers.alibaba_sag.errors import SAG_ERRORS
 from cloudnet.providers.alibaba_sag.spec import AlibabaSagSpec
 from cloudnet.sim.server import create_app
 from tests.fixtures.core_fakes import FakeCluster, conditions_of
-from tests.fixtures.simkit import sim
+from tests.fixtures.simkit import fresh_inventory, sim
 
 ALI_AK, ALI_SK = "LTAI5tSimQ7m2X9c1Lp0EaKw", "sImAliSk0Z8vQ3nB6yT1rW4eU7iO9pA2"
 SAG = "sag-0nnvdb0r1mtjv5a7k2"
@@ -45,7 +45,7 @@ def spec(port: int, **extra: str) -> AlibabaSagSpec:
 
 @pytest.fixture
 async def provider() -> AsyncIterator[AlibabaSagProvider]:
-    app = create_app(admin=True)
+    app = create_app(inventory=fresh_inventory(), admin=True)
     sim(app).store.inventory.settings.throttle_rate = 0
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
         client = AlibabaRpcClient(
