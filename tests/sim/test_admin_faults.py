@@ -344,3 +344,33 @@ async def test_settings_validation(admin: httpx.AsyncClient) -> None:
     ).status_code == 400
     assert (await admin.post("/_sim/settings", json={"no_such_knob": 1})).status_code == 400
     assert (await admin.get("/_sim/settings")).json()["huawei_dnat_create_delay"] == 1.0
+
+
+async def test_reset_brings_back_the_world_it_started_with(
+    hw: httpx.AsyncClient, admin: httpx.AsyncClient, app: Starlette
+) -> None:
+    started = (await admin.get("/_sim/state")).json()
+    settings = (await admin.get("/_sim/settings")).json()
+    rule_id = (await hw.post(RULES, json=rule_body())).json()["dnat_rule"]["id"]
+    await admin.post(
+        "/_sim/faults",
+        json={"action": "ShowNatGatewayDnatRule", "status": 500, "error_code": "APIGW.0201"},
+    )
+    changed = await admin.post("/_sim/settings", json={"huawei_dnat_create_delay": 7.0})
+    assert changed.status_code == 200
+    assert (await admin.get("/_sim/state")).json() != started
+
+    assert (await admin.post("/_sim/reset")).status_code == 204
+
+    after = (await admin.get("/_sim/state")).json()
+    # the fixture's run-time throttle_rate=0 was never part of the world it started with
+    assert after["inventory"]["settings"].pop("throttle_rate") != 0
+    started["inventory"]["settings"].pop("throttle_rate")
+    assert after == started
+    assert (await admin.get("/_sim/faults")).json() == {"faults": []}
+    assert (await admin.get("/_sim/requests")).json() == {"requests": []}
+    fresh = (await admin.get("/_sim/settings")).json()
+    assert fresh["huawei_dnat_create_delay"] == settings["huawei_dnat_create_delay"] != 7.0
+    assert (await hw.get(f"{RULES}/{rule_id}")).status_code == 404
+    again = await hw.post(RULES, json=rule_body())
+    assert again.status_code == 201, again.text

@@ -20,6 +20,8 @@ GET      /_sim/state                           the persisted state ``{"version",
                                                (the objects made through the APIs included)
 GET      /_sim/settings                        the settings
 POST     /_sim/settings                        merge settings → 200 the settings
+POST     /_sim/reset                           back to the world it started with: objects,
+                                               settings, throttle, no faults, empty log (204)
 =======  ===================================  ===========================================
 
 A request log entry: ``time`` (epoch s), ``family``, ``action``, ``method``,
@@ -99,6 +101,10 @@ def admin_routes(sim: Simulator) -> list[BaseRoute]:
 
     async def list_faults(request: Request) -> Response:
         return JSONResponse({"faults": [r.model_dump() for r in sim.faults.rules()]})
+
+    async def reset(request: Request) -> Response:
+        sim.reset()
+        return Response(status_code=204)
 
     async def clear_faults(request: Request) -> Response:
         sim.faults.clear()
@@ -199,5 +205,6 @@ def admin_routes(sim: Simulator) -> list[BaseRoute]:
         Route("/_sim/state", get_state, methods=["GET"]),
         Route("/_sim/settings", get_settings, methods=["GET"]),
         Route("/_sim/settings", post_settings, methods=["POST"]),
+        Route("/_sim/reset", reset, methods=["POST"]),
         Route("/_sim/{rest:path}", unknown, methods=_ALL_METHODS),
     ]

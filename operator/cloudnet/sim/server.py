@@ -67,16 +67,32 @@ class Simulator:
     """The state of one simulator instance: store, families, throttle, faults, log."""
 
     def __init__(self, store: Store, *, clock: Clock, rng: random.Random | None = None) -> None:
-        self.store = store
         self.clock = clock
+        self.faults = FaultBook(rng)
+        #: the world as it started, for :meth:`reset`
+        self._initial = store.inventory.model_dump()
+        self._bind(store)
+
+    def _bind(self, store: Store) -> None:
+        self.store = store
         world = store.world
         self.families: list[ApiFamily] = [api for f in world.families for api in f.apis(store)]
         # after every family: what no product of a gateway's cloud claimed
         self.families += [g.fallback(store) for g in world.gateways if g.fallback is not None]
         self._unrouted = next((g.unrouted for g in world.gateways if g.unrouted), None)
-        self.buckets = TokenBuckets(clock)
-        self.faults = FaultBook(rng)
+        self.buckets = TokenBuckets(self.clock)
         self.log = RequestLog(store.inventory.settings.request_log_size)
+
+    def reset(self) -> None:
+        """Back to the world it started with: objects, settings, throttle buckets, the
+        gateways' run-time state (nonces, lockouts), no fault rules, an empty log; the
+        state file, if any, is rewritten. One simulator process can then serve a series
+        of tests that each expect a fresh cloud, without a process start per test."""
+        world = self.store.world
+        store = Store(world.validate(self._initial), world=world, state_path=self.store.state_path)
+        store.commit()
+        self.faults.clear()
+        self._bind(store)
 
     @property
     def settings(self) -> CoreSettings:
