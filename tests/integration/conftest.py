@@ -12,11 +12,12 @@ from cloudnet_devkit.kubectl import Kubectl
 from tests.integration.harness import Cluster, Simulator
 
 
-@pytest.fixture()
-def sim(tmp_path: Path) -> Iterator[Simulator]:
-    """The simulator with slow enough state changes that kubectl sees PENDING_* phases."""
+@pytest.fixture(scope="module")
+def module_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
+    """One simulator process per module, with slow enough state changes that kubectl sees
+    PENDING_* phases; each test gets it reset through :func:`sim`."""
     simulator = Simulator(
-        tmp_path,
+        tmp_path_factory.mktemp("sim"),
         huawei_dnat_create_delay=2.0,
         huawei_dnat_update_delay=2.0,
         huawei_dnat_delete_delay=1.0,
@@ -27,6 +28,13 @@ def sim(tmp_path: Path) -> Iterator[Simulator]:
     ).start()
     yield simulator
     simulator.stop()
+
+
+@pytest.fixture()
+def sim(module_sim: Simulator) -> Simulator:
+    """The module's simulator as it started: the test API and the operator stay one per
+    test (a finalizer or a watch of one test must not reach the next), the cloud is reset."""
+    return module_sim.reset()
 
 
 @pytest.fixture()

@@ -45,11 +45,11 @@ SEED = int(os.environ.get("CLOUDNET_CHAOS_SEED", "10"))
 GUARD_EDITS = os.environ.get("CLOUDNET_CHAOS_GUARD_EDITS") == "1"
 
 
-@pytest.fixture()
-def chaos_sim(tmp_path: Path) -> Iterator[Simulator]:
+@pytest.fixture(scope="module")
+def module_chaos_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
     """Pending states short enough to settle, long enough for kills to land inside them."""
     simulator = Simulator(
-        tmp_path,
+        tmp_path_factory.mktemp("chaos-sim"),
         huawei_dnat_create_delay=0.8,
         huawei_dnat_update_delay=0.8,
         huawei_dnat_delete_delay=0.5,
@@ -61,6 +61,11 @@ def chaos_sim(tmp_path: Path) -> Iterator[Simulator]:
     ).start()
     yield simulator
     simulator.stop()
+
+
+@pytest.fixture()
+def chaos_sim(module_chaos_sim: Simulator) -> Simulator:
+    return module_chaos_sim.reset()
 
 
 @pytest.fixture()
