@@ -14,7 +14,7 @@ FAST_WORKERS ?= auto
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: demo test test-fast lint install tools crds image e2e-kind clean
+.PHONY: demo test test-fast lint install tools crds inventory image e2e-kind clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ test-fast: install tools
 crds: install
 	$(BIN)/cloudnet crds --output crds
 	$(BIN)/cloudnet crds --output deploy/cloudnet-operator/files/crds
+
+# examples/sim-inventory.yaml: the simulator families' inventory fragments merged
+inventory: install
+	$(BIN)/cloudnet sim --print-default-inventory > examples/sim-inventory.yaml
 
 image:
 	docker build -t cloudnet-operator:dev .

@@ -171,6 +171,11 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--inventory", type=Path, help="inventory YAML (default: the bundled one)")
     sim.add_argument("--state", type=Path, help="persist state here; an existing file wins")
     sim.add_argument("--admin", action="store_true", help="enable the /_sim/ admin endpoints")
+    sim.add_argument(
+        "--print-default-inventory",
+        action="store_true",
+        help="print the bundled inventory (the families' fragments merged) and exit",
+    )
 
     crds = sub.add_parser("crds", help="write the CRD YAML generated from the models")
     crds.add_argument("--output", type=Path, default=Path("crds"))
@@ -189,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "sim":
         try:
+            from cloudnet.sim.registry import installed
             from cloudnet.sim.server import serve
         except ModuleNotFoundError as exc:
             print(
@@ -197,6 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
+        if args.print_default_inventory:
+            sys.stdout.write(installed().default_text())
+            return 0
         serve(
             host=args.host,
             port=args.port,

@@ -54,11 +54,6 @@ def test_examples_fit_the_default_inventory() -> None:
     assert port["vpc_id"] == gateway["vpc_id"]
 
 
-def test_packaged_inventory_is_the_example() -> None:
-    packaged = ROOT / "operator" / "cloudnet" / "sim" / "default_inventory.yaml"
-    assert packaged.read_bytes() == (ROOT / "examples" / "sim-inventory.yaml").read_bytes()
-
-
 def test_ens_example_fits_the_default_inventory() -> None:
     inventory = yaml.safe_load((ROOT / "examples" / "sim-inventory.yaml").read_text())
     docs = manifests()

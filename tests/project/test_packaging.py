@@ -152,7 +152,14 @@ def test_the_image_wheel_holds_the_operator_and_simulator_and_no_devkit(
     assert packages == {"cloudnet"}
     for needed in ("cloudnet/cli.py", "cloudnet/handlers/run.py", "cloudnet/sim/server.py"):
         assert needed in names
-    assert fnmatch.filter(names, "cloudnet/sim/*.yaml"), "the simulator's bundled inventory"
+    # the default inventory's fragments: the core's, each gateway's, each family's
+    source = ROOT / "operator"
+    fragments = sorted(
+        p.relative_to(source).as_posix() for p in source.glob("cloudnet/sim/**/*.yaml")
+    )
+    assert "cloudnet/sim/inventory.yaml" in fragments
+    assert "cloudnet/sim/families/huawei_nat/inventory.yaml" in fragments
+    assert [f for f in fragments if f not in names] == []
 
 
 def test_the_image_wheel_requires_no_test_tool_outside_the_dev_extra(

@@ -14,7 +14,6 @@ import pytest
 import yaml
 
 from cloudnet.sim.families.huawei_nat.world import NatTables
-from cloudnet.sim.inventory import DEFAULT_INVENTORY_NAME
 from cloudnet.sim.registry import installed, load_inventory
 from cloudnet.sim.server import create_app
 from tests.fixtures.simkit import (
@@ -34,10 +33,6 @@ from tests.fixtures.simkit import (
 from tests.wait_kit import wait_until
 
 PACKAGED = Path(__file__).resolve().parents[2] / "operator" / "cloudnet" / "sim"
-
-
-def test_packaged_inventory_is_a_byte_identical_copy_of_the_example() -> None:
-    assert (PACKAGED / DEFAULT_INVENTORY_NAME).read_bytes() == INVENTORY.read_bytes()
 
 
 def test_default_inventory_is_complete() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, MutableMapping, Sequence
+from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -65,6 +66,8 @@ class Gateway:
     #: the gateway's own parts of the inventory (the cloud's credentials)
     sections: tuple[Section, ...] = ()
     settings: type[BaseModel] | None = None
+    #: its part of the default inventory (``<gateway>.inventory.yaml``: the credentials)
+    defaults: Traversable | None = None
     #: an API tried after every family's: what no product of this cloud claimed
     fallback: Callable[[Store], ApiFamily] | None = None
     #: the answer to a request no API claims at all (error for the log, response);
@@ -85,6 +88,9 @@ class Family:
     sections: tuple[Section, ...] = ()
     #: its knobs: a model whose fields join the flat ``settings:`` section
     settings: type[BaseModel] | None = None
+    #: its part of the default inventory (its folder's ``inventory.yaml``): its sections'
+    #: objects and its settings, with their comments
+    defaults: Traversable | None = None
     #: indexes over its sections, kept by the store and folded back on every commit
     tables: type[Tables] | None = None
     #: applies the lifecycle transitions that are due (True if any); the admin endpoints

@@ -10,10 +10,12 @@ The models live with the families and gateways that own them; each declares
 where its model sits (:class:`~cloudnet.sim.family.Section`) and which
 settings it adds, and :class:`World` builds the whole document from those
 fragments: the nodes between the top and the sections, and one flat
-``settings`` model. A new family therefore adds its YAML section without an
-edit here. Unknown keys at the top level and under ``credentials`` are kept
-as they are (``extra="allow"``) so that an inventory written for a newer
-simulator still loads; every other node forbids unknown keys, so typos fail
+``settings`` model. The default inventory is assembled the same way, from the
+``inventory.yaml`` each family keeps (:mod:`cloudnet.sim.defaults`). A new
+family therefore adds its YAML section without an edit here. Unknown keys at
+the top level and under ``credentials`` are kept as they are
+(``extra="allow"``) so that an inventory written for a newer simulator still
+loads; every other node forbids unknown keys, so typos fail
 loudly.
 """
 
@@ -28,10 +30,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from cloudnet.sim.core import CoreSettings, Strict
+from cloudnet.sim.defaults import assemble
 from cloudnet.sim.family import Family, Gateway, Section
 
-#: the bundled copy of examples/sim-inventory.yaml (a test checks they are identical)
-DEFAULT_INVENTORY_NAME = "default_inventory.yaml"
+#: the core's part of the default inventory: the header and the core settings
+CORE_DEFAULTS = resources.files("cloudnet.sim") / "inventory.yaml"
 #: nodes that keep keys they do not know: a newer simulator's clouds and credentials
 OPEN_NODES: frozenset[tuple[str, ...]] = frozenset({(), ("credentials",)})
 
@@ -75,6 +78,19 @@ class World:
         self.settings_model: type[CoreSettings] = _settings_model(fragments)
         self.inventory_model: type[InventoryBase] = _inventory_model(sections, self.settings_model)
 
+    def fragments(self) -> list[tuple[str, str]]:
+        """The default inventory's parts as ``(source, text)``: the core's, then each
+        gateway's, then each family's, in the registry's order."""
+        parts = [("cloudnet.sim", CORE_DEFAULTS)]
+        parts += [(g.name, g.defaults) for g in self.gateways if g.defaults is not None]
+        parts += [(f.name, f.defaults) for f in self.families if f.defaults is not None]
+        return [(name, part.read_text("utf-8")) for name, part in parts]
+
+    def default_text(self) -> str:
+        """The default inventory: the fragments merged, their comments kept (the text of
+        examples/sim-inventory.yaml)."""
+        return assemble(self.fragments())
+
     def validate(self, data: Mapping[str, Any]) -> InventoryBase:
         return self.inventory_model.model_validate(data)
 
@@ -84,7 +100,7 @@ class World:
     def load(self, path: Path | None) -> InventoryBase:
         """Read an inventory YAML (JSON is YAML too); None means the bundled default."""
         if path is None:
-            return self.parse(default_inventory_text())
+            return self.parse(self.default_text())
         return self.parse(path.read_text("utf-8"))
 
 
@@ -139,11 +155,6 @@ def _fields(path: tuple[str, ...], tree: _Tree) -> dict[str, Any]:
             )
         fields[key] = (model, Field(default_factory=model))
     return fields
-
-
-def default_inventory_text() -> str:
-    """The bundled default inventory (a byte-identical copy of examples/sim-inventory.yaml)."""
-    return resources.files("cloudnet.sim").joinpath(DEFAULT_INVENTORY_NAME).read_text("utf-8")
 
 
 #: libyaml's safe loader where PyYAML was built with it (the wheels are): the same

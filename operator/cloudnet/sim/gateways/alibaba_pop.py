@@ -80,6 +80,7 @@ import math
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl
 
@@ -591,6 +592,7 @@ class UnknownRpc(_RpcFamilyBase):
 
 GATEWAY = Gateway(
     name="alibaba_pop",
+    defaults=resources.files("cloudnet.sim.gateways") / "alibaba_pop.inventory.yaml",
     sections=(Section(("credentials", "alibaba"), AlibabaCredentials),),
     settings=PopSettings,
     fallback=lambda store: UnknownRpc(store.shared(AlibabaGateway)),

@@ -44,6 +44,7 @@ import datetime as dt
 import hashlib
 import hmac
 from collections.abc import Callable
+from importlib import resources
 from urllib.parse import parse_qsl
 
 from pydantic import Field
@@ -345,6 +346,7 @@ def _unrouted(request_id: str) -> tuple[SimError, Response]:
 
 GATEWAY = Gateway(
     name="huawei_apig",
+    defaults=resources.files("cloudnet.sim.gateways") / "huawei_apig.inventory.yaml",
     sections=(Section(("credentials", "huawei"), HuaweiCredentials),),
     settings=ApigSettings,
     unrouted=_unrouted,

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 from cloudnet.sim.families.alibaba_ecs.admin import EDITS
 from cloudnet.sim.families.alibaba_ecs.api import AlibabaEcs
 from cloudnet.sim.families.alibaba_ecs.inventory import SECTIONS
@@ -16,6 +18,7 @@ from cloudnet.sim.gateways.alibaba_pop import GATEWAY, AlibabaGateway
 
 FAMILY = Family(
     name="alibaba_ecs",
+    defaults=resources.files(__name__) / "inventory.yaml",
     apis=lambda store: [AlibabaEcs(store.shared(AlibabaGateway))],
     gateway=GATEWAY,
     sections=SECTIONS,

@@ -7,6 +7,8 @@ lifecycle, ``inventory.py`` is the ``alibaba.ens`` section of the inventory,
 
 from __future__ import annotations
 
+from importlib import resources
+
 from cloudnet.sim.families.alibaba_ens.admin import EDITS
 from cloudnet.sim.families.alibaba_ens.api import AlibabaEns
 from cloudnet.sim.families.alibaba_ens.inventory import SECTIONS
@@ -16,6 +18,7 @@ from cloudnet.sim.gateways.alibaba_pop import GATEWAY, AlibabaGateway
 
 FAMILY = Family(
     name="alibaba_ens",
+    defaults=resources.files(__name__) / "inventory.yaml",
     apis=lambda store: [AlibabaEns(store.shared(AlibabaGateway))],
     gateway=GATEWAY,
     sections=SECTIONS,

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 from cloudnet.sim.families.alibaba_sag.admin import EDITS
 from cloudnet.sim.families.alibaba_sag.api import AlibabaSag
 from cloudnet.sim.families.alibaba_sag.inventory import SECTIONS
@@ -16,6 +18,7 @@ from cloudnet.sim.gateways.alibaba_pop import GATEWAY, AlibabaGateway
 
 FAMILY = Family(
     name="alibaba_sag",
+    defaults=resources.files(__name__) / "inventory.yaml",
     apis=lambda store: [AlibabaSag(store.shared(AlibabaGateway))],
     gateway=GATEWAY,
     sections=SECTIONS,

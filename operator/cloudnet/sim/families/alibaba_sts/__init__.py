@@ -7,6 +7,8 @@ admin edits of its own.
 
 from __future__ import annotations
 
+from importlib import resources
+
 from cloudnet.sim.families.alibaba_sts.api import AlibabaSts
 from cloudnet.sim.families.alibaba_sts.world import StsSettings
 from cloudnet.sim.family import Family
@@ -14,6 +16,7 @@ from cloudnet.sim.gateways.alibaba_pop import GATEWAY, AlibabaGateway
 
 FAMILY = Family(
     name="alibaba_sts",
+    defaults=resources.files(__name__) / "inventory.yaml",
     apis=lambda store: [AlibabaSts(store.shared(AlibabaGateway))],
     gateway=GATEWAY,
     settings=StsSettings,

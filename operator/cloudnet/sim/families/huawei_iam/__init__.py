@@ -7,6 +7,8 @@ inventory section or admin edits of its own.
 
 from __future__ import annotations
 
+from importlib import resources
+
 from cloudnet.sim.families.huawei_iam.api import HuaweiIam
 from cloudnet.sim.families.huawei_iam.world import IamSettings
 from cloudnet.sim.family import Family
@@ -14,6 +16,7 @@ from cloudnet.sim.gateways.huawei_apig import GATEWAY
 
 FAMILY = Family(
     name="huawei_iam",
+    defaults=resources.files(__name__) / "inventory.yaml",
     apis=lambda store: [HuaweiIam(store)],
     gateway=GATEWAY,
     settings=IamSettings,

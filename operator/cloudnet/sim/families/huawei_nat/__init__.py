@@ -7,6 +7,8 @@ inventory, ``admin.py`` the ``/_sim/huawei/`` edits.
 
 from __future__ import annotations
 
+from importlib import resources
+
 from cloudnet.sim.families.huawei_nat.admin import EDITS
 from cloudnet.sim.families.huawei_nat.api import HuaweiNat
 from cloudnet.sim.families.huawei_nat.inventory import SECTIONS
@@ -16,6 +18,7 @@ from cloudnet.sim.gateways.huawei_apig import GATEWAY
 
 FAMILY = Family(
     name="huawei_nat",
+    defaults=resources.files(__name__) / "inventory.yaml",
     apis=lambda store: [HuaweiNat(store)],
     gateway=GATEWAY,
     sections=SECTIONS,
