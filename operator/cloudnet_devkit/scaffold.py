@@ -85,6 +85,7 @@ PLUGIN = ProviderPlugin(
         title="{title}",
         default_endpoint=default_endpoint,
     ),
+    errors={upper}_ERRORS,
     build=build,
     check=check,
     dnat=Block(
@@ -283,13 +284,16 @@ def _init_imports(n: dict[str, str]) -> str:
     lines = {
         "cloudnet.api.dnat": "Block",
         "cloudnet.api.provider_config": "ConfigProfile, ProviderConfigSpecBase",
-        f"cloudnet.providers.{n['package']}.client": f"{n['cls']}Client, {n['cls']}Credentials",
+        f"cloudnet.providers.{n['package']}.client": (
+            f"{n['upper']}_ERRORS, {n['cls']}Client, {n['cls']}Credentials"
+        ),
         f"cloudnet.providers.{n['package']}.endpoints": "default_endpoint, example_hosts",
         f"cloudnet.providers.{n['package']}.provider": f"{n['cls']}Provider",
         f"cloudnet.providers.{n['package']}.spec": f"{n['cls']}Spec",
         "cloudnet.providers": "Accepted, BuildContext, ProviderPlugin",
     }
-    return "\n".join(f"from {module} import {lines[module]}" for module in sorted(lines))
+    statements = [_import(m, [x.strip() for x in lines[m].split(",")]) for m in sorted(lines)]
+    return "".join(line for statement in statements for line in statement).rstrip("\n")
 
 
 def scaffold(root: Path, provider: str, title: str) -> list[Path]:

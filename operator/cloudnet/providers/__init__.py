@@ -153,6 +153,9 @@ class ProviderPlugin:
     build: Callable[[BuildContext], Any]
     #: one cheap read showing the credentials are accepted (ProviderConfig Ready)
     check: Callable[[Any, ProviderConfigSpecBase], Awaitable[Accepted]]
+    #: its cloud's error table: what each code the provider's calls may answer means (a
+    #: code outside it is retried as unknown); the simulator's codes are checked against it
+    errors: Mapping[str, ErrorClass] = field(default_factory=dict)
     #: the provider's DnatRule block, if it serves DnatRules
     dnat: Block | None = None
     #: kinds of its own (NetworkInterfaceConfig for ECS ENIs)

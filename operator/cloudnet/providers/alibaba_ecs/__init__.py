@@ -84,6 +84,7 @@ PLUGIN = ProviderPlugin(
         rrsa=True,
         example_endpoint="https://ecs.<region>.aliyuncs.com",
     ),
+    errors=ECS_ERRORS,
     build=build,
     check=check,
     kinds=(NETWORK_INTERFACE_CONFIG,),

@@ -61,6 +61,7 @@ PLUGIN = ProviderPlugin(
         default_endpoint=lambda region: ENS_ENDPOINT,
         rrsa=True,
     ),
+    errors=ENS_ERRORS,
     build=build,
     check=check,
     dnat=Block(

@@ -66,6 +66,7 @@ PLUGIN = ProviderPlugin(
         regions=SAG_ENDPOINTS.keys(),
         rrsa=True,
     ),
+    errors=SAG_ERRORS,
     build=build,
     check=check,
     dnat=Block(

@@ -14,7 +14,7 @@ from cloudnet.api.provider_config import ConfigProfile, ProviderConfigSpecBase
 from cloudnet.clouds.huawei import HuaweiCredentials, HuaweiCredentialSource
 from cloudnet.clouds.identity import HuaweiPasswordCredentials, huawei_iam_endpoint
 from cloudnet.providers import Accepted, BuildContext, ProviderPlugin
-from cloudnet.providers.huawei_nat.client import HuaweiNatClient
+from cloudnet.providers.huawei_nat.client import HUAWEI_NAT_ERRORS, HuaweiNatClient
 from cloudnet.providers.huawei_nat.endpoints import HUAWEI_NAT_ENDPOINTS
 from cloudnet.providers.huawei_nat.provider import HuaweiNatProvider
 from cloudnet.providers.huawei_nat.spec import HuaweiNatSpec
@@ -69,6 +69,7 @@ PLUGIN = ProviderPlugin(
         ),
         example_endpoint="https://nat.<region>.myhuaweicloud.com",
     ),
+    errors=HUAWEI_NAT_ERRORS,
     build=build,
     check=check,
     dnat=Block(
