@@ -69,7 +69,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.svgplot import downsample  # noqa: E402
-from cloudnet.sim.inventory import default_inventory_text  # noqa: E402
 from cloudnet.sim.registry import installed  # noqa: E402
 from cloudnet_devkit.kubeapi.runner import ServerHandle, serve  # noqa: E402
 from cloudnet_devkit.kubeapi.server import TestKubeAPI  # noqa: E402
@@ -318,7 +317,7 @@ def write_inventory(path: Path, gateways: int, log_size: int) -> dict[str, str]:
 
     Returns the Huawei project and test credentials the operator uses.
     """
-    data = yaml.safe_load(default_inventory_text())
+    data = yaml.safe_load(installed().default_text())
     data["settings"].update(
         huawei_dnat_create_delay=0.0,
         huawei_dnat_update_delay=0.0,
