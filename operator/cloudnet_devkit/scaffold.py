@@ -281,18 +281,20 @@ FILES = {
 
 def _init_imports(n: dict[str, str]) -> str:
     """The declaration's imports, in the order ruff's isort wants for this package name."""
-    lines = {
-        "cloudnet.api.dnat": "Block",
-        "cloudnet.api.provider_config": "ConfigProfile, ProviderConfigSpecBase",
+    lines: dict[str, tuple[str, ...]] = {
+        "cloudnet.api.dnat": ("Block",),
+        "cloudnet.api.provider_config": ("ConfigProfile", "ProviderConfigSpecBase"),
         f"cloudnet.providers.{n['package']}.client": (
-            f"{n['upper']}_ERRORS, {n['cls']}Client, {n['cls']}Credentials"
+            f"{n['upper']}_ERRORS",
+            f"{n['cls']}Client",
+            f"{n['cls']}Credentials",
         ),
-        f"cloudnet.providers.{n['package']}.endpoints": "default_endpoint, example_hosts",
-        f"cloudnet.providers.{n['package']}.provider": f"{n['cls']}Provider",
-        f"cloudnet.providers.{n['package']}.spec": f"{n['cls']}Spec",
-        "cloudnet.providers": "Accepted, BuildContext, ProviderPlugin",
+        f"cloudnet.providers.{n['package']}.endpoints": ("default_endpoint", "example_hosts"),
+        f"cloudnet.providers.{n['package']}.provider": (f"{n['cls']}Provider",),
+        f"cloudnet.providers.{n['package']}.spec": (f"{n['cls']}Spec",),
+        "cloudnet.providers": ("Accepted", "BuildContext", "ProviderPlugin"),
     }
-    statements = [_import(m, [x.strip() for x in lines[m].split(",")]) for m in sorted(lines)]
+    statements = [_import(module, lines[module]) for module in sorted(lines)]
     return "".join(line for statement in statements for line in statement).rstrip("\n")
 
 

@@ -41,6 +41,8 @@ class _Block:
     comments: list[str]
     #: the key's line (``key:`` or ``key: value``)
     head: str
+    #: what follows the colon on that line, its comment left out (empty for a block node)
+    inline: str
     #: the lines below it, indented deeper
     body: list[str]
     source: str
@@ -79,7 +81,8 @@ def _split(lines: Sequence[str], indent: int, source: str) -> tuple[list[str], l
         match = _KEY.match(text)
         if match is None:
             raise FragmentError(f"{source}: not a `key:` line of block YAML: {line!r}")
-        blocks.append(_Block(match["key"], pending, pad + text, [], source))
+        inline = match["rest"].split("#", 1)[0].strip()
+        blocks.append(_Block(match["key"], pending, pad + text, inline, [], source))
         pending = []
     if pending:
         raise FragmentError(f"{source}: comments at the end with no key below them")
@@ -89,8 +92,8 @@ def _split(lines: Sequence[str], indent: int, source: str) -> tuple[list[str], l
     return preamble, blocks
 
 
-def _is_mapping(block: _Block, indent: int) -> bool:
-    if block.head[indent:].split(":", 1)[1].split("#", 1)[0].strip():
+def _is_mapping(block: _Block) -> bool:
+    if block.inline:
         return False  # a scalar or a flow value on the key's line
     firsts = [line for line in block.body if line.strip() and not line.lstrip().startswith("#")]
     return bool(firsts) and _KEY.match(firsts[0].lstrip(" ")) is not None
@@ -120,7 +123,7 @@ def _merge(parts: Sequence[tuple[str, list[str]]], indent: int, path: tuple[str,
             continue
         where = ".".join((*path, key))
         for block in blocks:
-            if not _is_mapping(block, indent):
+            if not _is_mapping(block):
                 sources = ", ".join(b.source for b in blocks)
                 raise FragmentError(f"{where} is set by more than one fragment ({sources})")
             if block is not first and block.comments:
